@@ -1,0 +1,72 @@
+/** Security event types (API.md lists the first eleven; more may be added). */
+export const EVENT_TYPES = [
+  "two_factor_enabled",
+  "two_factor_disabled",
+  "method_added",
+  "method_renamed",
+  "method_removed",
+  "backup_codes_regenerated",
+  "backup_code_used",
+  "recovery_code_issued",
+  "recovery_code_used",
+  "locked_out",
+  "key_counter_anomaly",
+  "preferred_method_changed",
+  "signed_up",
+  "logged_in",
+  "invitation_sent",
+  "invitation_accepted",
+  "member_reset",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface SecurityEvent {
+  id: string;
+  userId: string;
+  type: EventType;
+  at: number;
+  ip: string | null;
+  userAgent: string | null;
+  /** Who did it, when not the user (an admin's reset). */
+  actorId?: string | null;
+  /** Non-secret details: a method's name and type, how many codes remain. */
+  data?: Record<string, string | number | null>;
+}
+
+/** Idempotent by id, so a retried write never records an event twice. */
+export function eventStatement(e: SecurityEvent): { sql: string; params: (string | number | null)[] } {
+  return {
+    sql: `INSERT OR IGNORE INTO events (id, user_id, type, at, ip, user_agent, actor_id, data)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    params: [e.id, e.userId, e.type, e.at, e.ip, e.userAgent, e.actorId ?? null, e.data ? JSON.stringify(e.data) : null],
+  };
+}
+
+export interface EventView {
+  type: string;
+  at: string;
+  ip?: string;
+  userAgent?: string;
+  actor?: { id: string; name: string } | null;
+  data?: Record<string, unknown>;
+}
+
+export async function recentEvents(db: D1Database, userId: string, limit = 20): Promise<EventView[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT e.type, e.at, e.ip, e.user_agent, e.actor_id, e.data, a.name AS actor_name
+       FROM events e LEFT JOIN users a ON a.id = e.actor_id
+       WHERE e.user_id = ? ORDER BY e.at DESC, e.rowid DESC LIMIT ?`,
+    )
+    .bind(userId, limit)
+    .all<{ type: string; at: number; ip: string | null; user_agent: string | null; actor_id: string | null; data: string | null; actor_name: string | null }>();
+  return results.map((r) => {
+    const view: EventView = { type: r.type, at: new Date(r.at).toISOString() };
+    if (r.ip) view.ip = r.ip;
+    if (r.user_agent) view.userAgent = r.user_agent;
+    if (r.actor_id) view.actor = { id: r.actor_id, name: r.actor_name ?? "" };
+    if (r.data) view.data = JSON.parse(r.data) as Record<string, unknown>;
+    return view;
+  });
+}

@@ -1,0 +1,177 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { verifyWebAuthnAssertion, webAuthnLoginOptions } from "../factors/webauthn/login";
+import type { VerifyResult } from "../guard/types";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { AppError } from "../http/errors";
+import { BackupCode, Email, json, jsonBody, label, NewPassword, Password, problems, RecoveryCode, TOTPCode, User } from "../http/schemas";
+import { validationHook } from "../http/validation";
+import { newId } from "../lib/random";
+import { createAccount } from "./accounts";
+import { checkPassword } from "./login";
+import { passwordParams } from "./passwords";
+import { advanceSession, clearSessionCookie, insertSession, requireStage, type Stage, sessionOf, setSessionCookie } from "./session";
+
+export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const SignupBody = z.object({ email: Email, password: NewPassword, name: label(100), community: label(100).optional() }).openapi("SignupRequest");
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/signup",
+    tags: ["auth"],
+    summary: "Create an account (optionally with a community it administers)",
+    request: jsonBody(SignupBody),
+    responses: { 201: json(z.object({ user: User }), "Created"), ...problems(400, 409, 413, 415) },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const { user } = await createAccount(c.env.DB, body, passwordParams(c.env), c.get("meta"));
+    return c.json({ user }, 201);
+  },
+);
+
+const LoginBody = z.object({ email: Email, password: Password }).openapi("LoginRequest");
+const LoginAnswer = z.object({
+  status: z.enum(["authenticated", "second_factor_required", "recovery_code_required"]),
+  methods: z.array(z.enum(["totp", "webauthn", "backup_code", "recovery_code"])).optional(),
+  preferred: z.enum(["totp", "webauthn"]).nullable().optional(),
+});
+
+const STATUS: Record<Exclude<Stage, "enrollment">, z.infer<typeof LoginAnswer>["status"]> = {
+  authenticated: "authenticated",
+  second_factor: "second_factor_required",
+  recovery: "recovery_code_required",
+};
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/login",
+    tags: ["auth"],
+    summary: "Check email and password; start the second step when 2FA is on",
+    request: jsonBody(LoginBody),
+    responses: { 200: json(LoginAnswer, "Logged in or half-way"), ...problems(400, 401, 413, 415, 429) },
+  }),
+  async (c) => {
+    const { email, password } = c.req.valid("json");
+    const meta = c.get("meta");
+    const { user, rehash } = await checkPassword(c.env, meta, email, password);
+    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user));
+    const now = Date.now();
+    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now });
+    const batch = [statement];
+    const previous = c.get("session");
+    if (previous) batch.push(c.env.DB.prepare("DELETE FROM sessions WHERE id = ?").bind(previous.id));
+    if (rehash) batch.push(c.env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(rehash, user.id));
+    if (state.stage === "authenticated") batch.push(loggedInEvent(c.env.DB, user.id, meta, now, "password"));
+    await c.env.DB.batch(batch);
+    setSessionCookie(c, token, state.stage);
+    const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
+    if (state.stage === "second_factor") {
+      answer.methods = state.methods;
+      answer.preferred = state.preferred;
+    } else if (state.stage === "recovery") {
+      answer.methods = ["recovery_code"];
+    }
+    return c.json(answer, 200);
+  },
+);
+
+function loggedInEvent(db: D1Database, userId: string, meta: { ip: string | null; userAgent: string | null }, now: number, method: string) {
+  return db
+    .prepare("INSERT INTO events (id, user_id, type, at, ip, user_agent, data) VALUES (?, ?, 'logged_in', ?, ?, ?, ?)")
+    .bind(newId(), userId, now, meta.ip, meta.userAgent, JSON.stringify({ method }));
+}
+
+const VerifyBody = z
+  .discriminatedUnion("method", [
+    z.object({ method: z.literal("totp"), code: TOTPCode }),
+    z.object({ method: z.literal("backup_code"), code: BackupCode }),
+    z.object({ method: z.literal("recovery_code"), code: RecoveryCode }),
+    z.object({ method: z.literal("webauthn"), response: z.record(z.string(), z.unknown()) }),
+  ])
+  .openapi("VerifyRequest");
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/verify",
+    tags: ["auth"],
+    summary: "The second step: a TOTP, backup, recovery code or a WebAuthn assertion",
+    middleware: [requireStage("second_factor", "recovery")],
+    request: jsonBody(VerifyBody),
+    responses: {
+      200: json(z.object({ status: z.enum(["authenticated", "enrollment_required"]) }), "Second step passed"),
+      ...problems(400, 401, 403, 413, 415, 429),
+    },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const body = c.req.valid("json");
+    if ((session.stage === "recovery") !== (body.method === "recovery_code")) {
+      throw new AppError(
+        "invalid_request",
+        session.stage === "recovery" ? "Only the recovery code from your admin is accepted now" : "A recovery code is not accepted at this step",
+      );
+    }
+    const caller = callerOf(c, session.user, session);
+    const guard = guardFor(c.env, session.user.id);
+    let result: VerifyResult;
+    if (body.method === "totp") result = await guard.verifyTOTP(caller, body.code);
+    else if (body.method === "backup_code") result = await guard.verifyBackupCode(caller, body.code);
+    else if (body.method === "recovery_code") result = await guard.verifyRecoveryCode(caller, body.code);
+    else result = await verifyWebAuthnAssertion(c, guard, caller, body.response);
+    if (!result.ok) {
+      if (result.reason === "locked")
+        throw new AppError("too_many_attempts", "Too many wrong codes; two-factor login is locked for a while", { retryAfter: result.retryAfter });
+      if (result.reason === "stale_session") throw new AppError("unauthenticated", "This login has ended; log in again");
+      throw new AppError("invalid_code", "That code or key was not accepted", { status: 401 });
+    }
+    const next: Stage = session.stage === "recovery" ? "enrollment" : "authenticated";
+    const now = Date.now();
+    const { token, statement } = advanceSession(c.env.DB, session, next, now);
+    const batch = [statement];
+    if (result.methodId)
+      batch.push(c.env.DB.prepare("UPDATE methods SET last_used_at = ? WHERE id = ? AND user_id = ?").bind(now, result.methodId, session.user.id));
+    if (next === "authenticated") batch.push(loggedInEvent(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
+    const [moved] = await c.env.DB.batch(batch);
+    if (!moved || moved.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
+    setSessionCookie(c, token, next);
+    return c.json({ status: next === "authenticated" ? ("authenticated" as const) : ("enrollment_required" as const) }, 200);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/webauthn/options",
+    tags: ["auth"],
+    summary: "WebAuthn request options for this user's keys",
+    middleware: [requireStage("second_factor")],
+    responses: { 200: json(z.record(z.string(), z.unknown()), "PublicKeyCredentialRequestOptionsJSON"), ...problems(401, 403) },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const options = await webAuthnLoginOptions(c, guardFor(c.env, session.user.id), callerOf(c, session.user, session));
+    return c.json(options, 200);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/logout",
+    tags: ["auth"],
+    summary: "End this session",
+    responses: { 204: { description: "Logged out" } },
+  }),
+  async (c) => {
+    const session = c.get("session");
+    if (session) await c.env.DB.prepare("DELETE FROM sessions WHERE id = ?").bind(session.id).run();
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  },
+);

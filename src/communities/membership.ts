@@ -1,0 +1,23 @@
+import type { MiddlewareHandler } from "hono";
+import { sessionOf } from "../auth/session";
+import type { AppEnv } from "../env";
+import { AppError } from "../http/errors";
+
+export type Role = "admin" | "member";
+
+/**
+ * Admits admins of the community in the path. Someone outside it gets the same
+ * 404 as a community that does not exist; a plain member gets 403.
+ */
+export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const session = sessionOf(c);
+  const cid = c.req.param("cid") ?? "";
+  const row = await c.env.DB.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?").bind(cid, session.user.id).first<{ role: Role }>();
+  if (!row) throw new AppError("not_found", "No such community");
+  if (row.role !== "admin") throw new AppError("forbidden", "Only the community's admins can do this");
+  await next();
+};
+
+export async function membershipOf(db: D1Database, cid: string, uid: string): Promise<{ role: Role } | null> {
+  return db.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?").bind(cid, uid).first<{ role: Role }>();
+}

@@ -1,0 +1,260 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { findUserById } from "../auth/accounts";
+import { requireStage, sessionOf } from "../auth/session";
+import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { AppError } from "../http/errors";
+import { Email, json, jsonBody, Password, problems } from "../http/schemas";
+import { validationHook } from "../http/validation";
+import { newId } from "../lib/random";
+import { invitationMail } from "../notify/templates";
+import { confirmPassword } from "../security/routes";
+import { membershipOf, requireAdmin } from "./membership";
+
+export const communityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+export const invitationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const authenticated = requireStage("authenticated");
+/** Invitations are valid for 7 days (API.md). */
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const Role = z.enum(["admin", "member"]);
+const Cid = z.object({ cid: z.string().max(64) });
+
+const Member = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: Role,
+  twoFactor: z.object({ enabled: z.boolean(), methods: z.array(z.enum(["totp", "webauthn"])) }),
+  recoveryCodeExpiresAt: z.string().nullable(),
+});
+
+communityRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{cid}/members",
+    tags: ["communities"],
+    summary: "The community's members with their two-factor status (admins)",
+    middleware: [authenticated, requireAdmin],
+    request: { params: Cid },
+    responses: { 200: json(z.object({ members: z.array(Member) }), "Members"), ...problems(401, 403, 404) },
+  }),
+  async (c) => {
+    const now = Date.now();
+    const { results } = await c.env.DB.prepare(
+      `SELECT u.id, u.email, u.name, m.role, u.two_factor_enabled, u.recovery_expires_at,
+              (SELECT group_concat(DISTINCT t.type) FROM methods t WHERE t.user_id = u.id) AS types
+       FROM memberships m JOIN users u ON u.id = m.user_id
+       WHERE m.community_id = ? ORDER BY u.name, u.email`,
+    )
+      .bind(c.req.valid("param").cid)
+      .all<{
+        id: string;
+        email: string;
+        name: string;
+        role: "admin" | "member";
+        two_factor_enabled: number;
+        recovery_expires_at: number | null;
+        types: string | null;
+      }>();
+    const members = results.map((r) => ({
+      id: r.id,
+      email: r.email,
+      name: r.name,
+      role: r.role,
+      twoFactor: {
+        enabled: r.two_factor_enabled === 1,
+        methods: (["totp", "webauthn"] as const).filter((t) => (r.types ?? "").split(",").includes(t)),
+      },
+      recoveryCodeExpiresAt: r.recovery_expires_at !== null && r.recovery_expires_at > now ? new Date(r.recovery_expires_at).toISOString() : null,
+    }));
+    return c.json({ members }, 200);
+  },
+);
+
+const Invitation = z.object({ id: z.string(), email: z.string(), role: Role, expiresAt: z.string() }).openapi("Invitation");
+
+communityRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{cid}/invitations",
+    tags: ["communities"],
+    summary: "Invite an email; the account joins only by accepting (admins)",
+    middleware: [authenticated, requireAdmin],
+    request: { params: Cid, ...jsonBody(z.object({ email: Email, role: Role })) },
+    responses: { 201: json(z.object({ invitation: Invitation }), "Invited"), ...problems(400, 401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const { cid } = c.req.valid("param");
+    const { email, role } = c.req.valid("json");
+    const db = c.env.DB;
+    const member = await db
+      .prepare("SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.community_id = ? AND u.email = ?")
+      .bind(cid, email)
+      .first();
+    if (member) throw new AppError("already_member", "This person is already a member");
+    const now = Date.now();
+    const invitation = { id: newId(), email, role, expiresAt: now + INVITATION_TTL_MS };
+    const community = await db.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>();
+    // One pending invitation per email and community: a new one replaces the old.
+    await db.batch([
+      db.prepare("DELETE FROM invitations WHERE community_id = ? AND email = ? AND accepted_at IS NULL").bind(cid, email),
+      db
+        .prepare("INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(invitation.id, cid, email, role, session.user.id, now, invitation.expiresAt),
+    ]);
+    // The email goes through the inviting admin's guard: recorded, then delivered with retries.
+    const mail = invitationMail({
+      communityName: community?.name ?? "",
+      inviterName: session.user.name,
+      role,
+      expiresAt: invitation.expiresAt,
+      origin: c.get("meta").origin,
+    });
+    const meta = c.get("meta");
+    await guardFor(c.env, session.user.id).sendMail(callerOf(c, session.user), { to: email, ...mail, template: "invitation" }, [
+      {
+        sql: "INSERT OR IGNORE INTO events (id, user_id, type, at, ip, user_agent, data) VALUES (?, ?, 'invitation_sent', ?, ?, ?, ?)",
+        params: [newId(), session.user.id, now, meta.ip, meta.userAgent, JSON.stringify({ communityId: cid, role })],
+      },
+    ]);
+    return c.json({ invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } }, 201);
+  },
+);
+
+communityRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{cid}/invitations",
+    tags: ["communities"],
+    summary: "Pending invitations (admins)",
+    middleware: [authenticated, requireAdmin],
+    request: { params: Cid },
+    responses: { 200: json(z.object({ invitations: z.array(Invitation) }), "Pending"), ...problems(401, 403, 404) },
+  }),
+  async (c) => {
+    const { results } = await c.env.DB.prepare(
+      "SELECT id, email, role, expires_at FROM invitations WHERE community_id = ? AND accepted_at IS NULL AND expires_at > ? ORDER BY created_at DESC",
+    )
+      .bind(c.req.valid("param").cid, Date.now())
+      .all<{ id: string; email: string; role: "admin" | "member"; expires_at: number }>();
+    return c.json({ invitations: results.map((r) => ({ id: r.id, email: r.email, role: r.role, expiresAt: new Date(r.expires_at).toISOString() })) }, 200);
+  },
+);
+
+communityRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{cid}/members/{uid}/reset-2fa",
+    tags: ["communities"],
+    summary: "Reset a member's two-factor authentication; returns a 24-hour single-use recovery code (admins)",
+    middleware: [
+      authenticated,
+      requireAdmin,
+      async (c, next) => {
+        const session = sessionOf(c);
+        const uid = c.req.param("uid") ?? "";
+        if (!(await membershipOf(c.env.DB, c.req.param("cid") ?? "", uid))) throw new AppError("not_found", "No such member");
+        if (uid === session.user.id) throw new AppError("forbidden", "Use your Security page to change your own two-factor authentication");
+        await next();
+      },
+    ],
+    request: { params: z.object({ cid: z.string().max(64), uid: z.string().max(64) }), ...jsonBody(z.object({ password: Password })) },
+    responses: {
+      200: json(z.object({ recoveryCode: z.string(), expiresAt: z.string() }), "Pass the code on through a secure channel"),
+      ...problems(400, 401, 403, 404, 429),
+    },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    await confirmPassword(c, session, c.req.valid("json").password);
+    const member = await findUserById(c.env.DB, c.req.valid("param").uid);
+    if (!member) throw new AppError("not_found", "No such member");
+    const memberCaller = callerOf(c, { id: member.id, email: member.email, name: member.name });
+    const { recoveryCode, expiresAt } = await guardFor(c.env, member.id).adminReset(memberCaller, { id: session.user.id, name: session.user.name });
+    return c.json({ recoveryCode, expiresAt: new Date(expiresAt).toISOString() }, 200);
+  },
+);
+
+invitationRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["communities"],
+    summary: "Invitations waiting for the caller's email",
+    middleware: [authenticated],
+    responses: {
+      200: json(
+        z.object({
+          invitations: z.array(z.object({ id: z.string(), community: z.object({ id: z.string(), name: z.string() }), role: Role, expiresAt: z.string() })),
+        }),
+        "Pending",
+      ),
+      ...problems(401, 403),
+    },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const { results } = await c.env.DB.prepare(
+      `SELECT i.id, i.role, i.expires_at, c.id AS cid, c.name FROM invitations i JOIN communities c ON c.id = i.community_id
+       WHERE i.email = ? AND i.accepted_at IS NULL AND i.expires_at > ? ORDER BY i.created_at DESC`,
+    )
+      .bind(session.user.email, Date.now())
+      .all<{ id: string; role: "admin" | "member"; expires_at: number; cid: string; name: string }>();
+    return c.json(
+      {
+        invitations: results.map((r) => ({ id: r.id, community: { id: r.cid, name: r.name }, role: r.role, expiresAt: new Date(r.expires_at).toISOString() })),
+      },
+      200,
+    );
+  },
+);
+
+invitationRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/accept",
+    tags: ["communities"],
+    summary: "Join a community by accepting its invitation (the invitee, fully logged in)",
+    middleware: [authenticated],
+    request: { params: z.object({ id: z.string().max(64) }) },
+    responses: { 200: json(z.object({ community: z.object({ id: z.string(), name: z.string(), role: Role }) }), "Joined"), ...problems(401, 403, 404) },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const db = c.env.DB;
+    const now = Date.now();
+    const meta = c.get("meta");
+    const id = c.req.valid("param").id;
+    // Only the invitee's own, unexpired, unused invitation; anything else is the same 404.
+    const [claim] = await db.batch([
+      db
+        .prepare(
+          "UPDATE invitations SET accepted_at = ?, accepted_by = ? WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? RETURNING community_id, role",
+        )
+        .bind(now, session.user.id, id, session.user.email, now),
+      db
+        .prepare(
+          `INSERT OR IGNORE INTO memberships (community_id, user_id, role, joined_at)
+         SELECT community_id, ?, role, ? FROM invitations WHERE id = ? AND accepted_by = ? AND accepted_at = ?`,
+        )
+        .bind(session.user.id, now, id, session.user.id, now),
+      db
+        .prepare(
+          `INSERT INTO events (id, user_id, type, at, ip, user_agent, data)
+         SELECT ?, ?, 'invitation_accepted', ?, ?, ?, json_object('communityId', community_id) FROM invitations WHERE id = ? AND accepted_by = ? AND accepted_at = ?`,
+        )
+        .bind(newId(), session.user.id, now, meta.ip, meta.userAgent, id, session.user.id, now),
+    ]);
+    const row = claim?.results[0] as { community_id: string } | undefined;
+    if (!row) throw new AppError("not_found", "No such invitation");
+    const joined = await db
+      .prepare("SELECT c.id, c.name, m.role FROM memberships m JOIN communities c ON c.id = m.community_id WHERE m.community_id = ? AND m.user_id = ?")
+      .bind(row.community_id, session.user.id)
+      .first<{ id: string; name: string; role: "admin" | "member" }>();
+    if (!joined) throw new AppError("not_found", "No such invitation");
+    return c.json({ community: joined }, 200);
+  },
+);

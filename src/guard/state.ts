@@ -1,0 +1,92 @@
+import type { Statement } from "./effects";
+import type { MethodType, MethodView } from "./types";
+
+/** At most 10 consecutive refused second factors, then 15 minutes locked (API.md "Lockout"). */
+export const MAX_FAILURES = 10;
+export const LOCK_MS = 15 * 60 * 1000;
+
+export interface StateRow {
+  user_id: string | null;
+  epoch: number;
+  failures: number;
+  locked_until: number;
+  preferred: MethodType | null;
+  recovery_pending: number;
+  password_tokens: number | null;
+  password_tokens_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+export function readState(sql: SqlStorage): StateRow {
+  return sql.exec<StateRow>("SELECT * FROM state WHERE id = 1").one();
+}
+
+export function lockRemaining(state: StateRow, now: number): number {
+  return state.locked_until > now ? Math.ceil((state.locked_until - now) / 1000) : 0;
+}
+
+/** Counts one refused attempt; returns true when this one started a lock. */
+export function countFailure(sql: SqlStorage, now: number): boolean {
+  const state = readState(sql);
+  // A lock that has run out starts a fresh count.
+  const failures = (state.locked_until !== 0 && state.locked_until <= now ? 0 : state.failures) + 1;
+  if (failures >= MAX_FAILURES) {
+    sql.exec("UPDATE state SET failures = 0, locked_until = ? WHERE id = 1", now + LOCK_MS);
+    return true;
+  }
+  sql.exec("UPDATE state SET failures = ?, locked_until = 0 WHERE id = 1", failures);
+  return false;
+}
+
+export function clearFailures(sql: SqlStorage): void {
+  sql.exec("UPDATE state SET failures = 0, locked_until = 0 WHERE id = 1");
+}
+
+export function bumpEpoch(sql: SqlStorage): number {
+  return sql.exec<{ epoch: number }>("UPDATE state SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch").one().epoch;
+}
+
+/**
+ * D1 learns the new epoch: every session older than it dies, except the one the
+ * caller is using (raised to the new epoch). Each statement is idempotent.
+ */
+export function epochStatements(userId: string, epoch: number, keepSessionId?: string): Statement[] {
+  const statements: Statement[] = [];
+  if (keepSessionId) {
+    statements.push({ sql: "UPDATE sessions SET epoch = MAX(epoch, ?) WHERE id = ? AND user_id = ?", params: [epoch, keepSessionId, userId] });
+  }
+  statements.push({ sql: "UPDATE users SET session_epoch = MAX(session_epoch, ?) WHERE id = ?", params: [epoch, userId] });
+  statements.push({ sql: "DELETE FROM sessions WHERE user_id = ? AND epoch < ?", params: [userId, epoch] });
+  return statements;
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** Confirmed methods of both types, oldest first. */
+export function listMethods(sql: SqlStorage): MethodView[] {
+  const rows = sql
+    .exec<{ id: string; type: MethodType; name: string; created_at: number; last_used_at: number | null }>(
+      `SELECT id, 'totp' AS type, name, created_at, last_used_at FROM totp WHERE confirmed_at IS NOT NULL
+       UNION ALL SELECT id, 'webauthn' AS type, name, created_at, last_used_at FROM webauthn
+       ORDER BY created_at`,
+    )
+    .toArray();
+  return rows.map((r) => ({ id: r.id, type: r.type, name: r.name, createdAt: iso(r.created_at) as string, lastUsedAt: iso(r.last_used_at) }));
+}
+
+export function methodTypes(sql: SqlStorage): MethodType[] {
+  const types = new Set(listMethods(sql).map((m) => m.type));
+  return (["totp", "webauthn"] as const).filter((t) => types.has(t));
+}
+
+export function backupCodesRemaining(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM backup_codes WHERE used_at IS NULL").one().n;
+}
+
+/** The preferred type if still set up, else the first type set up. */
+export function effectivePreferred(state: StateRow, types: MethodType[]): MethodType | null {
+  if (state.preferred && types.includes(state.preferred)) return state.preferred;
+  return types[0] ?? null;
+}

@@ -1,0 +1,46 @@
+import type { SessionUser } from "../auth/session";
+
+export type MethodType = "totp" | "webauthn";
+export type LoginMethod = MethodType | "backup_code";
+
+/** Who is acting and from where; `now` is passed in so tests can move the clock. */
+export interface Caller {
+  user: SessionUser;
+  ip: string | null;
+  userAgent: string | null;
+  now: number;
+  /** The epoch of the caller's session; a stale one is refused by the guard itself. */
+  sessionEpoch?: number;
+  /** The caller's session, kept alive when a change ends the user's other sessions. */
+  sessionId?: string;
+}
+
+export interface MethodView {
+  id: string;
+  type: MethodType;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface LoginState {
+  stage: "authenticated" | "second_factor" | "recovery";
+  methods: LoginMethod[];
+  preferred: MethodType | null;
+  epoch: number;
+}
+
+export interface GuardSummary {
+  enabled: boolean;
+  preferred: MethodType | null;
+  methods: MethodView[];
+  backupCodesRemaining: number;
+  recoveryExpiresAt: number | null;
+}
+
+/** Results cross RPC as unions: custom error classes do not survive it. */
+export type Refusal = { ok: false; reason: "invalid" } | { ok: false; reason: "locked"; retryAfter: number } | { ok: false; reason: "stale_session" };
+
+export type VerifyResult = { ok: true; methodId: string | null; methodType: LoginMethod | "recovery_code" } | Refusal;
+
+export type Outcome<T> = ({ ok: true } & T) | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" };

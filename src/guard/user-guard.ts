@@ -1,0 +1,487 @@
+import { DurableObject } from "cloudflare:workers";
+import type { SecurityEvent } from "../audit/events";
+import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode } from "../backup-codes/codes";
+import type { Env } from "../env";
+import { type KeyRing, loadKeyRing, open, seal } from "../factors/totp/secret-box";
+import { checkTOTP } from "../factors/totp/totp";
+import { newId, randomBytes } from "../lib/random";
+import { generateRecoveryCode, hashRecoveryCode, RECOVERY_CODE_TTL_MS } from "../recovery/codes";
+import { type BucketState, giveBack, SUDO_POLICY, type TakeResult, take } from "./bucket";
+import { type Effect, flushEffects, recordEffect, recordMail, type Statement } from "./effects";
+import { GUARD_SCHEMA } from "./schema";
+import {
+  backupCodesRemaining,
+  bumpEpoch,
+  clearFailures,
+  countFailure,
+  effectivePreferred,
+  epochStatements,
+  listMethods,
+  lockRemaining,
+  methodTypes,
+  readState,
+} from "./state";
+import type { Caller, GuardSummary, LoginState, MethodType, MethodView, Outcome, Refusal, VerifyResult } from "./types";
+
+/** Unconfirmed authenticator-app enrollments expire after 10 minutes (API.md). */
+export const ENROLLMENT_TTL_MS = 10 * 60 * 1000;
+const MAX_PENDING_ENROLLMENTS = 5;
+
+/**
+ * The per-user guard: one Durable Object per user (`idFromName(userId)`), the
+ * only place a user's verifications are serialised. Everything single-use is
+ * claimed here in one synchronous step (no await between the check and the
+ * write), and every change records what D1 and the mailbox must learn (effects).
+ */
+export class UserGuard extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private ring: Promise<KeyRing> | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(GUARD_SCHEMA);
+    });
+  }
+
+  // ---- shared plumbing -------------------------------------------------
+
+  private keyRing(): Promise<KeyRing> {
+    this.ring ??= loadKeyRing(this.env.ENCRYPTION_KEYS);
+    return this.ring;
+  }
+
+  private bind(caller: Caller): void {
+    this.sql.exec("UPDATE state SET user_id = ? WHERE id = 1 AND user_id IS NULL", caller.user.id);
+  }
+
+  private stale(caller: Caller): boolean {
+    return caller.sessionEpoch !== undefined && caller.sessionEpoch < readState(this.sql).epoch;
+  }
+
+  private event(caller: Caller, type: SecurityEvent["type"], data?: SecurityEvent["data"]): SecurityEvent {
+    const e: SecurityEvent = { id: newId(), userId: caller.user.id, type, at: caller.now, ip: caller.ip, userAgent: caller.userAgent };
+    if (data) e.data = data;
+    return e;
+  }
+
+  private record(effect: Effect, now: number): void {
+    recordEffect(this.sql, effect, now);
+  }
+
+  /** Writes D1 and sends mail for everything recorded; one flush at a time per guard. */
+  private async settle(): Promise<void> {
+    const run = this.flushing.then(() => flushEffects(this.sql, this.env, Date.now()));
+    this.flushing = run.catch(() => undefined);
+    await run;
+    await this.rearm();
+  }
+
+  /** One alarm, many deadlines: always the earliest in the `deadlines` view. */
+  private async rearm(): Promise<void> {
+    const due = this.sql.exec<{ due: number | null }>("SELECT MIN(due) AS due FROM deadlines").one().due;
+    if (due === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(due);
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.sql.exec("DELETE FROM totp WHERE confirmed_at IS NULL AND pending_expires_at <= ?", now);
+    this.sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
+    const expired = this.sql.exec<{ expires_at: number }>("DELETE FROM recovery WHERE expires_at <= ? RETURNING expires_at", now).toArray();
+    const userId = readState(this.sql).user_id;
+    if (expired.length > 0 && userId) {
+      this.record(
+        { statements: [{ sql: "UPDATE users SET recovery_expires_at = NULL WHERE id = ? AND recovery_expires_at <= ?", params: [userId, now] }] },
+        now,
+      );
+    }
+    await this.settle();
+  }
+
+  private refuse(caller: Caller): Refusal {
+    if (countFailure(this.sql, caller.now)) {
+      this.record({ statements: [], events: [this.event(caller, "locked_out")], mailTo: caller.user.email }, caller.now);
+    }
+    return { ok: false, reason: "invalid" };
+  }
+
+  private admit(caller: Caller): Refusal | null {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const wait = lockRemaining(readState(this.sql), caller.now);
+    return wait > 0 ? { ok: false, reason: "locked", retryAfter: wait } : null;
+  }
+
+  // ---- login -----------------------------------------------------------
+
+  loginState(caller: Caller): LoginState {
+    this.bind(caller);
+    const state = readState(this.sql);
+    if (state.recovery_pending) return { stage: "recovery", methods: [], preferred: null, epoch: state.epoch };
+    const types = methodTypes(this.sql);
+    if (types.length === 0) return { stage: "authenticated", methods: [], preferred: null, epoch: state.epoch };
+    const preferred = effectivePreferred(state, types);
+    const methods: LoginState["methods"] = preferred ? [preferred, ...types.filter((t) => t !== preferred)] : [...types];
+    if (backupCodesRemaining(this.sql) > 0) methods.push("backup_code");
+    return { stage: "second_factor", methods, preferred, epoch: state.epoch };
+  }
+
+  summary(): GuardSummary {
+    const state = readState(this.sql);
+    const methods = listMethods(this.sql);
+    const recovery = this.sql.exec<{ expires_at: number }>("SELECT expires_at FROM recovery").toArray()[0];
+    return {
+      enabled: methods.length > 0,
+      preferred: effectivePreferred(state, methodTypes(this.sql)),
+      methods,
+      backupCodesRemaining: backupCodesRemaining(this.sql),
+      recoveryExpiresAt: recovery && !state.recovery_pending ? null : (recovery?.expires_at ?? null),
+    };
+  }
+
+  /** Re-entered passwords are slowed per account, like login: a token bucket, never a lock. */
+  takePasswordAttempt(now: number): TakeResult {
+    const s = readState(this.sql);
+    const prior: BucketState | null = s.password_tokens === null ? null : { tokens: s.password_tokens, at: s.password_tokens_at ?? now };
+    const { result, state } = take(SUDO_POLICY, prior, now);
+    if (result.ok) this.sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
+    return result;
+  }
+
+  refundPasswordAttempt(now: number): void {
+    const s = readState(this.sql);
+    const prior: BucketState | null = s.password_tokens === null ? null : { tokens: s.password_tokens, at: s.password_tokens_at ?? now };
+    const state = giveBack(SUDO_POLICY, prior, now);
+    this.sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
+  }
+
+  // ---- second factor ---------------------------------------------------
+
+  async verifyTOTP(caller: Caller, code: string): Promise<VerifyResult> {
+    const early = this.admit(caller);
+    if (early) return early;
+    const rows = this.sql
+      .exec<{ id: string; key_id: string; secret: ArrayBuffer }>("SELECT id, key_id, secret FROM totp WHERE confirmed_at IS NOT NULL")
+      .toArray();
+    const ring = await this.keyRing();
+    const keys = await Promise.all(rows.map((r) => open(ring, r.key_id, new Uint8Array(r.secret), `totp:${caller.user.id}:${r.id}`)));
+    // From here on, synchronous: the lock, the step check and the claim happen as one.
+    const late = this.admit(caller);
+    if (late) return late;
+    let claimed: string | null = null;
+    rows.forEach((row, i) => {
+      if (claimed) return;
+      const last = this.sql.exec<{ last_step: number }>("SELECT last_step FROM totp WHERE id = ?", row.id).toArray()[0];
+      if (!last) return;
+      const check = checkTOTP(keys[i] as Uint8Array, code, caller.now, last.last_step);
+      if (!check.ok) return;
+      const won = this.sql
+        .exec("UPDATE totp SET last_step = ?, last_used_at = ? WHERE id = ? AND last_step < ? RETURNING id", check.step, caller.now, row.id, check.step)
+        .toArray();
+      if (won.length === 1) claimed = row.id;
+    });
+    if (!claimed) {
+      const refusal = this.refuse(caller);
+      await this.settle();
+      return refusal;
+    }
+    clearFailures(this.sql);
+    return { ok: true, methodId: claimed, methodType: "totp" };
+  }
+
+  async verifyBackupCode(caller: Caller, code: string): Promise<VerifyResult> {
+    const hash = hashBackupCode(caller.user.id, code);
+    const early = this.admit(caller);
+    if (early) return early;
+    const won =
+      hash === null ? [] : this.sql.exec("UPDATE backup_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL RETURNING hash", caller.now, hash).toArray();
+    if (won.length !== 1) {
+      const refusal = this.refuse(caller);
+      await this.settle();
+      return refusal;
+    }
+    clearFailures(this.sql);
+    const remaining = backupCodesRemaining(this.sql);
+    this.record({ statements: [], events: [this.event(caller, "backup_code_used", { remaining })], mailTo: caller.user.email }, caller.now);
+    await this.settle();
+    return { ok: true, methodId: null, methodType: "backup_code" };
+  }
+
+  async verifyRecoveryCode(caller: Caller, code: string): Promise<VerifyResult> {
+    const hash = hashRecoveryCode(caller.user.id, code);
+    const early = this.admit(caller);
+    if (early) return early;
+    // Deleting the row is the claim: spent once accepted, and the expiry is checked here
+    // too because the alarm that deletes expired codes may be late.
+    const won =
+      hash === null || !readState(this.sql).recovery_pending
+        ? []
+        : this.sql.exec("DELETE FROM recovery WHERE id = 1 AND hash = ? AND expires_at > ? RETURNING id", hash, caller.now).toArray();
+    if (won.length !== 1) {
+      const refusal = this.refuse(caller);
+      await this.settle();
+      return refusal;
+    }
+    clearFailures(this.sql);
+    this.record(
+      {
+        statements: [{ sql: "UPDATE users SET recovery_expires_at = NULL WHERE id = ?", params: [caller.user.id] }],
+        events: [this.event(caller, "recovery_code_used")],
+        mailTo: caller.user.email,
+      },
+      caller.now,
+    );
+    await this.settle();
+    return { ok: true, methodId: null, methodType: "recovery_code" };
+  }
+
+  // ---- authenticator apps ----------------------------------------------
+
+  async startTOTP(caller: Caller, name: string): Promise<Outcome<{ id: string; secret: Uint8Array }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const id = newId();
+    const secret = randomBytes(20); // 160 bits, RFC 4226 §4 R6's recommended length
+    const { keyId, box } = await seal(await this.keyRing(), secret, `totp:${caller.user.id}:${id}`);
+    this.sql.exec("DELETE FROM totp WHERE confirmed_at IS NULL AND pending_expires_at <= ?", caller.now);
+    this.sql.exec(
+      `DELETE FROM totp WHERE id IN (SELECT id FROM totp WHERE confirmed_at IS NULL ORDER BY created_at DESC LIMIT -1 OFFSET ?)`,
+      MAX_PENDING_ENROLLMENTS - 1,
+    );
+    this.sql.exec(
+      "INSERT INTO totp (id, name, key_id, secret, created_at, pending_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+      id,
+      name,
+      keyId,
+      box,
+      caller.now,
+      caller.now + ENROLLMENT_TTL_MS,
+    );
+    await this.rearm();
+    return { ok: true, id, secret };
+  }
+
+  async confirmTOTP(caller: Caller, id: string, code: string): Promise<Outcome<{ method: MethodView; backupCodes: string[] | null }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const row = this.sql
+      .exec<{ key_id: string; secret: ArrayBuffer }>(
+        "SELECT key_id, secret FROM totp WHERE id = ? AND confirmed_at IS NULL AND pending_expires_at > ?",
+        id,
+        caller.now,
+      )
+      .toArray()[0];
+    if (!row) return { ok: false, reason: "not_found" };
+    const key = await open(await this.keyRing(), row.key_id, new Uint8Array(row.secret), `totp:${caller.user.id}:${id}`);
+    const check = checkTOTP(key, code, caller.now, -1);
+    if (!check.ok) return { ok: false, reason: "invalid" };
+    const wasEnabled = listMethods(this.sql).length > 0;
+    // The confirming code's step becomes the last accepted one: it cannot log in again (RFC 6238 §5.2).
+    const won = this.sql
+      .exec(
+        "UPDATE totp SET confirmed_at = ?, pending_expires_at = NULL, last_step = ? WHERE id = ? AND confirmed_at IS NULL RETURNING id",
+        caller.now,
+        check.step,
+        id,
+      )
+      .toArray();
+    if (won.length !== 1) return { ok: false, reason: "not_found" };
+    const result = this.methodAdded(caller, id, "totp", wasEnabled);
+    await this.settle();
+    return result;
+  }
+
+  /**
+   * Shared tail of every confirmed enrollment: the first method turns 2FA on,
+   * issues ten backup codes and ends a recovery; every one is logged and mailed.
+   */
+  private methodAdded(caller: Caller, id: string, type: MethodType, wasEnabled: boolean): { ok: true; method: MethodView; backupCodes: string[] | null } {
+    const method = listMethods(this.sql).find((m) => m.id === id) as MethodView;
+    const statements: Statement[] = [
+      {
+        sql: "INSERT OR IGNORE INTO methods (id, user_id, type, name, created_at) VALUES (?, ?, ?, ?, ?)",
+        params: [id, caller.user.id, type, method.name, Date.parse(method.createdAt)],
+      },
+    ];
+    const events = [this.event(caller, "method_added", { methodId: id, methodType: type, methodName: method.name })];
+    let backupCodes: string[] | null = null;
+    if (!wasEnabled) {
+      backupCodes = this.replaceBackupCodes(caller.user.id);
+      this.sql.exec("UPDATE state SET preferred = ?, recovery_pending = 0 WHERE id = 1", type);
+      statements.push({
+        sql: "UPDATE users SET two_factor_enabled = 1, preferred = ?, recovery_expires_at = NULL WHERE id = ?",
+        params: [type, caller.user.id],
+      });
+      events.unshift(this.event(caller, "two_factor_enabled"));
+    }
+    this.record({ statements, events, mailTo: caller.user.email }, caller.now);
+    return { ok: true, method, backupCodes };
+  }
+
+  private replaceBackupCodes(userId: string): string[] {
+    const codes = generateBackupCodes();
+    this.sql.exec("DELETE FROM backup_codes");
+    for (const code of codes) this.sql.exec("INSERT INTO backup_codes (hash) VALUES (?)", hashBackupCode(userId, code));
+    return codes;
+  }
+
+  // ---- managing methods ------------------------------------------------
+
+  async renameMethod(caller: Caller, id: string, name: string): Promise<Outcome<{ method: MethodView }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const method = listMethods(this.sql).find((m) => m.id === id);
+    if (!method) return { ok: false, reason: "not_found" };
+    this.sql.exec(`UPDATE ${method.type === "totp" ? "totp" : "webauthn"} SET name = ? WHERE id = ?`, name, id);
+    this.record(
+      {
+        statements: [{ sql: "UPDATE methods SET name = ? WHERE id = ? AND user_id = ?", params: [name, id, caller.user.id] }],
+        events: [this.event(caller, "method_renamed", { methodId: id, methodType: method.type, methodName: name, previousName: method.name })],
+      },
+      caller.now,
+    );
+    await this.settle();
+    return { ok: true, method: { ...method, name } };
+  }
+
+  async removeMethod(caller: Caller, id: string): Promise<Outcome<{ epoch: number }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const methods = listMethods(this.sql);
+    const method = methods.find((m) => m.id === id);
+    if (!method) return { ok: false, reason: "not_found" };
+    if (methods.length === 1) return { ok: false, reason: "last_method" };
+    this.sql.exec(`DELETE FROM ${method.type === "totp" ? "totp" : "webauthn"} WHERE id = ?`, id);
+    const epoch = bumpEpoch(this.sql);
+    const preferred = effectivePreferred(readState(this.sql), methodTypes(this.sql));
+    this.sql.exec("UPDATE state SET preferred = ? WHERE id = 1", preferred);
+    this.record(
+      {
+        statements: [
+          { sql: "DELETE FROM methods WHERE id = ? AND user_id = ?", params: [id, caller.user.id] },
+          { sql: "UPDATE users SET preferred = ? WHERE id = ?", params: [preferred, caller.user.id] },
+          ...epochStatements(caller.user.id, epoch, caller.sessionId),
+        ],
+        events: [this.event(caller, "method_removed", { methodId: id, methodType: method.type, methodName: method.name })],
+        mailTo: caller.user.email,
+      },
+      caller.now,
+    );
+    await this.settle();
+    return { ok: true, epoch };
+  }
+
+  async setPreferred(caller: Caller, type: MethodType): Promise<Outcome<{ preferred: MethodType }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    if (!methodTypes(this.sql).includes(type)) return { ok: false, reason: "not_enrolled" };
+    this.sql.exec("UPDATE state SET preferred = ? WHERE id = 1", type);
+    this.record(
+      {
+        statements: [{ sql: "UPDATE users SET preferred = ? WHERE id = ?", params: [type, caller.user.id] }],
+        events: [this.event(caller, "preferred_method_changed", { methodType: type })],
+      },
+      caller.now,
+    );
+    await this.settle();
+    return { ok: true, preferred: type };
+  }
+
+  async regenerateBackupCodes(caller: Caller): Promise<Outcome<{ codes: string[] }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    if (listMethods(this.sql).length === 0) return { ok: false, reason: "not_enrolled" };
+    const codes = this.replaceBackupCodes(caller.user.id);
+    this.record(
+      { statements: [], events: [this.event(caller, "backup_codes_regenerated", { count: BACKUP_CODE_COUNT })], mailTo: caller.user.email },
+      caller.now,
+    );
+    await this.settle();
+    return { ok: true, codes };
+  }
+
+  async disable(caller: Caller): Promise<Outcome<{ epoch: number }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const wasEnabled = listMethods(this.sql).length > 0;
+    this.wipeFactors();
+    const epoch = bumpEpoch(this.sql);
+    this.record(
+      {
+        statements: [
+          { sql: "DELETE FROM methods WHERE user_id = ?", params: [caller.user.id] },
+          { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL WHERE id = ?", params: [caller.user.id] },
+          ...epochStatements(caller.user.id, epoch, caller.sessionId),
+        ],
+        events: wasEnabled ? [this.event(caller, "two_factor_disabled")] : [],
+        mailTo: caller.user.email,
+      },
+      caller.now,
+    );
+    await this.settle();
+    return { ok: true, epoch };
+  }
+
+  private wipeFactors(): void {
+    this.sql.exec("DELETE FROM totp");
+    this.sql.exec("DELETE FROM webauthn");
+    this.sql.exec("DELETE FROM backup_codes");
+    this.sql.exec("DELETE FROM challenges");
+    this.sql.exec("UPDATE state SET preferred = NULL WHERE id = 1");
+  }
+
+  // ---- admin reset -----------------------------------------------------
+
+  /**
+   * An admin's reset, as one step: every method and backup code goes, every
+   * session dies (epoch), a lock is cleared, and one recovery code replaces any
+   * unused one. `caller` is the member; `admin` acts.
+   */
+  async adminReset(caller: Caller, admin: { id: string; name: string }): Promise<{ recoveryCode: string; expiresAt: number }> {
+    this.bind(caller);
+    const code = generateRecoveryCode();
+    const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
+    this.wipeFactors();
+    clearFailures(this.sql);
+    this.sql.exec("UPDATE state SET recovery_pending = 1 WHERE id = 1");
+    this.sql.exec(
+      "INSERT OR REPLACE INTO recovery (id, hash, issued_by, issued_at, expires_at) VALUES (1, ?, ?, ?, ?)",
+      hashRecoveryCode(caller.user.id, code),
+      admin.id,
+      caller.now,
+      expiresAt,
+    );
+    const epoch = bumpEpoch(this.sql);
+    const issued = { ...this.event(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString() }), actorId: admin.id };
+    const adminEvent = { ...this.event(caller, "member_reset", { memberId: caller.user.id }), userId: admin.id, actorId: admin.id };
+    this.record(
+      {
+        statements: [
+          { sql: "DELETE FROM methods WHERE user_id = ?", params: [caller.user.id] },
+          { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL, recovery_expires_at = ? WHERE id = ?", params: [expiresAt, caller.user.id] },
+          ...epochStatements(caller.user.id, epoch),
+        ],
+        events: [issued, adminEvent],
+        mailTo: caller.user.email,
+        actorName: admin.name,
+      },
+      caller.now,
+    );
+    await this.settle();
+    return { recoveryCode: code, expiresAt };
+  }
+
+  /** An email that is not about this user's own security (an invitation they sent). */
+  async sendMail(caller: Caller, mail: { to: string; subject: string; text: string; template: string }, statements: Statement[] = []): Promise<void> {
+    this.bind(caller);
+    recordMail(this.sql, { to: mail.to, subject: mail.subject, text: mail.text }, { userId: null, template: mail.template }, caller.now, statements);
+    await this.settle();
+  }
+}
+
+export function guardFor(env: Env, userId: string): DurableObjectStub<UserGuard> {
+  return env.USER_GUARD.get(env.USER_GUARD.idFromName(userId));
+}

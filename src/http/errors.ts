@@ -1,0 +1,72 @@
+import { HTTPException } from "hono/http-exception";
+
+/** Every error code of the contract, with its status and a human title. */
+export const ERRORS = {
+  invalid_request: { status: 400, title: "Invalid request" },
+  invalid_code: { status: 401, title: "Invalid code" },
+  invalid_credentials: { status: 401, title: "Invalid email or password" },
+  unauthenticated: { status: 401, title: "Not logged in" },
+  second_factor_required: { status: 403, title: "Second factor required" },
+  enrollment_required: { status: 403, title: "Set up a new two-factor method first" },
+  reauth_required: { status: 403, title: "Password confirmation required" },
+  forbidden: { status: 403, title: "Forbidden" },
+  csrf: { status: 403, title: "Cross-site request refused" },
+  not_found: { status: 404, title: "Not found" },
+  email_taken: { status: 409, title: "Email already registered" },
+  last_method: { status: 409, title: "Cannot remove the last method" },
+  method_not_enrolled: { status: 409, title: "Method not set up" },
+  already_member: { status: 409, title: "Already a member" },
+  credential_exists: { status: 409, title: "Security key already registered" },
+  payload_too_large: { status: 413, title: "Request body too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  too_many_attempts: { status: 429, title: "Too many attempts" },
+  internal: { status: 500, title: "Internal error" },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The one error type of the service; `onError` renders it as RFC 9457. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryAfter: number | undefined;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options: { status?: number; retryAfter?: number; errors?: FieldError[] } = {}) {
+    super(detail ?? ERRORS[code].title);
+    this.code = code;
+    this.status = options.status ?? ERRORS[code].status;
+    this.retryAfter = options.retryAfter;
+    this.errors = options.errors;
+  }
+}
+
+export function problem(err: AppError): Response {
+  const body: Record<string, unknown> = {
+    type: `https://edge-2fa.dev/problems/${err.code.replaceAll("_", "-")}`,
+    title: ERRORS[err.code].title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+  };
+  if (err.errors) body.errors = err.errors;
+  const headers: Record<string, string> = { "Content-Type": "application/problem+json" };
+  if (err.retryAfter !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(err.retryAfter)));
+  return new Response(JSON.stringify(body), { status: err.status, headers });
+}
+
+/** Maps anything thrown to problem+json; unknown errors never leak their message. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return new AppError("payload_too_large");
+    if (err.status === 400) return new AppError("invalid_request", "The body is not valid JSON");
+    if (err.status === 415) return new AppError("unsupported_media_type");
+  }
+  return new AppError("internal", "Something went wrong on our side");
+}

@@ -1,0 +1,87 @@
+import { z } from "@hono/zod-openapi";
+import { normalizeCode } from "../lib/codes";
+
+/** Lengths count Unicode code points after NFC (API.md "Conventions"). */
+export function codePoints(s: string): number {
+  return [...s.normalize("NFC")].length;
+}
+
+export const Email = z
+  .string()
+  .max(320)
+  .transform((s) => s.trim().toLowerCase())
+  .pipe(z.email({ message: "must be an email address" }).max(254))
+  .openapi({ example: "ada@example.com" });
+
+/** NIST SP 800-63B-4 §3.1.1.2: at least 15 characters for a password that may stand alone; at most 128 here. */
+export const NewPassword = z
+  .string()
+  .refine((s) => codePoints(s) >= 15, { message: "must be at least 15 characters" })
+  .refine((s) => codePoints(s) <= 128, { message: "must be at most 128 characters" })
+  .openapi({ example: "correct horse battery staple" });
+
+/** Any password up to a bound: a login never reveals the policy, and never hashes megabytes. */
+export const Password = z.string().min(1, { message: "is required" }).max(1024).openapi({ example: "correct horse battery staple" });
+
+export function label(max: number) {
+  return z
+    .string()
+    .transform((s) => s.trim().normalize("NFC"))
+    .refine((s) => codePoints(s) >= 1, { message: "must not be empty" })
+    .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters` });
+}
+
+export const TOTPCode = z
+  .string()
+  .max(64)
+  .refine((s) => /^[0-9]{6}$/.test(s.trim()), { message: "must be the 6-digit code from the authenticator app" })
+  .openapi({ example: "123456" });
+
+export const BackupCode = z
+  .string()
+  .max(64)
+  .refine((s) => normalizeCode(s, 10) !== null, { message: "must be a backup code like xxxxx-xxxxx" })
+  .openapi({ example: "7k3q9-mx2pd" });
+
+export const RecoveryCode = z
+  .string()
+  .max(64)
+  .refine((s) => normalizeCode(s, 16) !== null, { message: "must be a recovery code like xxxx-xxxx-xxxx-xxxx" })
+  .openapi({ example: "4f7k-q9mx-2pdt-8hw3" });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+export const MethodType = z.enum(["totp", "webauthn"]);
+
+export const Method = z
+  .object({
+    id: z.string(),
+    type: MethodType,
+    name: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .openapi("Method");
+
+export const User = z.object({ id: z.string(), email: z.string(), name: z.string() }).openapi("User");
+
+/** JSON body helper for createRoute. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { body: { content: { "application/json": { schema } }, required: true } } as const;
+}
+
+export function json<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { "application/json": { schema } }, description } as const;
+}
+
+export const problems = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { content: { "application/problem+json": { schema: Problem } }, description: "Problem" }]));

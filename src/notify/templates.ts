@@ -1,0 +1,96 @@
+import type { SecurityEvent } from "../audit/events";
+
+/**
+ * What each security email says. Pure text from the event: what happened,
+ * when, from where, and what to do if it was not you. Never a code or secret:
+ * events carry none, and these templates only read names and counts.
+ */
+export interface MailContent {
+  subject: string;
+  text: string;
+}
+
+const SUPPORT = "If this was not you, change your password now and ask an admin of your community to reset your two-factor authentication.";
+
+function where(e: SecurityEvent): string {
+  const parts = [`When: ${new Date(e.at).toUTCString()}`];
+  parts.push(`From: ${e.ip ?? "unknown address"}${e.userAgent ? ` (${e.userAgent})` : ""}`);
+  return parts.join("\n");
+}
+
+function text(intro: string, e: SecurityEvent, advice = SUPPORT): string {
+  return `${intro}\n\n${where(e)}\n\n${advice}\n`;
+}
+
+function methodName(e: SecurityEvent): string {
+  const type = e.data?.methodType === "webauthn" ? "security key" : "authenticator app";
+  const name = e.data?.methodName;
+  return name ? `${type} "${name}"` : type;
+}
+
+/** The email for an event the user must know about, or null when none is sent. */
+export function mailFor(e: SecurityEvent, extra: { actorName?: string } = {}): MailContent | null {
+  switch (e.type) {
+    case "two_factor_enabled":
+      return { subject: "Two-factor authentication is on", text: text("Two-factor authentication was turned on for your account.", e) };
+    case "two_factor_disabled":
+      return {
+        subject: "Two-factor authentication was turned off",
+        text: text("Two-factor authentication was turned off for your account. Your password alone now logs you in.", e),
+      };
+    case "method_added":
+      return { subject: "A two-factor method was added", text: text(`A new ${methodName(e)} was added to your account.`, e) };
+    case "method_removed":
+      return {
+        subject: "A two-factor method was removed",
+        text: text(`The ${methodName(e)} was removed from your account. Your other sessions were logged out.`, e),
+      };
+    case "backup_codes_regenerated":
+      return {
+        subject: "New backup codes were generated",
+        text: text("New backup codes were generated for your account. Your old backup codes no longer work.", e),
+      };
+    case "backup_code_used":
+      return {
+        subject: "A backup code was used to log in",
+        text: text(`A backup code was used to log in to your account. ${e.data?.remaining ?? 0} backup codes remain.`, e),
+      };
+    case "recovery_code_issued":
+      return {
+        subject: "Your two-factor authentication was reset",
+        text: text(
+          `${extra.actorName ?? "An admin of your community"} reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method.`,
+          e,
+          "If you did not ask for this reset, contact the admin and change your password.",
+        ),
+      };
+    case "recovery_code_used":
+      return {
+        subject: "A recovery code was used",
+        text: text("A recovery code was used to log in to your account. Set up a new two-factor method to finish.", e),
+      };
+    case "locked_out":
+      return {
+        subject: "Two-factor login locked for 15 minutes",
+        text: text(
+          "Too many wrong two-factor codes were entered for your account, so two-factor login is locked for 15 minutes.",
+          e,
+          "If this was not you, someone knows your password: change it now.",
+        ),
+      };
+    case "key_counter_anomaly":
+      return {
+        subject: "A security key may have been cloned",
+        text: text(`A login with your ${methodName(e)} was refused because its signature counter went backwards, which can mean the key was cloned.`, e),
+      };
+    default:
+      return null;
+  }
+}
+
+export function invitationMail(input: { communityName: string; inviterName: string; role: string; expiresAt: number; origin: string }): MailContent {
+  return {
+    subject: `You are invited to join ${input.communityName}`,
+    text: `${input.inviterName} invited you to join the community "${input.communityName}" as ${input.role}.\n\nLog in (or sign up with this email address) at ${input.origin}/ and accept the invitation. It expires ${new Date(input.expiresAt).toUTCString()}.\n\nIf you do not know this community, ignore this email: nothing happens unless you accept.\n`,
+  };
+}
