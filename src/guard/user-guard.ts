@@ -138,7 +138,7 @@ export class UserGuard extends DurableObject<Env> {
       preferred: effectivePreferred(state, methodTypes(this.sql)),
       methods,
       backupCodesRemaining: backupCodesRemaining(this.sql),
-      recoveryExpiresAt: recovery && !state.recovery_pending ? null : (recovery?.expires_at ?? null),
+      recoveryExpiresAt: recovery?.expires_at ?? null,
     };
   }
 
