@@ -18,7 +18,8 @@ export const NewPassword = z
   .string()
   .refine((s) => codePoints(s) >= 15, { message: "must be at least 15 characters" })
   .refine((s) => codePoints(s) <= 128, { message: "must be at most 128 characters" })
-  .openapi({ example: "correct horse battery staple" });
+  // The refinements are invisible to the generator; JSON Schema's min/maxLength also count code points.
+  .openapi({ minLength: 15, maxLength: 128, description: "15 to 128 Unicode code points after NFC", example: "correct horse battery staple" });
 
 /** Any password up to a bound: a login never reveals the policy, and never hashes megabytes. */
 export const Password = z.string().min(1, { message: "is required" }).max(1024).openapi({ example: "correct horse battery staple" });
