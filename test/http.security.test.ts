@@ -1,0 +1,349 @@
+import { describe, expect, it } from "vitest";
+import { Client, newUser, ORIGIN, PASSWORD, problemOf, uniqueEmail } from "./helpers";
+import { communityWithMember, halfLoggedIn, rawFetch, rowCounts } from "./helpers-foundation";
+
+const KiB = 1024;
+const FOREIGN = "https://evil.example";
+
+/** A JSON body of exactly `bytes` bytes (a signup with a padded name). */
+function jsonOfSize(bytes: number): string {
+  const base = JSON.stringify({ email: uniqueEmail(), password: PASSWORD, name: "" });
+  return base.replace('"name":""', `"name":"${"n".repeat(bytes - base.length)}"`);
+}
+
+/** A streamed body: no Content-Length, sent chunked. */
+function streamOf(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  return new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 1024) controller.enqueue(bytes.slice(i, i + 1024));
+      controller.close();
+    },
+  });
+}
+
+async function expectProblem(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  const problem = await problemOf(res);
+  expect(problem.code).toBe(code);
+  return problem;
+}
+
+describe("errors are RFC 9457 problem+json", () => {
+  it("every kind of refusal has {type, title, status, detail, code} and nothing else but errors", async () => {
+    const u = await newUser();
+    const responses: Response[] = [
+      await new Client().request("GET", "/api/me"), // 401
+      await rawFetch("/api/nope"), // 404
+      await new Client().request("POST", "/api/auth/login", "{not json"), // 400
+      await new Client().request("POST", "/api/auth/login", "x".repeat(17 * KiB)), // 413
+      await new Client().request("POST", "/api/auth/login", "a=b", { "Content-Type": "application/x-www-form-urlencoded" }), // 415
+      await new Client().request("POST", "/api/auth/login", { email: u.email, password: PASSWORD }, { Origin: FOREIGN }), // 403
+      await new Client().request("POST", "/api/auth/signup", { email: u.email, password: PASSWORD, name: "x" }), // 409
+      await new Client().request("POST", "/api/auth/login", { email: u.email, password: "wrong password here" }), // 401
+    ];
+    const statuses = [];
+    for (const res of responses) {
+      expect(res.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(
+        Object.keys(body)
+          .filter((k) => k !== "errors")
+          .sort(),
+      ).toEqual(["code", "detail", "status", "title", "type"]);
+      expect(body.status).toBe(res.status);
+      expect(typeof body.type).toBe("string");
+      expect(typeof body.title).toBe("string");
+      expect(typeof body.detail).toBe("string");
+      expect(body.code).toMatch(/^[a-z]+(_[a-z]+)*$/);
+      expect(JSON.stringify(body)).not.toMatch(/\bat \w+ \(|\.ts:\d+|<html/i);
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 404, 400, 413, 415, 403, 409, 401]);
+  });
+
+  it("an unknown /api path is a 404 problem, for any method", async () => {
+    for (const method of ["GET", "POST", "DELETE"]) {
+      const res = await rawFetch("/api/does-not-exist", { method });
+      await expectProblem(res, 404, "not_found");
+    }
+    // A known path with a method it does not have.
+    await expectProblem(await rawFetch("/api/auth/login"), 404, "not_found");
+  });
+});
+
+describe("413 for bodies over 16 KiB", () => {
+  it("16 KiB exactly passes the size check; one byte more is 413", async () => {
+    const ok = await new Client().request("POST", "/api/auth/signup", jsonOfSize(16 * KiB));
+    expect(ok.status).not.toBe(413);
+    const big = await new Client().request("POST", "/api/auth/signup", jsonOfSize(16 * KiB + 1));
+    await expectProblem(big, 413, "payload_too_large");
+  });
+
+  it("also without Content-Length (a streamed body)", async () => {
+    const res = await rawFetch("/api/auth/signup", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: streamOf(jsonOfSize(40 * KiB)),
+      // @ts-expect-error: `duplex` is needed for a stream body and missing from the type.
+      duplex: "half",
+    });
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
+  it("the service keeps serving afterwards", async () => {
+    await new Client().request("POST", "/api/auth/signup", "x".repeat(64 * KiB));
+    const u = await newUser();
+    expect((await u.client.json("GET", "/api/me")).status).toBe(200);
+  });
+});
+
+describe("415 for bodies that are not JSON", () => {
+  const cases: [string, Record<string, string>][] = [
+    ["text/plain", { "Content-Type": "text/plain" }],
+    ["form-urlencoded", { "Content-Type": "application/x-www-form-urlencoded" }],
+    ["multipart", { "Content-Type": "multipart/form-data; boundary=x" }],
+    ["application/jsonx", { "Content-Type": "application/jsonx" }],
+  ];
+  for (const [name, headers] of cases) {
+    it(`${name}: 415 unsupported_media_type`, async () => {
+      const res = await new Client().request("POST", "/api/auth/login", JSON.stringify({ email: "a@example.com", password: PASSWORD }), headers);
+      await expectProblem(res, 415, "unsupported_media_type");
+    });
+  }
+
+  it("a body without any Content-Type: 415", async () => {
+    const res = await rawFetch("/api/auth/login", {
+      method: "POST",
+      body: new TextEncoder().encode(JSON.stringify({ email: "a@example.com", password: PASSWORD })),
+    });
+    expect(res.status).toBe(415);
+  });
+
+  it("application/json with a charset parameter is accepted", async () => {
+    const u = await newUser();
+    const res = await new Client().request(
+      "POST",
+      "/api/auth/login",
+      { email: u.email, password: PASSWORD },
+      { "Content-Type": "Application/JSON; charset=utf-8" },
+    );
+    expect(res.status).toBe(200);
+  });
+
+  it("body-less endpoints accept no Content-Type (logout, accept)", async () => {
+    const u = await newUser();
+    expect((await u.client.request("POST", "/api/auth/logout")).status).toBe(204);
+  });
+});
+
+describe("403 csrf for a foreign Origin on state-changing requests", () => {
+  it("refuses a foreign Origin and Origin: null on POST, PUT, PATCH and DELETE", async () => {
+    const u = await newUser();
+    const targets: [string, string, unknown][] = [
+      ["POST", "/api/auth/login", { email: u.email, password: PASSWORD }],
+      ["POST", "/api/auth/signup", { email: uniqueEmail(), password: PASSWORD, name: "x" }],
+      ["POST", "/api/auth/logout", undefined],
+      ["POST", "/api/security/reauth", { password: PASSWORD }],
+      ["PUT", "/api/security/preferred", { method: "totp" }],
+      ["PATCH", "/api/security/methods/abc", { name: "x" }],
+      ["DELETE", "/api/security/methods/abc", undefined],
+    ];
+    for (const origin of [FOREIGN, "null", "http://localhost:8787", "https://localhost"]) {
+      for (const [method, path, body] of targets) {
+        const res = await u.client.request(method, path, body, { Origin: origin });
+        expect(`${origin} ${method} ${path} ${res.status}`).toBe(`${origin} ${method} ${path} 403`);
+        expect((await problemOf(res)).code).toBe("csrf");
+      }
+    }
+    // None of them took effect: the session is still there.
+    expect((await u.client.json("GET", "/api/me")).status).toBe(200);
+  });
+
+  it("a cross-site logout does not end the session", async () => {
+    const u = await newUser();
+    await u.client.request("POST", "/api/auth/logout", undefined, { Origin: FOREIGN });
+    expect((await u.client.json("GET", "/api/me")).status).toBe(200);
+  });
+
+  it("same origin and no Origin pass", async () => {
+    const u = await newUser();
+    const same = await new Client().request("POST", "/api/auth/login", { email: u.email, password: PASSWORD }, { Origin: ORIGIN });
+    expect(same.status).toBe(200);
+    const none = await new Client().request("POST", "/api/auth/login", { email: u.email, password: PASSWORD });
+    expect(none.status).toBe(200);
+  });
+
+  it("safe methods are not refused for their Origin", async () => {
+    const u = await newUser();
+    const res = await u.client.request("GET", "/api/me", undefined, { Origin: FOREIGN });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("the contract's order of checks", () => {
+  it("413 before csrf", async () => {
+    const res = await new Client().request("POST", "/api/auth/login", "x".repeat(17 * KiB), { Origin: FOREIGN });
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
+  it("csrf before 415", async () => {
+    const res = await new Client().request("POST", "/api/auth/login", "hello", { Origin: FOREIGN, "Content-Type": "text/plain" });
+    await expectProblem(res, 403, "csrf");
+  });
+
+  it("415 before 401 (no session)", async () => {
+    const res = await new Client().request("POST", "/api/security/reauth", "hello", { "Content-Type": "text/plain" });
+    await expectProblem(res, 415, "unsupported_media_type");
+  });
+
+  it("401 before 400 validation", async () => {
+    const res = await new Client().request("POST", "/api/security/reauth", "{broken");
+    await expectProblem(res, 401, "unauthenticated");
+  });
+
+  it("401 before 404 membership", async () => {
+    const res = await new Client().request("GET", "/api/communities/no-such/members");
+    await expectProblem(res, 401, "unauthenticated");
+  });
+
+  it("stage (403 second_factor_required) before 400 validation and before membership", async () => {
+    const { half } = await halfLoggedIn();
+    await expectProblem(await half.request("POST", "/api/security/reauth", "{broken"), 403, "second_factor_required");
+    await expectProblem(await half.request("GET", "/api/communities/no-such/members"), 403, "second_factor_required");
+  });
+
+  it("membership (404 outsider, 403 member) before 400 validation", async () => {
+    const { member, cid } = await communityWithMember();
+    const outsider = await newUser();
+    await expectProblem(await outsider.client.request("POST", `/api/communities/${cid}/invitations`, "{broken"), 404, "not_found");
+    await expectProblem(await member.client.request("POST", `/api/communities/${cid}/invitations`, { role: 7 }), 403, "forbidden");
+  });
+
+  it("403 reauth_required before 400 validation", async () => {
+    const u = await newUser();
+    await expectProblem(await u.client.request("PATCH", "/api/security/methods/abc", { name: 12 }), 403, "reauth_required");
+    await expectProblem(await u.client.request("POST", "/api/security/totp", "{broken"), 403, "reauth_required");
+  });
+
+  it("400 validation before 429", async () => {
+    const email = uniqueEmail("order");
+    const ip = "198.51.100.77";
+    let last = 0;
+    for (let i = 0; i < 11; i++) last = (await new Client(ip).request("POST", "/api/auth/login", { email, password: `wrong password ${i}` })).status;
+    expect(last).toBe(429);
+    await expectProblem(await new Client(ip).request("POST", "/api/auth/login", { email, password: 5 }), 400, "invalid_request");
+    await expectProblem(await new Client(ip).request("POST", "/api/auth/login", "x".repeat(17 * KiB)), 413, "payload_too_large");
+  });
+});
+
+describe("400 invalid_request lists field paths and never echoes values", () => {
+  const secret = "hunter2-never-echo-this-PASSWORD-value";
+
+  it("malformed JSON", async () => {
+    const res = await new Client().request("POST", "/api/auth/login", `{"email": "a@example.com", "password": "${secret}"`);
+    const problem = await expectProblem(res, 400, "invalid_request");
+    expect(JSON.stringify(problem)).not.toContain(secret);
+  });
+
+  it("wrong types: both fields listed, no value echoed", async () => {
+    const res = await new Client().json("POST", "/api/auth/signup", { email: 42, password: [secret], name: { n: secret } });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("invalid_request");
+    expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(["email", "name", "password"]);
+    for (const p of ["email", "name", "password"]) expect(res.body.detail).toContain(p);
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+  });
+
+  it("an invalid email next to a valid password: only email listed, neither echoed", async () => {
+    const bad = `not-an-email-${secret}`;
+    const res = await new Client().json("POST", "/api/auth/signup", { email: bad, password: secret, name: "Echo" });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(["email"]);
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+  });
+
+  it("a too-short password is refused without echoing it", async () => {
+    const res = await new Client().json("POST", "/api/auth/signup", { email: uniqueEmail(), password: "short-Secr3t", name: "Echo" });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).not.toContain("short-Secr3t");
+  });
+
+  it("missing fields are listed", async () => {
+    const res = await new Client().json("POST", "/api/auth/login", {});
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(["email", "password"]);
+  });
+
+  it("a body that is not an object (array, null, string, number)", async () => {
+    for (const body of ["[]", "null", '"text"', "42"]) {
+      const res = await new Client().request("POST", "/api/auth/login", body);
+      expect(`${body} ${res.status}`).toBe(`${body} 400`);
+      expect((await problemOf(res)).code).toBe("invalid_request");
+    }
+  });
+
+  it("an empty body on a body-taking endpoint is 400", async () => {
+    const res = await new Client().request("POST", "/api/auth/login", "");
+    expect(res.status).toBe(400);
+  });
+
+  it("a wrong enum value in a nested endpoint", async () => {
+    const admin = await newUser({ community: "Enum" });
+    const res = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: uniqueEmail(), role: "owner" });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(["role"]);
+  });
+});
+
+describe("security headers on API responses", () => {
+  it("success, 401, 404, 413 and 415 all carry them", async () => {
+    const u = await newUser();
+    const responses = [
+      await u.client.request("GET", "/api/me"),
+      await rawFetch("/api/openapi.json"),
+      await new Client().request("GET", "/api/me"),
+      await rawFetch("/api/nope"),
+      await new Client().request("POST", "/api/auth/login", "x".repeat(17 * KiB)),
+      await new Client().request("POST", "/api/auth/login", "x", { "Content-Type": "text/plain" }),
+    ];
+    for (const res of responses) {
+      const h = res.headers;
+      expect(h.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(h.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+      expect(h.get("Content-Security-Policy")).toContain("default-src 'none'");
+      expect(h.get("Referrer-Policy")).toBe("no-referrer");
+      expect(h.get("X-Frame-Options")).toBe("DENY");
+      expect(h.get("Cache-Control")).toBe("no-store");
+    }
+  });
+});
+
+describe("refused requests write nothing to D1", () => {
+  it("oversized, wrong type, cross-site, malformed and invalid signups, logins and invitations leave every table as it was", async () => {
+    const admin = await newUser({ community: "Unchanged" });
+    const cid = admin.communityId!;
+    const email = uniqueEmail();
+    const before = await rowCounts();
+    const stranger = new Client();
+    const attempts: [Client, string, string, unknown, Record<string, string>?][] = [
+      [stranger, "POST", "/api/auth/signup", jsonOfSize(17 * KiB)],
+      [stranger, "POST", "/api/auth/signup", JSON.stringify({ email, password: PASSWORD, name: "x" }), { "Content-Type": "text/plain" }],
+      [stranger, "POST", "/api/auth/signup", { email, password: PASSWORD, name: "x", community: "Evil" }, { Origin: FOREIGN }],
+      [stranger, "POST", "/api/auth/signup", `{"email":"${email}",`],
+      [stranger, "POST", "/api/auth/signup", { email, password: "too short", name: "x", community: "Evil" }],
+      [stranger, "POST", "/api/auth/signup", { email, password: PASSWORD, name: "", community: "Evil" }],
+      [stranger, "POST", "/api/auth/login", { email: admin.email, password: PASSWORD }, { Origin: FOREIGN }],
+      [stranger, "POST", "/api/auth/login", { email: admin.email, password: 1 }],
+      [admin.client, "POST", `/api/communities/${cid}/invitations`, { email, role: "member" }, { Origin: "null" }],
+      [admin.client, "POST", `/api/communities/${cid}/invitations`, { email, role: "root" }],
+      [admin.client, "POST", `/api/communities/${cid}/invitations`, JSON.stringify({ email, role: "member" }), { "Content-Type": "text/plain" }],
+      [admin.client, "POST", "/api/auth/logout", undefined, { Origin: FOREIGN }],
+    ];
+    for (const [client, method, path, body, headers] of attempts) {
+      const res = await client.request(method, path, body, headers ?? {});
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+    expect(await rowCounts()).toEqual(before);
+  });
+});
