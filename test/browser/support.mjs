@@ -1,0 +1,146 @@
+// Shared harness for the browser tests: Debian's Chromium driven by
+// playwright-core against the service at BASE_URL (set by scripts/with-server.mjs).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { after, before } from "node:test";
+import * as OTPAuth from "otpauth";
+import { chromium } from "playwright-core";
+
+export const BASE_URL = (process.env.BASE_URL ?? "").replace(/\/$/, "");
+if (!BASE_URL) throw new Error("BASE_URL is not set: run through `node scripts/with-server.mjs node --test test/browser/`");
+
+export const PASSWORD = "correct horse battery staple";
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const LAUNCH_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+}
+
+/** One browser per test file, closed at the end. */
+export function useBrowser() {
+  const holder = { browser: null };
+  before(async () => {
+    holder.browser = await launch();
+  });
+  after(async () => {
+    await holder.browser?.close();
+  });
+  return holder;
+}
+
+/**
+ * A fresh context (own cookies) and page. Clipboard access is granted so Copy
+ * can be checked; page errors and CSP violations fail loudly in `problems`.
+ */
+export async function newPage(browser, { width = 1100, height = 900 } = {}) {
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, acceptDownloads: true });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.problems = [];
+  page.on("pageerror", (err) => page.problems.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !/status of (401|403|404|409|429)/.test(msg.text())) page.problems.push(`console: ${msg.text()}`);
+  });
+  return page;
+}
+
+/** No script error and no CSP violation happened on the page. */
+export function assertNoProblems(page) {
+  assert.deepEqual(page.problems, [], "the page logged errors");
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = "user") {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 7)}@example.com`;
+}
+
+/** Signs up on the login page; the page logs straight in afterwards. */
+export async function signUp(page, { name, email, password = PASSWORD, community }) {
+  await page.goto("/");
+  await page.getByRole("button", { name: "Create an account" }).click();
+  const form = page.getByRole("region", { name: "Create an account" });
+  await form.getByLabel("Your name").fill(name);
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel("Password", { exact: true }).fill(password);
+  if (community) await form.getByLabel(/Create a community/).fill(community);
+  await form.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: `Hello, ${name}` }).waitFor();
+}
+
+/** Fills the login form; the caller waits for whatever comes next. */
+export async function submitLogin(page, email, password = PASSWORD) {
+  await page.goto("/");
+  const form = page.getByRole("region", { name: "Log in" });
+  await form.waitFor();
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel("Password").fill(password);
+  await form.getByRole("button", { name: "Log in", exact: true }).click();
+}
+
+export async function logOut(page) {
+  await page.getByRole("navigation").getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("heading", { name: "Log in" }).waitFor();
+}
+
+/** Enters the password in the "Confirm your password" dialog when it is open. */
+export async function confirmPasswordIfAsked(page, password = PASSWORD) {
+  const dialog = page.getByRole("dialog", { name: "Confirm your password" });
+  if (await dialog.isVisible()) {
+    await dialog.getByLabel("Password").fill(password);
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await dialog.waitFor({ state: "hidden" });
+  }
+}
+
+// ---- TOTP codes from independent implementations (never our own) ----------
+
+const used = new Map();
+
+/**
+ * A code for `secret` from a 30-second step this test has not used yet for that
+ * secret (the service refuses a step at or before the last accepted one, RFC 6238
+ * §5.2), waiting for the next step if needed. Computed by `otpauth`, and
+ * cross-checked with the `oathtool` binary when it is installed.
+ */
+export async function freshTOTP(secret) {
+  const key = secret.replace(/\s+/g, "").toUpperCase();
+  for (;;) {
+    const step = Math.floor(Date.now() / 30_000);
+    const remaining = 30_000 - (Date.now() % 30_000);
+    // Too close to the end of a step, or step already used: wait for the next one.
+    if ((used.get(key) ?? -1) < step && remaining > 3_000) {
+      used.set(key, step);
+      const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), digits: 6, period: 30, algorithm: "SHA1" }).generate({
+        timestamp: step * 30_000,
+      });
+      const check = oathtool(key, step);
+      if (check !== null) assert.equal(code, check, "otpauth and oathtool disagree");
+      return code;
+    }
+    await new Promise((r) => setTimeout(r, remaining + 200));
+  }
+}
+
+function oathtool(secret, step) {
+  try {
+    const out = execFileSync("oathtool", ["--totp", "--base32", "-d", "6", "-N", `@${step * 30}`, secret], { encoding: "utf8" });
+    return out.trim();
+  } catch {
+    return null;
+  }
+}
+
+export function readText(path) {
+  return readFileSync(path, "utf8");
+}
