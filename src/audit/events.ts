@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   "invitation_sent",
   "invitation_accepted",
   "member_reset",
+  "recovery_code_expired",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -73,6 +73,69 @@ communityRoutes.openapi(
   },
 );
 
+/** The events of a member's reset, from issue to use or expiry: what an admin needs to follow one up. */
+const RESET_EVENTS = ["recovery_code_issued", "recovery_code_used", "recovery_code_expired"] as const;
+
+const MemberEvent = z
+  .object({
+    type: z.enum(RESET_EVENTS),
+    at: z.string(),
+    member: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+    actor: z.object({ id: z.string(), name: z.string() }).nullable(),
+    expiresAt: z.string().optional(),
+  })
+  .openapi("MemberEvent");
+
+communityRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{cid}/events",
+    tags: ["communities"],
+    summary: "The last 50 two-factor reset events of the community's members, newest first (admins)",
+    description:
+      "A member's reset, whichever community's admin made it: issued, used, or expired unused. `actor` is the admin who issued the code, shown only when that admin belongs to this community. The member's IP address and browser are not shown.",
+    middleware: [authenticated, requireAdmin],
+    request: { params: Cid },
+    responses: { 200: json(z.object({ events: z.array(MemberEvent) }), "Reset events"), ...problems(401, 403, 404) },
+  }),
+  async (c) => {
+    const cid = c.req.valid("param").cid;
+    const { results } = await c.env.DB.prepare(
+      `SELECT e.type, e.at, e.data, u.id, u.email, u.name, a.id AS actor_id, a.name AS actor_name
+       FROM memberships m
+       JOIN users u ON u.id = m.user_id
+       JOIN events e ON e.user_id = m.user_id
+       LEFT JOIN memberships am ON am.community_id = m.community_id AND am.user_id = e.actor_id
+       LEFT JOIN users a ON a.id = am.user_id
+       WHERE m.community_id = ? AND e.type IN (${RESET_EVENTS.map(() => "?").join(", ")})
+       ORDER BY e.at DESC, e.rowid DESC LIMIT 50`,
+    )
+      .bind(cid, ...RESET_EVENTS)
+      .all<{
+        type: (typeof RESET_EVENTS)[number];
+        at: number;
+        data: string | null;
+        id: string;
+        email: string;
+        name: string;
+        actor_id: string | null;
+        actor_name: string | null;
+      }>();
+    const events = results.map((r) => {
+      const event: z.infer<typeof MemberEvent> = {
+        type: r.type,
+        at: new Date(r.at).toISOString(),
+        member: { id: r.id, email: r.email, name: r.name },
+        actor: r.actor_id ? { id: r.actor_id, name: r.actor_name ?? "" } : null,
+      };
+      const expiresAt = r.data ? (JSON.parse(r.data) as { expiresAt?: unknown }).expiresAt : undefined;
+      if (r.type === "recovery_code_issued" && typeof expiresAt === "string") event.expiresAt = expiresAt;
+      return event;
+    });
+    return c.json({ events }, 200);
+  },
+);
+
 const Invitation = z.object({ id: z.string(), email: z.string(), role: Role, expiresAt: z.string() }).openapi("Invitation");
 
 communityRoutes.openapi(
@@ -112,6 +175,7 @@ communityRoutes.openapi(
       role,
       expiresAt: invitation.expiresAt,
       origin: c.get("meta").origin,
+      at: now,
     });
     const meta = c.get("meta");
     await guardFor(c.env, session.user.id).sendMail(callerOf(c, session.user), { to: email, ...mail, template: "invitation" }, [
@@ -173,7 +237,11 @@ communityRoutes.openapi(
     const member = await findUserById(c.env.DB, c.req.valid("param").uid);
     if (!member) throw new AppError("not_found", "No such member");
     const memberCaller = callerOf(c, { id: member.id, email: member.email, name: member.name });
-    const { recoveryCode, expiresAt } = await guardFor(c.env, member.id).adminReset(memberCaller, { id: session.user.id, name: session.user.name });
+    const { recoveryCode, expiresAt } = await guardFor(c.env, member.id).adminReset(memberCaller, {
+      id: session.user.id,
+      name: session.user.name,
+      communityId: c.req.valid("param").cid,
+    });
     return c.json({ recoveryCode, expiresAt: new Date(expiresAt).toISOString() }, 200);
   },
 );

@@ -90,11 +90,20 @@ export class UserGuard extends DurableObject<Env> {
     const now = Date.now();
     this.sql.exec("DELETE FROM totp WHERE confirmed_at IS NULL AND pending_expires_at <= ?", now);
     this.sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
-    const expired = this.sql.exec<{ expires_at: number }>("DELETE FROM recovery WHERE expires_at <= ? RETURNING expires_at", now).toArray();
+    const expired = this.sql
+      .exec<{ expires_at: number; issued_by: string }>("DELETE FROM recovery WHERE expires_at <= ? RETURNING expires_at, issued_by", now)
+      .toArray()[0];
     const userId = readState(this.sql).user_id;
-    if (expired.length > 0 && userId) {
+    if (expired && userId) {
+      // Login stays at recovery_code_required (recovery_pending is kept): only a new reset helps.
+      // The D1 copy is cleared only if it still names this code's expiry, so a late retry never
+      // clears a newer reset's.
+      const event: SecurityEvent = { id: newId(), userId, type: "recovery_code_expired", at: now, ip: null, userAgent: null, actorId: expired.issued_by };
       this.record(
-        { statements: [{ sql: "UPDATE users SET recovery_expires_at = NULL WHERE id = ? AND recovery_expires_at <= ?", params: [userId, now] }] },
+        {
+          statements: [{ sql: "UPDATE users SET recovery_expires_at = NULL WHERE id = ? AND recovery_expires_at = ?", params: [userId, expired.expires_at] }],
+          events: [event],
+        },
         now,
       );
     }
@@ -440,7 +449,7 @@ export class UserGuard extends DurableObject<Env> {
    * session dies (epoch), a lock is cleared, and one recovery code replaces any
    * unused one. `caller` is the member; `admin` acts.
    */
-  async adminReset(caller: Caller, admin: { id: string; name: string }): Promise<{ recoveryCode: string; expiresAt: number }> {
+  async adminReset(caller: Caller, admin: { id: string; name: string; communityId?: string }): Promise<{ recoveryCode: string; expiresAt: number }> {
     this.bind(caller);
     const code = generateRecoveryCode();
     const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
@@ -455,8 +464,9 @@ export class UserGuard extends DurableObject<Env> {
       expiresAt,
     );
     const epoch = bumpEpoch(this.sql);
-    const issued = { ...this.event(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString() }), actorId: admin.id };
-    const adminEvent = { ...this.event(caller, "member_reset", { memberId: caller.user.id }), userId: admin.id, actorId: admin.id };
+    const where: Record<string, string> = admin.communityId ? { communityId: admin.communityId } : {};
+    const issued = { ...this.event(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString(), ...where }), actorId: admin.id };
+    const adminEvent = { ...this.event(caller, "member_reset", { memberId: caller.user.id, ...where }), userId: admin.id, actorId: admin.id };
     this.record(
       {
         statements: [

@@ -88,9 +88,22 @@ export function mailFor(e: SecurityEvent, extra: { actorName?: string } = {}): M
   }
 }
 
-export function invitationMail(input: { communityName: string; inviterName: string; role: string; expiresAt: number; origin: string }): MailContent {
+/**
+ * An invitation goes to an address that may have no account: it names who
+ * invited, to what, when and where to accept, and says that ignoring it is safe.
+ * The link is the service's own origin, never a token: accepting needs a login.
+ */
+export function invitationMail(input: {
+  communityName: string;
+  inviterName: string;
+  role: string;
+  expiresAt: number;
+  origin: string;
+  at?: number;
+}): MailContent {
+  const when = new Date(input.at ?? Date.now()).toUTCString();
   return {
     subject: `You are invited to join ${input.communityName}`,
-    text: `${input.inviterName} invited you to join the community "${input.communityName}" as ${input.role}.\n\nLog in (or sign up with this email address) at ${input.origin}/ and accept the invitation. It expires ${new Date(input.expiresAt).toUTCString()}.\n\nIf you do not know this community, ignore this email: nothing happens unless you accept.\n`,
+    text: `${input.inviterName}, an admin of the community "${input.communityName}", invited this email address to join it as ${input.role}.\n\nWhen: ${when}\nFrom: ${input.origin}/\n\nTo accept, log in (or sign up with this email address) at ${input.origin}/ and accept the invitation. It expires ${new Date(input.expiresAt).toUTCString()}.\n\nIf you do not know this community or did not expect this, ignore this email: nothing happens unless you accept. Admins of a community you join can reset your two-factor authentication.\n`,
   };
 }
