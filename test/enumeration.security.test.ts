@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, uniqueEmail } from "./helpers";
+import { Client, enableTOTP, newUser, uniqueEmail } from "./helpers";
 
 /**
  * No answer may tell whether an email has an account (API.md: login "same body
