@@ -4,6 +4,10 @@ import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode } from "../backu
 import type { Env } from "../env";
 import { type KeyRing, loadKeyRing, open, seal } from "../factors/totp/secret-box";
 import { checkTOTP } from "../factors/totp/totp";
+import { verifyAssertion } from "../factors/webauthn/authentication";
+import type { RelyingParty } from "../factors/webauthn/config";
+import { verifyRegistration } from "../factors/webauthn/registration";
+import { type ChallengePurpose, type CredentialDescriptor, insertCredential, issueChallenge, listCredentials } from "../factors/webauthn/store";
 import { newId, randomBytes } from "../lib/random";
 import { generateRecoveryCode, hashRecoveryCode, RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import { type BucketState, giveBack, SUDO_POLICY, type TakeResult, take } from "./bucket";
@@ -307,9 +311,16 @@ export class UserGuard extends DurableObject<Env> {
    * Shared tail of every confirmed enrollment: the first method turns 2FA on,
    * issues ten backup codes and ends a recovery; every one is logged and mailed.
    */
-  private methodAdded(caller: Caller, id: string, type: MethodType, wasEnabled: boolean): { ok: true; method: MethodView; backupCodes: string[] | null } {
+  private methodAdded(
+    caller: Caller,
+    id: string,
+    type: MethodType,
+    wasEnabled: boolean,
+    leading: Statement[] = [],
+  ): { ok: true; method: MethodView; backupCodes: string[] | null } {
     const method = listMethods(this.sql).find((m) => m.id === id) as MethodView;
     const statements: Statement[] = [
+      ...leading,
       {
         sql: "INSERT OR IGNORE INTO methods (id, user_id, type, name, created_at) VALUES (?, ?, ?, ?, ?)",
         params: [id, caller.user.id, type, method.name, Date.parse(method.createdAt)],
@@ -335,6 +346,63 @@ export class UserGuard extends DurableObject<Env> {
     this.sql.exec("DELETE FROM backup_codes");
     for (const code of codes) this.sql.exec("INSERT INTO backup_codes (hash) VALUES (?)", hashBackupCode(userId, code));
     return codes;
+  }
+
+  // ---- security keys (logic in src/factors/webauthn/) -------------------
+
+  /** A fresh single-use challenge (5 minutes) and the user's keys, for either ceremony's options. */
+  async webAuthnChallenge(caller: Caller, purpose: ChallengePurpose): Promise<Outcome<{ challenge: string; keys: CredentialDescriptor[] }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const { challenge } = issueChallenge(this.sql, purpose, caller.now);
+    await this.rearm();
+    return { ok: true, challenge, keys: listCredentials(this.sql) };
+  }
+
+  async registerWebAuthn(
+    caller: Caller,
+    name: string,
+    response: unknown,
+    rp: RelyingParty,
+  ): Promise<Outcome<{ method: MethodView; backupCodes: string[] | null }>> {
+    this.bind(caller);
+    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    const check = await verifyRegistration(this.sql, { response, rp, now: caller.now });
+    if (!check.ok) return { ok: false, reason: "invalid" };
+    const { credential } = check;
+    // This guard knows only its own user's keys; D1's unique index knows everyone's.
+    const elsewhere = await this.env.DB.prepare("SELECT 1 FROM methods WHERE credential_id = ?").bind(credential.credentialId).first();
+    const id = newId();
+    const wasEnabled = listMethods(this.sql).length > 0;
+    if (elsewhere || !insertCredential(this.sql, id, name, credential, caller.now)) return { ok: false, reason: "exists" };
+    // Inserted before methodAdded's own INSERT OR IGNORE, so the listing row carries the
+    // credential id; should another account win a race for it, the row still appears without it.
+    const listing: Statement = {
+      sql: "INSERT OR IGNORE INTO methods (id, user_id, type, name, created_at, credential_id) VALUES (?, ?, 'webauthn', ?, ?, ?)",
+      params: [id, caller.user.id, name, caller.now, credential.credentialId],
+    };
+    const result = this.methodAdded(caller, id, "webauthn", wasEnabled, [listing]);
+    await this.settle();
+    return result;
+  }
+
+  /** The second step with a key: refusals count toward the same lockout as codes. */
+  async verifyWebAuthn(caller: Caller, response: unknown, rp: RelyingParty): Promise<VerifyResult> {
+    const early = this.admit(caller);
+    if (early) return early;
+    // verifyAssertion claims the challenge before its first await: same step as admit().
+    const check = await verifyAssertion(this.sql, { response, rp, userId: caller.user.id, now: caller.now });
+    if (check.ok) {
+      clearFailures(this.sql);
+      return { ok: true, methodId: check.id, methodType: "webauthn" };
+    }
+    const refusal = this.refuse(caller);
+    if (check.reason === "counter") {
+      const data = { methodId: check.id, methodType: "webauthn", methodName: check.name, storedCounter: check.stored, seenCounter: check.seen };
+      this.record({ statements: [], events: [this.event(caller, "key_counter_anomaly", data)], mailTo: caller.user.email }, caller.now);
+    }
+    await this.settle();
+    return refusal;
   }
 
   // ---- managing methods ------------------------------------------------

@@ -26,3 +26,9 @@ export function fromBase64(s: string): Uint8Array {
 export function toBase64URL(bytes: Uint8Array): string {
   return toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
+
+/** Accepts base64url with or without padding; throws on anything else, like atob. */
+export function fromBase64URL(s: string): Uint8Array<ArrayBuffer> {
+  const base64 = s.replaceAll("-", "+").replaceAll("_", "/");
+  return new Uint8Array(fromBase64(base64 + "=".repeat((4 - (base64.length % 4)) % 4)));
+}

@@ -127,7 +127,13 @@ securityRoutes.openapi(
  * Every confirmed method answers the same way; an `enrollment` session
  * becomes `authenticated` with its first one, under a new token.
  */
-export async function finishEnrollment(c: Context<AppEnv>, session: Session, method: z.infer<typeof Method>, backupCodes: string[] | null) {
+export async function finishEnrollment<S extends 200 | 201 = 200>(
+  c: Context<AppEnv>,
+  session: Session,
+  method: z.infer<typeof Method>,
+  backupCodes: string[] | null,
+  status: S = 200 as S,
+) {
   if (session.stage === "enrollment") {
     const { token, statement } = advanceSession(c.env.DB, session, "authenticated", Date.now());
     await statement.run();
@@ -135,7 +141,7 @@ export async function finishEnrollment(c: Context<AppEnv>, session: Session, met
   }
   const body: { method: z.infer<typeof Method>; backupCodes?: string[] } = { method };
   if (backupCodes) body.backupCodes = backupCodes;
-  return c.json(body, 200);
+  return c.json(body, status);
 }
 
 securityRoutes.openapi(

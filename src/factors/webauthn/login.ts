@@ -3,18 +3,28 @@ import type { AppEnv } from "../../env";
 import type { Caller, VerifyResult } from "../../guard/types";
 import type { UserGuard } from "../../guard/user-guard";
 import { AppError } from "../../http/errors";
+import { refused } from "../../http/refused";
+import { authenticationOptions } from "./authentication";
+import { relyingParty } from "./config";
 
-// Placeholder until the security-key issue lands: no key can be registered yet,
-// so there is nothing to assert against.
-export async function webAuthnLoginOptions(_c: Context<AppEnv>, _guard: DurableObjectStub<UserGuard>, _caller: Caller): Promise<Record<string, unknown>> {
-  throw new AppError("method_not_enrolled", "No security key is set up");
+/**
+ * Request options for the second step: this user's keys, a fresh challenge
+ * stored in the user's guard (single use, 5 minutes).
+ */
+export async function webAuthnLoginOptions(c: Context<AppEnv>, guard: DurableObjectStub<UserGuard>, caller: Caller): Promise<Record<string, unknown>> {
+  const outcome = await guard.webAuthnChallenge(caller, "authentication");
+  if (!outcome.ok) refused(outcome);
+  if (outcome.keys.length === 0) throw new AppError("method_not_enrolled", "No security key is set up");
+  const options = await authenticationOptions(relyingParty(c.env, c.get("meta")), outcome.challenge, outcome.keys);
+  return options as unknown as Record<string, unknown>;
 }
 
-export async function verifyWebAuthnAssertion(
-  _c: Context<AppEnv>,
-  _guard: DurableObjectStub<UserGuard>,
-  _caller: Caller,
-  _response: Record<string, unknown>,
+/** The assertion is checked inside the guard, which claims its challenge before verifying it. */
+export function verifyWebAuthnAssertion(
+  c: Context<AppEnv>,
+  guard: DurableObjectStub<UserGuard>,
+  caller: Caller,
+  response: Record<string, unknown>,
 ): Promise<VerifyResult> {
-  return { ok: false, reason: "invalid" };
+  return guard.verifyWebAuthn(caller, response, relyingParty(c.env, c.get("meta")));
 }

@@ -1,6 +1,64 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireRecentReauth, requireStage, sessionOf } from "../../auth/session";
 import type { AppEnv } from "../../env";
+import { guardFor } from "../../guard/user-guard";
+import { callerOf } from "../../http/caller";
+import { refused } from "../../http/refused";
+import { json, jsonBody, label, Method, problems } from "../../http/schemas";
 import { validationHook } from "../../http/validation";
+import { finishEnrollment } from "../../security/routes";
+import { relyingParty } from "./config";
+import { registrationOptions } from "./registration";
 
-/** Security-key registration (`/api/security/webauthn/*`); filled in by the security-key issue. */
+/** Security-key registration (`/api/security/webauthn/*`): sudo, and open to enrollment sessions. */
 export const webAuthnRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const enrolling = requireStage("authenticated", "enrollment");
+
+/** A browser's RegistrationResponseJSON; its fields are checked by the ceremony, which answers only "not accepted". */
+const CeremonyResponse = z.record(z.string(), z.unknown()).openapi("RegistrationResponseJSON");
+
+webAuthnRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/options",
+    tags: ["security"],
+    summary: "Creation options for a new security key or passkey (sudo, enrollment)",
+    middleware: [enrolling, requireRecentReauth],
+    responses: { 200: json(z.record(z.string(), z.unknown()), "PublicKeyCredentialCreationOptionsJSON; valid 5 minutes"), ...problems(401, 403) },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const outcome = await guardFor(c.env, session.user.id).webAuthnChallenge(callerOf(c, session.user, session), "registration");
+    if (!outcome.ok) refused(outcome);
+    const options = await registrationOptions(relyingParty(c.env, c.get("meta")), session.user, outcome.challenge, outcome.keys);
+    return c.json(options as unknown as Record<string, unknown>, 200);
+  },
+);
+
+webAuthnRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags: ["security"],
+    summary: "Register the key that answered the options (sudo, enrollment)",
+    middleware: [enrolling, requireRecentReauth],
+    request: jsonBody(z.object({ name: label(64).optional(), response: CeremonyResponse })),
+    responses: {
+      201: json(z.object({ method: Method, backupCodes: z.array(z.string()).optional() }), "Registered; backupCodes when this turned 2FA on"),
+      ...problems(400, 401, 403, 409),
+    },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const body = c.req.valid("json");
+    const outcome = await guardFor(c.env, session.user.id).registerWebAuthn(
+      callerOf(c, session.user, session),
+      body.name ?? "Security key",
+      body.response,
+      relyingParty(c.env, c.get("meta")),
+    );
+    if (!outcome.ok) refused(outcome);
+    return finishEnrollment(c, session, outcome.method, outcome.backupCodes, 201);
+  },
+);

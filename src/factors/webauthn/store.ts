@@ -1,0 +1,130 @@
+import { fromBase64URL, toBase64URL } from "../../lib/encoding";
+import { randomBytes } from "../../lib/random";
+
+/**
+ * The guard's SQL for security keys: challenges and credentials. Every
+ * function takes the guard's SqlStorage and is synchronous, so a caller can
+ * make a check and its write one step (PLATFORM.md: nothing awaited between).
+ */
+
+/** A ceremony must finish within 5 minutes of its options (issue 4). */
+export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
+/** Open challenges kept per purpose: asking for options again and again cannot grow storage. */
+const MAX_OPEN_CHALLENGES = 10;
+
+export type ChallengePurpose = "registration" | "authentication";
+
+export interface CredentialRow {
+  id: string;
+  credential_id: string;
+  public_key: ArrayBuffer;
+  counter: number;
+  transports: string | null;
+  device_type: string | null;
+  backed_up: number;
+  aaguid: string | null;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+export interface CredentialDescriptor {
+  id: string;
+  transports?: string[];
+}
+
+export interface NewCredential {
+  credentialId: string;
+  publicKey: Uint8Array;
+  counter: number;
+  transports: string[];
+  deviceType: string;
+  backedUp: boolean;
+  aaguid: string;
+}
+
+/** 32 random bytes (WebAuthn §13.4.3: at least 16), base64url as the client will echo it in clientDataJSON. */
+export function issueChallenge(sql: SqlStorage, purpose: ChallengePurpose, now: number): { challenge: string; expiresAt: number } {
+  sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
+  sql.exec(
+    "DELETE FROM challenges WHERE challenge IN (SELECT challenge FROM challenges WHERE purpose = ? ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+    purpose,
+    MAX_OPEN_CHALLENGES - 1,
+  );
+  const challenge = toBase64URL(randomBytes(32));
+  const expiresAt = now + CHALLENGE_TTL_MS;
+  sql.exec("INSERT INTO challenges (challenge, purpose, expires_at) VALUES (?, ?, ?)", challenge, purpose, expiresAt);
+  return { challenge, expiresAt };
+}
+
+/**
+ * Single use as one statement: the check (exists, right purpose, not expired;
+ * the alarm that deletes expired rows may be late) and the claim are the same
+ * DELETE, so of any number of parallel callers exactly one gets the row.
+ */
+export function consumeChallenge(sql: SqlStorage, challenge: string, purpose: ChallengePurpose, now: number): boolean {
+  return (
+    sql.exec("DELETE FROM challenges WHERE challenge = ? AND purpose = ? AND expires_at > ? RETURNING challenge", challenge, purpose, now).toArray().length ===
+    1
+  );
+}
+
+/**
+ * The challenge the client claims to answer, read from clientDataJSON without
+ * trusting it: it only names the stored challenge to claim; the signature (or,
+ * for `none` attestation, the ceremony check) then proves it. Synchronous, so
+ * the claim can follow in the same step.
+ */
+export function clientChallenge(response: unknown): string | null {
+  try {
+    const encoded = (response as { response?: { clientDataJSON?: unknown } })?.response?.clientDataJSON;
+    if (typeof encoded !== "string" || encoded.length > 8192) return null;
+    const data = JSON.parse(new TextDecoder().decode(fromBase64URL(encoded))) as { challenge?: unknown };
+    return typeof data.challenge === "string" && data.challenge.length > 0 && data.challenge.length <= 128 ? data.challenge : null;
+  } catch {
+    return null;
+  }
+}
+
+export function listCredentials(sql: SqlStorage): CredentialDescriptor[] {
+  return sql
+    .exec<{ credential_id: string; transports: string | null }>("SELECT credential_id, transports FROM webauthn ORDER BY created_at")
+    .toArray()
+    .map((r) => {
+      const d: CredentialDescriptor = { id: r.credential_id };
+      const transports = r.transports ? (JSON.parse(r.transports) as string[]) : [];
+      if (transports.length > 0) d.transports = transports;
+      return d;
+    });
+}
+
+export function findCredential(sql: SqlStorage, credentialId: string): CredentialRow | undefined {
+  return sql.exec<CredentialRow>("SELECT * FROM webauthn WHERE credential_id = ?", credentialId).toArray()[0];
+}
+
+/** False when this user already has the credential (the table's UNIQUE constraint decides). */
+export function insertCredential(sql: SqlStorage, id: string, name: string, c: NewCredential, now: number): boolean {
+  const rows = sql
+    .exec(
+      `INSERT INTO webauthn (id, credential_id, public_key, counter, transports, device_type, backed_up, aaguid, name, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (credential_id) DO NOTHING RETURNING id`,
+      id,
+      c.credentialId,
+      c.publicKey,
+      c.counter,
+      JSON.stringify(c.transports),
+      c.deviceType,
+      c.backedUp ? 1 : 0,
+      c.aaguid,
+      name,
+      now,
+    )
+    .toArray();
+  return rows.length === 1;
+}
+
+/** Records a successful use: the new counter, the backup state (it may change, §6.1.3), the time. */
+export function recordUse(sql: SqlStorage, id: string, counter: number, backedUp: boolean, now: number): void {
+  sql.exec("UPDATE webauthn SET counter = ?, backed_up = ?, last_used_at = ? WHERE id = ?", counter, backedUp ? 1 : 0, now, id);
+}
