@@ -341,6 +341,13 @@ describe("the secret", () => {
     expect(keyId).not.toBe(env.ENCRYPTION_KEYS.split(":")[0]);
     const { client } = await logIn(u.email);
     expect((await verify(client, "totp", totpCode(secret))).status).toBe(200);
+
+    // Once used, it is sealed again with the first (current) key, so the old key can be retired.
+    const [row] = await guardRows<{ key_id: string; secret: ArrayBuffer }>(u.id, "SELECT key_id, secret FROM totp WHERE id = ?", methodId);
+    expect(row?.key_id).toBe(env.ENCRYPTION_KEYS.split(":")[0]);
+    expect(new Uint8Array(row?.secret as ArrayBuffer)).not.toEqual(box);
+    const later = Date.now() + 2 * STEP_MS;
+    expect(await guard(u.id).verifyTOTP(callerAt(u, later), totpCode(secret, later))).toMatchObject({ ok: true, methodId });
   });
 });
 

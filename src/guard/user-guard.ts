@@ -202,7 +202,21 @@ export class UserGuard extends DurableObject<Env> {
       return refusal;
     }
     clearFailures(this.sql);
+    const index = rows.findIndex((r) => r.id === claimed);
+    await this.resealIfRotated(ring, caller.user.id, rows[index] as { id: string; key_id: string }, keys[index] as Uint8Array);
     return { ok: true, methodId: claimed, methodType: "totp" };
+  }
+
+  /**
+   * Key rotation: a secret still sealed with an older listed key is sealed again
+   * with the current one once it is used, so an old key can be retired when the
+   * secrets of active users have moved. Runs after the claim: its await cannot
+   * come between a check and its write.
+   */
+  private async resealIfRotated(ring: KeyRing, userId: string, row: { id: string; key_id: string }, key: Uint8Array): Promise<void> {
+    if (row.key_id === ring.currentId) return;
+    const { keyId, box } = await seal(ring, key, `totp:${userId}:${row.id}`);
+    this.sql.exec("UPDATE totp SET key_id = ?, secret = ? WHERE id = ? AND key_id = ?", keyId, box, row.id, row.key_id);
   }
 
   async verifyBackupCode(caller: Caller, code: string): Promise<VerifyResult> {
