@@ -1,0 +1,286 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import * as OTPAuth from "otpauth";
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
+import { Client, guard, totpCode, uniqueEmail } from "./helpers";
+import { d1Snapshot } from "./state-snapshot";
+
+/**
+ * Secrets never leave in the wrong place (API.md "No email ever carries a code
+ * or secret"; STYLE.md "never echo the body"). In @cloudflare/vitest-plugin the
+ * Worker and its Durable Objects run in this test's isolate, so spying on
+ * `console` here captures every line they log; the first test proves that the
+ * capture sees both the Worker's and a guard's lines. A full flow then issues
+ * every kind of secret, and each is searched for in every captured log line,
+ * every email handed to the transport, every D1 row, every guard row in plain
+ * form, and every response body except the one response that hands it over.
+ */
+
+const LEVELS = ["log", "info", "warn", "error", "debug", "trace"] as const;
+const lines: string[] = [];
+const spies: MockInstance[] = [];
+let send: MockInstance;
+
+function format(arg: unknown): string {
+  if (arg instanceof Error) return `${arg.name}: ${arg.message}\n${arg.stack ?? ""}`;
+  if (typeof arg === "string") return arg;
+  try {
+    return JSON.stringify(arg) ?? String(arg);
+  } catch {
+    return String(arg);
+  }
+}
+
+beforeAll(() => {
+  for (const level of LEVELS) {
+    spies.push(
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        lines.push(`[${level}] ${args.map(format).join(" ")}`);
+      }),
+    );
+  }
+  const binding = env.EMAIL;
+  const real = binding.send;
+  // Calls the real binding through (Reflect.apply: the binding is an RPC stub).
+  send = vi.spyOn(binding, "send").mockImplementation((message: unknown) => Reflect.apply(real, binding, [message]));
+});
+
+afterAll(() => {
+  for (const spy of spies) spy.mockRestore();
+  send.mockRestore();
+});
+
+/** Every response the flow saw: which call, and its body as text. */
+interface Seen {
+  label: string;
+  status: number;
+  body: string;
+  setCookie: string | null;
+}
+const responses: Seen[] = [];
+const tokens = new Set<string>();
+
+/** A client that records every response and every session token it is given. */
+class RecordingClient extends Client {
+  override async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const res = await super.request(method, path, body, headers);
+    responses.push({ label: `${method} ${path}`, status: res.status, body: await res.clone().text(), setCookie: res.headers.get("Set-Cookie") });
+    if (this.cookie) tokens.add(this.cookie);
+    return res;
+  }
+}
+
+function uniquePassword(): string {
+  return `pw-${crypto.randomUUID()}-long enough`;
+}
+
+async function ok<T = any>(client: Client, method: string, path: string, body?: unknown, status = 200): Promise<T> {
+  const r = await client.json<T>(method, path, body);
+  if (r.status !== status) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** The secret in every spelling it could leak in: base32 either case, hex, base64. */
+function spellingsOfTOTPSecret(base32: string): string[] {
+  const bytes = new Uint8Array(OTPAuth.Secret.fromBase32(base32).buffer);
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const b64 = btoa(String.fromCharCode(...bytes));
+  return [base32, base32.toLowerCase(), hex, b64, b64.replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_")];
+}
+
+/** A grouped code with and without its dashes, either case. */
+function spellingsOfCode(code: string): string[] {
+  const bare = code.replaceAll("-", "");
+  return [...new Set([code, code.toUpperCase(), bare, bare.toUpperCase()])];
+}
+
+/** Finds `secret` in `text`; six-digit TOTP codes only where not part of a longer number (timestamps). */
+function contains(text: string, secret: string): boolean {
+  if (/^[0-9]{6}$/.test(secret)) return new RegExp(`(?<![0-9])${secret}(?![0-9])`).test(text);
+  return text.toLowerCase().includes(secret.toLowerCase());
+}
+
+describe("the console is captured", () => {
+  it("a guard's retry warning (a Durable Object) and the Worker's internal-error line both arrive here", async () => {
+    const before = lines.length;
+    // The Worker: the login's D1 batch fails once, which onError logs as an internal error.
+    const email = uniqueEmail("capture");
+    const password = uniquePassword();
+    const client = new RecordingClient();
+    await ok(client, "POST", "/api/auth/signup", { email, password, name: "Capture" }, 201);
+    const batch = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(new Error("D1 is unavailable"));
+    const failed = await client.request("POST", "/api/auth/login", { email, password });
+    batch.mockRestore();
+    expect(failed.status).toBe(500);
+    // The guard: the provider refuses an email once; the guard logs that it will retry.
+    await ok(client, "POST", "/api/auth/login", { email, password });
+    await ok(client, "POST", "/api/security/reauth", { password }, 204);
+    send.mockRejectedValueOnce(new Error("provider unavailable"));
+    const start = await ok(client, "POST", "/api/security/totp", { name: "Phone" }, 201);
+    await ok(client, "POST", `/api/security/totp/${start.id}/confirm`, { code: totpCode(start.secret) });
+    const captured = lines.slice(before).join("\n");
+    expect(captured).toMatch(/internal error on POST \/api\/auth\/login/);
+    expect(captured).toMatch(/guard: pending record \S+ failed \(attempt 1\); will retry/);
+  });
+});
+
+describe("secrets after a full flow", () => {
+  const secrets: { kind: string; value: string; handedOverBy: RegExp }[] = [];
+  /** The secrets exactly as the service handed them over, and by which call. */
+  const issued: { value: string; by: RegExp }[] = [];
+  const add = (kind: string, values: string[], handedOverBy: RegExp, asIssued: string[] = []) => {
+    for (const value of values) secrets.push({ kind, value, handedOverBy });
+    for (const value of asIssued) issued.push({ value, by: handedOverBy });
+  };
+  let adminId = "";
+  let memberId = "";
+
+  beforeAll(async () => {
+    // An admin with a community, and a member who joins it.
+    const adminPassword = uniquePassword();
+    const memberPassword = uniquePassword();
+    add("password", [adminPassword, memberPassword], /^$/);
+    const admin = new RecordingClient();
+    const adminEmail = uniqueEmail("admin");
+    adminId = (await ok(admin, "POST", "/api/auth/signup", { email: adminEmail, password: adminPassword, name: "Ada", community: "Secrets" }, 201)).user.id;
+    await ok(admin, "POST", "/api/auth/login", { email: adminEmail, password: adminPassword });
+    const cid = (await ok(admin, "GET", "/api/me")).communities[0].id as string;
+    const member = new RecordingClient();
+    const memberEmail = uniqueEmail("member");
+    memberId = (await ok(member, "POST", "/api/auth/signup", { email: memberEmail, password: memberPassword, name: "Mo" }, 201)).user.id;
+    await ok(member, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
+    const invitation = (await ok(admin, "POST", `/api/communities/${cid}/invitations`, { email: memberEmail, role: "member" }, 201)).invitation;
+    await ok(member, "POST", `/api/invitations/${invitation.id}/accept`);
+
+    // The member enrolls an authenticator app (confirmed with the previous step's code).
+    await ok(member, "POST", "/api/security/reauth", { password: memberPassword }, 204);
+    const start = await ok(member, "POST", "/api/security/totp", { name: "Phone" }, 201);
+    add("TOTP secret", spellingsOfTOTPSecret(start.secret), /^POST \/api\/security\/totp$/, [start.secret]);
+    const confirmCode = totpCode(start.secret, Date.now() - 30_000);
+    const confirmed = await ok(member, "POST", `/api/security/totp/${start.id}/confirm`, { code: confirmCode });
+    const firstCodes = confirmed.backupCodes as string[];
+    add("backup code", firstCodes.flatMap(spellingsOfCode), /^POST \/api\/security\/totp\/[^/]+\/confirm$/, firstCodes);
+
+    // Everything a member and an admin can read afterwards.
+    await ok(member, "GET", "/api/security");
+    await ok(member, "GET", "/api/me");
+    await ok(member, "GET", "/api/invitations");
+    await ok(admin, "GET", `/api/communities/${cid}/members`);
+    await ok(admin, "GET", `/api/communities/${cid}/invitations`);
+
+    // Regenerate: ten new codes, the old ones dead.
+    const fresh = (await ok(member, "POST", "/api/security/backup-codes")).codes as string[];
+    add("backup code", fresh.flatMap(spellingsOfCode), /^POST \/api\/security\/backup-codes$/, fresh);
+
+    // Log in with a wrong code, then TOTP; and again with a backup code.
+    const totpLogin = new RecordingClient();
+    await ok(totpLogin, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
+    const wrong = totpCode(start.secret, Date.now() - 10 * 60_000);
+    expect((await totpLogin.request("POST", "/api/auth/verify", { method: "totp", code: wrong })).status).toBe(401);
+    const loginCode = totpCode(start.secret);
+    await ok(totpLogin, "POST", "/api/auth/verify", { method: "totp", code: ` ${loginCode} ` });
+    add("TOTP code", [confirmCode, loginCode, wrong], /^$/);
+    const backupLogin = new RecordingClient();
+    await ok(backupLogin, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
+    await ok(backupLogin, "POST", "/api/auth/verify", { method: "backup_code", code: (fresh[0] as string).toUpperCase() });
+    await ok(backupLogin, "GET", "/api/security");
+
+    // The admin resets the member; the member recovers and enrolls a new app.
+    await ok(admin, "POST", "/api/security/reauth", { password: adminPassword }, 204);
+    const reset = await ok(admin, "POST", `/api/communities/${cid}/members/${memberId}/reset-2fa`, { password: adminPassword });
+    add("recovery code", spellingsOfCode(reset.recoveryCode), /^POST \/api\/communities\/[^/]+\/members\/[^/]+\/reset-2fa$/, [reset.recoveryCode]);
+    await ok(admin, "GET", `/api/communities/${cid}/members`);
+    const recovering = new RecordingClient();
+    await ok(recovering, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
+    await ok(recovering, "POST", "/api/auth/verify", { method: "recovery_code", code: reset.recoveryCode });
+    const again = await ok(recovering, "POST", "/api/security/totp", { name: "New phone" }, 201);
+    add("TOTP secret", spellingsOfTOTPSecret(again.secret), /^POST \/api\/security\/totp$/, [again.secret]);
+    const againCode = totpCode(again.secret);
+    const reenrolled = await ok(recovering, "POST", `/api/security/totp/${again.id}/confirm`, { code: againCode });
+    add("TOTP code", [againCode], /^$/);
+    add("backup code", (reenrolled.backupCodes as string[]).flatMap(spellingsOfCode), /^POST \/api\/security\/totp\/[^/]+\/confirm$/, reenrolled.backupCodes);
+    await ok(recovering, "GET", "/api/security");
+    await ok(recovering, "GET", "/api/me");
+    await ok(recovering, "POST", "/api/auth/logout", undefined, 204);
+
+    add("session token", [...tokens], /^$/);
+  });
+
+  it("the flow issued every kind of secret", () => {
+    const kinds = new Set(secrets.map((s) => s.kind));
+    expect([...kinds].sort()).toEqual(["TOTP code", "TOTP secret", "backup code", "password", "recovery code", "session token"]);
+    expect(tokens.size).toBeGreaterThanOrEqual(6);
+    expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it("no captured log line holds a password, secret, code or session token", () => {
+    const log = lines.join("\n");
+    const leaked = secrets.filter((s) => contains(log, s.value)).map((s) => s.kind);
+    expect(leaked).toEqual([]);
+  });
+
+  it("no email, as handed to the transport or as kept in the outbox, holds one", async () => {
+    const mails = send.mock.calls.map((call) => JSON.stringify(call[0]));
+    expect(mails.length).toBeGreaterThan(3);
+    const { results: outbox } = await env.DB.prepare("SELECT recipient, subject, body FROM outbox").all();
+    expect(outbox.length).toBeGreaterThan(3);
+    const text = [...mails, ...outbox.map((r) => JSON.stringify(r))].join("\n");
+    expect(secrets.filter((s) => contains(text, s.value)).map((s) => s.kind)).toEqual([]);
+  });
+
+  it("no D1 row holds one (sessions are stored as hashes, codes not at all)", async () => {
+    const d1 = JSON.stringify(await d1Snapshot());
+    expect(secrets.filter((s) => contains(d1, s.value)).map((s) => s.kind)).toEqual([]);
+  });
+
+  it("no guard row holds one in plain form (TOTP secrets are encrypted, codes hashed)", async () => {
+    for (const id of [adminId, memberId]) {
+      const dump = await runInDurableObject(guard(id), async (_instance, state) => {
+        const sql = state.storage.sql;
+        const tables = sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
+          .toArray();
+        const text: string[] = [];
+        for (const { name } of tables) {
+          for (const row of sql.exec(`SELECT * FROM "${name}"`).toArray()) {
+            for (const v of Object.values(row)) {
+              if (v instanceof ArrayBuffer) {
+                const bytes = new Uint8Array(v);
+                text.push([...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""), btoa(String.fromCharCode(...bytes)));
+              } else text.push(String(v));
+            }
+          }
+        }
+        return text.join("\n");
+      });
+      expect(secrets.filter((s) => contains(dump, s.value)).map((s) => s.kind)).toEqual([]);
+    }
+  });
+
+  it("responses carry a secret only in the one answer that hands it over", () => {
+    const leaks: string[] = [];
+    for (const s of secrets) {
+      for (const r of responses) {
+        if (contains(r.body, s.value) && !s.handedOverBy.test(r.label)) leaks.push(`${s.kind} in ${r.label}`);
+      }
+    }
+    expect(leaks).toEqual([]);
+    // The search does find what it looks for: each secret as issued is in the answer that issued it.
+    for (const { value, by } of issued) {
+      expect(
+        responses.some((r) => by.test(r.label) && contains(r.body, value)),
+        value,
+      ).toBe(true);
+    }
+    // And the reads after enrollment were really made and answered.
+    const reads = responses.filter((r) => /^GET \/api\/(security|me|communities\/[^/]+\/members)$/.test(r.label));
+    expect(reads.length).toBeGreaterThanOrEqual(6);
+    expect(reads.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it("a session token travels only in Set-Cookie, never in a body", () => {
+    for (const token of tokens) {
+      expect(responses.filter((r) => r.body.includes(token)).map((r) => r.label)).toEqual([]);
+    }
+    expect(responses.some((r) => r.setCookie?.includes("__Host-session="))).toBe(true);
+  });
+});
