@@ -1,0 +1,325 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
+import { b64url, FLAG, fromB64url, SoftAuthenticator } from "./soft-authenticator";
+import { loginOptions, registerKey, secondStep, userWithKey, verifyWithKey } from "./webauthn-flows";
+
+const verify = (client: Client, response: unknown) => client.json("POST", "/api/auth/verify", { method: "webauthn", response });
+
+/** Rewrites clientDataJSON after the authenticator signed it. */
+function withClientData(response: any, change: (data: Record<string, unknown>) => void) {
+  const data = JSON.parse(new TextDecoder().decode(fromB64url(response.response.clientDataJSON)));
+  change(data);
+  return { ...response, response: { ...response.response, clientDataJSON: b64url(new TextEncoder().encode(JSON.stringify(data))) } };
+}
+
+async function failures(userId: string): Promise<number> {
+  return runInDurableObject(guard(userId), (_i, state) => state.storage.sql.exec<{ failures: number }>("SELECT failures FROM state").one().failures);
+}
+
+describe("registration refusals", () => {
+  it("refuses a credential id already registered to the same account, even from a client that ignores the exclusion list", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const again = await registerKey(user.client, auth, { ignoreExclusion: true });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("credential_exists");
+    const sec = await user.client.json("GET", "/api/security");
+    expect(sec.body.methods).toHaveLength(1);
+  });
+
+  it("refuses a credential id already registered to another account, even under a different public key", async () => {
+    const { auth } = await userWithKey(newUser);
+    const other = await newUser();
+    const same = await registerKey(other.client, auth);
+    expect(same.status).toBe(409);
+    expect(same.body.code).toBe("credential_exists");
+    // `none` attestation proves nothing about the key: a forged registration reusing the id is refused too.
+    const forged = await registerKey(other.client, await auth.sameIdOnOtherKey());
+    expect(forged.status).toBe(409);
+    const sec = await other.client.json("GET", "/api/security");
+    expect(sec.body.enabled).toBe(false);
+  });
+
+  it("refuses a registration made for another origin", async () => {
+    const user = await newUser();
+    const reg = await registerKey(user.client, await SoftAuthenticator.create(), { origin: "https://evil.example" });
+    expect(reg.status).toBe(400);
+    expect(reg.body.code).toBe("invalid_code");
+    expect((await user.client.json("GET", "/api/security")).body.enabled).toBe(false);
+  });
+
+  it("refuses a registration whose authenticator data names another RP ID", async () => {
+    const user = await newUser();
+    const reg = await registerKey(user.client, await SoftAuthenticator.create(), { rpId: "evil.example" });
+    expect(reg.status).toBe(400);
+    expect(reg.body.code).toBe("invalid_code");
+  });
+
+  it("refuses a registration answering a challenge the server never issued", async () => {
+    const user = await newUser();
+    const reg = await registerKey(user.client, await SoftAuthenticator.create(), { challenge: b64url(crypto.getRandomValues(new Uint8Array(32))) });
+    expect(reg.status).toBe(400);
+    expect(reg.body.code).toBe("invalid_code");
+  });
+
+  it("refuses a login challenge used for a registration (purposes are separate)", async () => {
+    const { user } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const loginChallenge = (await loginOptions(client)).challenge;
+    const reg = await registerKey(user.client, await SoftAuthenticator.create(), { challenge: loginChallenge });
+    expect(reg.status).toBe(400);
+  });
+
+  it("refuses a registration without user presence, and one of the wrong ceremony type", async () => {
+    const user = await newUser();
+    const noPresence = await registerKey(user.client, await SoftAuthenticator.create(), { flags: FLAG.AT });
+    expect(noPresence.status).toBe(400);
+    const wrongType = await registerKey(user.client, await SoftAuthenticator.create(), { type: "webauthn.get" });
+    expect(wrongType.status).toBe(400);
+  });
+
+  it("uses a registration challenge once: the same response sent twice registers one key", async () => {
+    const user = await newUser();
+    const auth = await SoftAuthenticator.create();
+    await reauth(user.client);
+    const options = await user.client.json("POST", "/api/security/webauthn/options");
+    const response = await auth.register(options.body);
+    const [a, b] = await Promise.all([
+      user.client.json("POST", "/api/security/webauthn", { name: "A", response }),
+      user.client.json("POST", "/api/security/webauthn", { name: "B", response }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 400]);
+  });
+
+  it("refuses a registration after its challenge expired (5 minutes)", async () => {
+    const user = await newUser();
+    const auth = await SoftAuthenticator.create();
+    await reauth(user.client);
+    const options = await user.client.json("POST", "/api/security/webauthn/options");
+    const response = await auth.register(options.body);
+    await runInDurableObject(guard(user.id), (_i, state) => {
+      const row = state.storage.sql.exec<{ expires_at: number }>("SELECT expires_at FROM challenges WHERE challenge = ?", options.body.challenge).one();
+      // Issued with a 5-minute life; now it is one millisecond past it.
+      expect(row.expires_at - Date.now()).toBeGreaterThan(290_000);
+      expect(row.expires_at - Date.now()).toBeLessThanOrEqual(300_000);
+      state.storage.sql.exec("UPDATE challenges SET expires_at = ? WHERE challenge = ?", Date.now() - 1, options.body.challenge);
+    });
+    const reg = await user.client.json("POST", "/api/security/webauthn", { name: "late", response });
+    expect(reg.status).toBe(400);
+    expect(reg.body.code).toBe("invalid_code");
+  });
+});
+
+describe("assertion refusals", () => {
+  it("refuses an assertion made for another origin", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const v = await verifyWithKey(client, auth, { origin: "https://evil.example" });
+    expect(v.status).toBe(401);
+    expect(v.body.code).toBe("invalid_code");
+  });
+
+  it("refuses an assertion whose authenticator data carries another RP ID hash", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const v = await verifyWithKey(client, auth, { rpId: "evil.example" });
+    expect(v.status).toBe(401);
+  });
+
+  it("refuses an assertion over a challenge the server never issued", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const v = await verifyWithKey(client, auth, { challenge: b64url(crypto.getRandomValues(new Uint8Array(32))) });
+    expect(v.status).toBe(401);
+  });
+
+  it("refuses a signed assertion whose clientDataJSON was changed to name another issued challenge; the signed one still works", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const first = await loginOptions(client);
+    const second = await loginOptions(client);
+    const signed = await auth.assert(first);
+    const tampered = withClientData(signed, (d) => {
+      d.challenge = second.challenge;
+    });
+    expect((await verify(client, tampered)).status).toBe(401);
+    // The refusal came from the signature, not from the challenge: the untouched assertion passes.
+    expect((await verify(client, signed)).status).toBe(200);
+  });
+
+  it("refuses an assertion without user presence", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const v = await verifyWithKey(client, auth, { flags: FLAG.UV });
+    expect(v.status).toBe(401);
+  });
+
+  it("refuses an assertion from a key registered to another account", async () => {
+    const { user } = await userWithKey(newUser);
+    const { auth: theirs } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const options = await loginOptions(client);
+    const v = await verify(client, await theirs.assert({ ...options, allowCredentials: [] }));
+    expect(v.status).toBe(401);
+  });
+
+  // Both with a key whose counter stays at zero (many passkeys): then the counter cannot
+  // catch a second use, and only the single-use challenge stands in the way.
+  it("refuses a replayed assertion", async () => {
+    const { user, auth } = await userWithKey(newUser, { counterStep: 0 });
+    const first = await secondStep(user);
+    const response = await auth.assert(await loginOptions(first));
+    expect((await verify(first, response)).status).toBe(200);
+    const second = await secondStep(user);
+    const replay = await verify(second, response);
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe("invalid_code");
+  });
+
+  it("accepts one assertion sent 30 times in parallel from 30 sessions exactly once", async () => {
+    const { user, auth } = await userWithKey(newUser, { counterStep: 0 });
+    // Separate sessions, so only the guard (not the session's own stage change) can stop a double use.
+    // One login at a time: parallel logins would trip the per-email login throttle instead.
+    const clients: Client[] = [];
+    for (let i = 0; i < 30; i++) clients.push(await secondStep(user));
+    const response = await auth.assert(await loginOptions(clients[0] as Client));
+    const results = await Promise.all(clients.map((c) => verify(c, response)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    // The others are refused (401), or locked out once ten refusals have piled up (429).
+    expect(statuses.every((s) => s === 200 || s === 401 || s === 429)).toBe(true);
+  });
+
+  it("refuses a sign counter that does not go up, records key_counter_anomaly and emails the user", async () => {
+    const { user, auth, methodId } = await userWithKey(newUser);
+    const ok = await verifyWithKey(await secondStep(user), auth, { counter: 5 });
+    expect(ok.status).toBe(200);
+
+    for (const counter of [5, 3]) {
+      const client = await secondStep(user);
+      const v = await verifyWithKey(client, auth, { counter });
+      expect(v.status).toBe(401);
+      expect(v.body.code).toBe("invalid_code");
+    }
+
+    const events = await env.DB.prepare("SELECT type, data FROM events WHERE user_id = ? AND type = 'key_counter_anomaly' ORDER BY at")
+      .bind(user.id)
+      .all<{ type: string; data: string }>();
+    expect(events.results).toHaveLength(2);
+    expect(JSON.parse(events.results[1]?.data as string)).toMatchObject({ methodId, methodType: "webauthn", storedCounter: 5, seenCounter: 3 });
+    const sec = await user.client.json("GET", "/api/security");
+    expect(sec.body.events[0].type).toBe("key_counter_anomaly");
+    const mail = await env.DB.prepare("SELECT subject, body FROM outbox WHERE user_id = ? AND template = 'key_counter_anomaly'")
+      .bind(user.id)
+      .all<{ subject: string; body: string }>();
+    expect(mail.results).toHaveLength(2);
+    expect(mail.results[0]?.body).toContain("My key");
+
+    // The stored count stayed at 5: a higher one is accepted again.
+    const stored = await runInDurableObject(guard(user.id), (_i, state) => state.storage.sql.exec<{ counter: number }>("SELECT counter FROM webauthn").one());
+    expect(stored.counter).toBe(5);
+    expect((await verifyWithKey(await secondStep(user), auth, { counter: 6 })).status).toBe(200);
+  });
+
+  it("refuses a zero counter from a key that has counted before", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    expect((await verifyWithKey(await secondStep(user), auth)).status).toBe(200); // counter 1
+    expect((await verifyWithKey(await secondStep(user), auth, { counter: 0 })).status).toBe(401);
+  });
+
+  it("refuses an assertion after its challenge expired (5 minutes)", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const options = await loginOptions(client);
+    const response = await auth.assert(options);
+    await runInDurableObject(guard(user.id), (_i, state) => {
+      state.storage.sql.exec("UPDATE challenges SET expires_at = ? WHERE challenge = ?", Date.now() - 1, options.challenge);
+    });
+    expect((await verify(client, response)).status).toBe(401);
+  });
+
+  it("lets the alarm delete expired challenges", async () => {
+    const { user } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    const options = await loginOptions(client);
+    await runInDurableObject(guard(user.id), (_i, state) => {
+      state.storage.sql.exec("UPDATE challenges SET expires_at = ? WHERE challenge = ?", Date.now() - 1, options.challenge);
+    });
+    await runDurableObjectAlarm(guard(user.id));
+    const left = await runInDurableObject(guard(user.id), (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM challenges WHERE challenge = ?", options.challenge).one(),
+    );
+    expect(left.n).toBe(0);
+  });
+
+  it("keeps at most ten open login challenges per user", async () => {
+    const { user } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    for (let i = 0; i < 12; i++) await loginOptions(client);
+    const open = await runInDurableObject(guard(user.id), (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM challenges WHERE purpose = 'authentication'").one(),
+    );
+    expect(open.n).toBe(10);
+  });
+
+  it("refuses a malformed response as a failed assertion, counted like a wrong code", async () => {
+    const { user } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    for (const response of [{}, { id: "x", response: { clientDataJSON: "%%%" } }, { id: 1, rawId: [], response: null }]) {
+      const v = await verify(client, response);
+      expect(v.status).toBe(401);
+    }
+    expect(await failures(user.id)).toBe(3);
+  });
+});
+
+describe("lockout shared with codes", () => {
+  it("counts refused keys and wrong codes together: ten lock the account, a valid assertion then gets 429", async () => {
+    const user = await newUser();
+    const { secret } = await enableTOTP(user.client);
+    const auth = await SoftAuthenticator.create();
+    expect((await registerKey(user.client, auth)).status).toBe(201);
+
+    const client = await secondStep(user);
+    const wrongCode = totpCode(secret, Date.now() - 10 * 60_000);
+    for (let i = 0; i < 5; i++) expect((await client.json("POST", "/api/auth/verify", { method: "totp", code: wrongCode })).status).toBe(401);
+    for (let i = 0; i < 4; i++) expect((await verifyWithKey(client, auth, { origin: "https://evil.example" })).status).toBe(401);
+    expect(await failures(user.id)).toBe(9);
+    const tenth = await verifyWithKey(client, auth, { origin: "https://evil.example" });
+    expect(tenth.status).toBe(401);
+
+    const locked = await verifyWithKey(client, auth);
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe("too_many_attempts");
+    expect(Number(locked.res.headers.get("Retry-After"))).toBeGreaterThan(800);
+
+    // Fifteen minutes later (the guard's clock is a parameter), the key works and clears the count.
+    const later = Date.now() + 15 * 60_000 + 1000;
+    const me = { id: user.id, email: user.email, name: user.name };
+    const stub = guard(user.id);
+    const { challenge } = (await stub.webAuthnChallenge({ user: me, ip: null, userAgent: null, now: later }, "authentication")) as { challenge: string };
+    const response = await auth.assert({ challenge, rpId: "localhost" });
+    const rp = { id: "localhost", name: "Edge 2FA", origins: ["http://localhost"] };
+    const result = await stub.verifyWebAuthn({ user: me, ip: null, userAgent: null, now: later }, response, rp);
+    expect(result).toMatchObject({ ok: true, methodType: "webauthn" });
+    expect(await failures(user.id)).toBe(0);
+  });
+
+  it("a correct password does not reset the count; a successful key does", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const client = await secondStep(user);
+    for (let i = 0; i < 3; i++) await verifyWithKey(client, auth, { rpId: "evil.example" });
+    await new Client().json("POST", "/api/auth/login", { email: user.email, password: PASSWORD });
+    expect(await failures(user.id)).toBe(3);
+    expect((await verifyWithKey(client, auth)).status).toBe(200);
+    expect(await failures(user.id)).toBe(0);
+  });
+
+  it("answers a verify from an authenticated session without touching the count", async () => {
+    const { user, auth } = await userWithKey(newUser);
+    const res = await user.client.post("/api/auth/verify", { method: "webauthn", response: await auth.assert({ challenge: "x" }) });
+    expect(res.status).toBe(400);
+    expect((await problemOf(res)).code).toBe("invalid_request");
+    expect(await failures(user.id)).toBe(0);
+  });
+});
