@@ -237,10 +237,14 @@ communityRoutes.openapi(
     const member = await findUserById(c.env.DB, c.req.valid("param").uid);
     if (!member) throw new AppError("not_found", "No such member");
     const memberCaller = callerOf(c, { id: member.id, email: member.email, name: member.name });
+    const { cid } = c.req.valid("param");
+    const community = await c.env.DB.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>();
+    // The member's email names who reset and for which community; the member may belong to several.
     const { recoveryCode, expiresAt } = await guardFor(c.env, member.id).adminReset(memberCaller, {
       id: session.user.id,
       name: session.user.name,
-      communityId: c.req.valid("param").cid,
+      communityId: cid,
+      ...(community ? { communityName: community.name } : {}),
     });
     return c.json({ recoveryCode, expiresAt: new Date(expiresAt).toISOString() }, 200);
   },

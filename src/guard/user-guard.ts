@@ -531,7 +531,10 @@ export class UserGuard extends DurableObject<Env> {
    * session dies (epoch), a lock is cleared, and one recovery code replaces any
    * unused one. `caller` is the member; `admin` acts.
    */
-  async adminReset(caller: Caller, admin: { id: string; name: string; communityId?: string }): Promise<{ recoveryCode: string; expiresAt: number }> {
+  async adminReset(
+    caller: Caller,
+    admin: { id: string; name: string; communityId?: string; communityName?: string },
+  ): Promise<{ recoveryCode: string; expiresAt: number }> {
     this.bind(caller);
     const code = generateRecoveryCode();
     const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
@@ -558,7 +561,7 @@ export class UserGuard extends DurableObject<Env> {
         ],
         events: [issued, adminEvent],
         mailTo: caller.user.email,
-        actorName: admin.name,
+        actorName: admin.communityName ? `${admin.name}, an admin of "${admin.communityName}",` : admin.name,
       },
       caller.now,
     );

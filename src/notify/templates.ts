@@ -59,7 +59,7 @@ export function mailFor(e: SecurityEvent, extra: { actorName?: string } = {}): M
       return {
         subject: "Your two-factor authentication was reset",
         text: text(
-          `${extra.actorName ?? "An admin of your community"} reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method.`,
+          `${extra.actorName ?? "An admin of your community"} reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method. The address below is the admin's.`,
           e,
           "If you did not ask for this reset, contact the admin and change your password.",
         ),
