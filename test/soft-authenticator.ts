@@ -119,6 +119,18 @@ export interface RequestOptions {
 
 export class ExcludedCredentialError extends Error {}
 
+/** COSE algorithms this authenticator can use: ES256 (P-256), EdDSA (Ed25519), RS256 (RSA 2048, PKCS#1 v1.5). */
+export type Algorithm = -7 | -8 | -257;
+
+const KEY_PARAMS: Record<Algorithm, { generate: any; sign: any }> = {
+  [-7]: { generate: { name: "ECDSA", namedCurve: "P-256" }, sign: { name: "ECDSA", hash: "SHA-256" } },
+  [-8]: { generate: { name: "Ed25519" }, sign: { name: "Ed25519" } },
+  [-257]: {
+    generate: { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: Uint8Array.of(1, 0, 1), hash: "SHA-256" },
+    sign: { name: "RSASSA-PKCS1-v1_5" },
+  },
+};
+
 export class SoftAuthenticator {
   /** All-zero AAGUID: what `none` attestation usually carries. */
   readonly aaguid = new Uint8Array(16);
@@ -130,6 +142,7 @@ export class SoftAuthenticator {
 
   private constructor(
     private readonly keys: CryptoKeyPair,
+    readonly alg: Algorithm,
     readonly origin: string,
     opts: { counter: number; counterStep: number; credentialId: Uint8Array },
   ) {
@@ -138,9 +151,12 @@ export class SoftAuthenticator {
     this.counterStep = opts.counterStep;
   }
 
-  static async create(opts: { origin?: string; counter?: number; counterStep?: number; credentialId?: Uint8Array } = {}): Promise<SoftAuthenticator> {
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-    return new SoftAuthenticator(keys, opts.origin ?? "http://localhost", {
+  static async create(
+    opts: { origin?: string; counter?: number; counterStep?: number; credentialId?: Uint8Array; alg?: Algorithm } = {},
+  ): Promise<SoftAuthenticator> {
+    const alg = opts.alg ?? -7;
+    const keys = (await crypto.subtle.generateKey(KEY_PARAMS[alg].generate, true, ["sign", "verify"])) as CryptoKeyPair;
+    return new SoftAuthenticator(keys, alg, opts.origin ?? "http://localhost", {
       counter: opts.counter ?? 0,
       counterStep: opts.counterStep ?? 1,
       credentialId: opts.credentialId ?? crypto.getRandomValues(new Uint8Array(32)),
@@ -149,15 +165,37 @@ export class SoftAuthenticator {
 
   /** A second authenticator holding the same credential id (a clone, or a forged registration). */
   async sameIdOnOtherKey(): Promise<SoftAuthenticator> {
-    return SoftAuthenticator.create({ origin: this.origin, credentialId: this.credentialId });
+    return SoftAuthenticator.create({ origin: this.origin, credentialId: this.credentialId, alg: this.alg });
   }
 
   get id(): string {
     return b64url(this.credentialId);
   }
 
-  /** The credential public key as a COSE_Key (RFC 9053 §7.1.1 EC2; alg -7 = ES256). */
+  /** The credential public key as a COSE_Key: RFC 9053 §7.1.1 (EC2), §7.2 (OKP), RFC 8230 §4 (RSA). */
   async coseKey(): Promise<Uint8Array> {
+    if (this.alg === -8) {
+      const x = new Uint8Array((await crypto.subtle.exportKey("raw", this.keys.publicKey)) as ArrayBuffer);
+      return cbor(
+        new Map<number, CBOR>([
+          [1, 1],
+          [3, -8],
+          [-1, 6],
+          [-2, x],
+        ]),
+      );
+    }
+    if (this.alg === -257) {
+      const jwk = (await crypto.subtle.exportKey("jwk", this.keys.publicKey)) as JsonWebKey;
+      return cbor(
+        new Map<number, CBOR>([
+          [1, 3],
+          [3, -257],
+          [-1, fromB64url(jwk.n as string)],
+          [-2, fromB64url(jwk.e as string)],
+        ]),
+      );
+    }
     const raw = new Uint8Array((await crypto.subtle.exportKey("raw", this.keys.publicKey)) as ArrayBuffer); // 0x04 || x || y
     return cbor(
       new Map<number, CBOR>([
@@ -224,11 +262,12 @@ export class SoftAuthenticator {
     const clientDataJSON = this.clientData("webauthn.get", options.challenge, o);
     const authData = concat(await sha256(encoder.encode(rpId)), Uint8Array.of(o.flags ?? FLAG.UP | FLAG.UV), u32(counter));
     const signed = concat(authData, await sha256(clientDataJSON));
-    const sig = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.keys.privateKey, signed));
+    const sig = new Uint8Array(await crypto.subtle.sign(KEY_PARAMS[this.alg].sign, this.keys.privateKey, signed));
     const response: Record<string, string> = {
       clientDataJSON: b64url(clientDataJSON),
       authenticatorData: b64url(authData),
-      signature: b64url(p1363ToDER(sig)),
+      // §6.5.6: ECDSA signatures are DER-encoded; Ed25519 and RSA ones are the raw bytes.
+      signature: b64url(this.alg === -7 ? p1363ToDER(sig) : sig),
     };
     if (this.userHandle) response.userHandle = this.userHandle;
     return { id: this.id, rawId: this.id, type: "public-key", response, clientExtensionResults: {}, authenticatorAttachment: "cross-platform" };

@@ -158,6 +158,20 @@ describe("logging in with a security key", () => {
     expect(d1?.last_used_at).not.toBeNull();
   });
 
+  for (const [alg, label] of [
+    [-7, "ES256"],
+    [-8, "EdDSA (Ed25519)"],
+    [-257, "RS256"],
+  ] as const) {
+    it(`registers and logs in with an ${label} key`, async () => {
+      const user = await newUser();
+      const auth = await SoftAuthenticator.create({ alg });
+      expect((await registerKey(user.client, auth)).status).toBe(201);
+      const client = await secondStep(user);
+      expect((await verifyWithKey(client, auth)).body).toEqual({ status: "authenticated" });
+    });
+  }
+
   it("accepts a key whose counter is always zero (many passkeys) again and again", async () => {
     const { user, auth } = await userWithKey(newUser, { counterStep: 0 });
     for (let i = 0; i < 2; i++) {
