@@ -1,0 +1,192 @@
+// Turning on 2FA with an authenticator app on the Security page, saving the
+// backup codes, and logging in with a TOTP code and with a backup code. Codes
+// come from `otpauth` (and `oathtool` when installed), never from our code.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { assertNoProblems, confirmPasswordIfAsked, freshTOTP, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
+
+const chrome = useBrowser();
+const CODE = /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/;
+
+function hasZbar() {
+  try {
+    execFileSync("zbarimg", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("enable 2FA with an authenticator app, save the backup codes, log in with a code and with a backup code", async () => {
+  const page = await newPage(chrome.browser);
+  const email = uniqueEmail("totp");
+  await signUp(page, { name: "Katherine Johnson", email });
+
+  await page.getByRole("navigation").getByRole("link", { name: "Security" }).click();
+  await page.getByText("Off.", { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Add authenticator app" }).click();
+  await page.getByLabel("Name for this app").fill("Phone");
+  await page.getByRole("button", { name: "Continue" }).click();
+  // The password is asked before the change (the seed's step 4).
+  await page.getByRole("dialog", { name: "Confirm your password" }).waitFor();
+  await confirmPasswordIfAsked(page);
+
+  // The key for manual entry, read from the page as a person would type it.
+  await page.getByLabel("Enter the 6-digit code the app shows").waitFor();
+  const secret = (await page.getByLabel("Setup key").textContent()).replace(/\s+/g, "");
+  assert.match(secret, /^[A-Z2-7]{32,}$/, "a base32 key of at least 160 bits");
+
+  // The QR code encodes the same key (decoded by zbar, an independent reader).
+  if (hasZbar()) {
+    const dir = mkdtempSync(join(tmpdir(), "qr-"));
+    const png = join(dir, "qr.png");
+    writeFileSync(png, await page.getByRole("img", { name: /QR code/ }).screenshot());
+    const uri = execFileSync("zbarimg", ["-q", "--raw", png], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const parsed = new URL(uri);
+    assert.equal(parsed.protocol, "otpauth:");
+    assert.equal(parsed.searchParams.get("secret"), secret);
+    assert.ok(decodeURIComponent(parsed.pathname).includes(email), "the account is in the label");
+  }
+
+  await page.getByLabel("Enter the 6-digit code the app shows").fill(await freshTOTP(secret));
+  await page.getByRole("button", { name: "Verify and add" }).click();
+
+  // Ten backup codes, shown once, with Copy and Download.
+  const card = page.getByRole("region", { name: "Save your backup codes" });
+  await card.waitFor();
+  const codes = (await card.getByRole("list", { name: "Backup codes" }).getByRole("listitem").allTextContents()).map((c) => c.trim());
+  assert.equal(codes.length, 10);
+  for (const code of codes) assert.match(code, CODE);
+  assert.equal(new Set(codes).size, 10);
+
+  await card.getByRole("button", { name: "Copy" }).click();
+  await card.getByRole("button", { name: "Copied" }).waitFor();
+  await card.getByText("Copied to the clipboard.").waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), codes.join("\n"));
+
+  const [download] = await Promise.all([page.waitForEvent("download"), card.getByRole("button", { name: "Download" }).click()]);
+  assert.match(download.suggestedFilename(), /\.txt$/);
+  const file = readFileSync(await download.path(), "utf8");
+  const lines = file.split(/\r?\n/).map((l) => l.trim());
+  const inFile = lines.filter((l) => CODE.test(l));
+  assert.deepEqual(inFile, codes, "the file holds the ten codes, one per line");
+  assert.match(lines[0], /backup codes/i, "with a short header");
+
+  const done = card.getByRole("button", { name: "Done" });
+  assert.equal(await done.isDisabled(), true, "Done waits for the confirmation");
+  await card.getByLabel("I have saved these codes").check();
+  await done.click();
+  await card.waitFor({ state: "hidden" });
+  await page.getByText("On.", { exact: true }).waitFor();
+  const methods = page.getByRole("list", { name: "Methods" });
+  await methods.getByText("Phone").waitFor();
+  await methods.getByText("Authenticator app").waitFor();
+  assert.equal(await page.getByText(codes[0]).count(), 0, "the codes are shown only once");
+
+  // Log in with a code from the app: the prompt asks for it first.
+  await logOut(page);
+  await submitLogin(page, email);
+  const totpInput = page.getByLabel("6-digit code from your authenticator app");
+  await totpInput.waitFor();
+  await totpInput.fill("000000");
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page
+    .getByRole("alert")
+    .getByText(/not accepted/)
+    .waitFor();
+  await totpInput.fill(await freshTOTP(secret));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("heading", { name: "Hello, Katherine Johnson" }).waitFor();
+
+  // Log in with a backup code, switching method on the prompt.
+  await logOut(page);
+  await submitLogin(page, email);
+  await totpInput.waitFor();
+  await page.getByRole("button", { name: "Use a backup code" }).click();
+  await page.getByLabel("Backup code").fill(` ${codes[3].toUpperCase()} `);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("heading", { name: "Hello, Katherine Johnson" }).waitFor();
+
+  // A used backup code does not work again.
+  await logOut(page);
+  await submitLogin(page, email);
+  await page.getByRole("button", { name: "Use a backup code" }).click();
+  await page.getByLabel("Backup code").fill(codes[3]);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("alert").getByText("That backup code was not accepted. It may be mistyped or already used.").waitFor();
+  await page.getByLabel("Backup code").fill(codes[4]);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("heading", { name: "Hello, Katherine Johnson" }).waitFor();
+
+  await page.getByRole("navigation").getByRole("link", { name: "Security" }).click();
+  await page.getByText("8 of 10 backup codes left.").waitFor();
+  assertNoProblems(page);
+});
+
+test("new backup codes replace the old ones after a warning, and 2FA can be turned off with the password", async () => {
+  const page = await newPage(chrome.browser, { width: 375, height: 800 });
+  const email = uniqueEmail("regen");
+  await signUp(page, { name: "Dorothy Vaughan", email });
+  await page.goto("/security");
+  await page.getByRole("button", { name: "Add authenticator app" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await confirmPasswordIfAsked(page);
+  await page.getByLabel("Enter the 6-digit code the app shows").waitFor();
+  const secret = (await page.getByLabel("Setup key").textContent()).replace(/\s+/g, "");
+  await page.getByLabel("Enter the 6-digit code the app shows").fill(await freshTOTP(secret));
+  await page.getByRole("button", { name: "Verify and add" }).click();
+  const card = page.getByRole("region", { name: "Save your backup codes" });
+  const first = await card.getByRole("listitem").allTextContents();
+  await card.getByLabel("I have saved these codes").check();
+  await card.getByRole("button", { name: "Done" }).click();
+
+  await page.getByRole("button", { name: "Generate new backup codes" }).click();
+  const warning = page.getByRole("dialog", { name: "Generate new backup codes?" });
+  await warning.getByText(/stop working immediately/).waitFor();
+  await warning.getByRole("button", { name: "Cancel" }).click();
+  await warning.waitFor({ state: "hidden" });
+  await page.getByText("10 of 10 backup codes left.").waitFor();
+
+  await page.getByRole("button", { name: "Generate new backup codes" }).click();
+  await warning.getByRole("button", { name: "Generate new codes" }).click();
+  await confirmPasswordIfAsked(page);
+  await card.waitFor();
+  const second = await card.getByRole("listitem").allTextContents();
+  assert.equal(second.length, 10);
+  assert.equal(
+    second.some((c) => first.includes(c)),
+    false,
+  );
+  await card.getByLabel("I have saved these codes").check();
+  await card.getByRole("button", { name: "Done" }).click();
+
+  // Removing the only method is explained, not silently refused.
+  await page.getByRole("button", { name: "Remove Authenticator app" }).click();
+  await page
+    .getByRole("dialog", { name: /Remove/ })
+    .getByRole("button", { name: "Remove" })
+    .click();
+  await page
+    .getByRole("alert")
+    .getByText(/only two-factor method/)
+    .waitFor();
+
+  await page.getByRole("button", { name: "Disable two-factor authentication" }).click();
+  const disable = page.getByRole("dialog", { name: "Disable two-factor authentication?" });
+  await disable.getByLabel("Current password").fill("wrong password entirely");
+  await disable.getByRole("button", { name: "Disable" }).click();
+  await disable.getByRole("alert").getByText("That password is wrong. Try again.").waitFor();
+  await disable.getByLabel("Current password").fill("correct horse battery staple");
+  await disable.getByRole("button", { name: "Disable" }).click();
+  await disable.waitFor({ state: "hidden" });
+  await page.getByText("Off.", { exact: true }).waitFor();
+
+  await logOut(page);
+  await submitLogin(page, email);
+  await page.getByRole("heading", { name: "Hello, Dorothy Vaughan" }).waitFor();
+  assertNoProblems(page);
+});
