@@ -23,7 +23,10 @@ async function expectLocked(res: { status: number; body: any; res: Response }): 
   expect(res.body.code).toBe("too_many_attempts");
   const retryAfter = Number(res.res.headers.get("Retry-After"));
   expect(retryAfter).toBeGreaterThan(0);
-  expect(retryAfter).toBeLessThanOrEqual(LOCK_MS / 1000);
+  // Each request carries the time the Worker read when it arrived, and parallel requests
+  // reach the guard in any order: one that arrived a moment before the request that set
+  // the lock is told a second more than 900 (rounded up). Never more.
+  expect(retryAfter).toBeLessThanOrEqual(LOCK_MS / 1000 + 1);
   return retryAfter;
 }
 

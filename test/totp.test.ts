@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import * as OTPAuth from "otpauth";
 import { describe, expect, it } from "vitest";
 import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
@@ -107,6 +107,11 @@ describe("enrolling an authenticator app", () => {
     const expired = await u.client.post(`/api/security/totp/${e3.id}/confirm`, { code: totpCode(e3.secret) });
     expect(expired.status).toBe(404);
     expect((await problemOf(expired)).code).toBe("not_found");
+    // The alarm (one per guard, set to the earliest deadline) clears it from storage; the others stay.
+    expect(await runDurableObjectAlarm(g)).toBe(true);
+    const left = (await guardRows<{ id: string }>(u.id, "SELECT id FROM totp WHERE confirmed_at IS NULL")).map((r) => r.id);
+    expect(left).toContain(e1.id);
+    expect(left).not.toContain(e3.id);
   });
 
   it("keeps an unconfirmed enrollment unusable: not listed, and its codes do not log in", async () => {
