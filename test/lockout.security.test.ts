@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type Client, enableTOTP, guard, newUser, totpCode } from "./helpers";
+import { SoftAuthenticator } from "./soft-authenticator";
 import { callerAt, guardState, halfSessions, logIn, outboxOf, STEP_MS, verify, wrongTOTP } from "./two-factor-helpers";
+import { registerKey, verifyWithKey } from "./webauthn-flows";
 
 /**
  * API.md "Lockout": 10 consecutive refused second-factor attempts on one
@@ -76,6 +78,26 @@ describe("second-factor lockout", () => {
     await expectLocked(await verify(d, "totp", wrongTOTP(secret)));
     // A refused right backup code was not spent.
     expect((await u.client.json("GET", "/api/security")).body.backupCodes.remaining).toBe(9);
+  });
+
+  it("counts failed security-key assertions toward the same lockout as codes", async () => {
+    const u = await newUser();
+    const { secret, backupCodes } = await enableTOTP(u.client);
+    const key = await SoftAuthenticator.create();
+    expect((await registerKey(u.client, key)).status).toBe(201);
+    const [a, b] = (await halfSessions(u.email, 2)) as [Client, Client];
+    for (let i = 0; i < 9; i++) {
+      // An assertion made for another site (a phishing page) is refused.
+      const v =
+        i % 3 === 0
+          ? await verifyWithKey(i % 2 ? a : b, key, { origin: "https://evil.example" })
+          : await verify(i % 2 ? a : b, i % 3 === 1 ? "totp" : "backup_code", i % 3 === 1 ? wrongTOTP(secret) : strangerBackupCode());
+      expect(v.status, `attempt ${i + 1}`).toBe(401);
+    }
+    expect((await verifyWithKey(a, key, { origin: "https://evil.example" })).status).toBe(401);
+    // Locked for every method, the right key included.
+    await expectLocked(await verifyWithKey(b, key));
+    await expectLocked(await verify(b, "backup_code", backupCodes[0] as string));
   });
 
   it("locks for 15 minutes with Retry-After; 429s do not count or extend it; after it runs out the right code goes through", async () => {

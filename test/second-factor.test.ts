@@ -1,24 +1,9 @@
-import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
 import { updateSession } from "./helpers-foundation";
+import { SoftAuthenticator } from "./soft-authenticator";
 import { addAuthenticator, callerAt, eventTypesOf, guardRows, halfSessions, logIn, outboxOf, verify } from "./two-factor-helpers";
-
-/** A security key's row as the guard stores it, so login can list the type (its ceremonies are tested in the WebAuthn files). */
-async function seedSecurityKey(userId: string): Promise<string> {
-  const id = `key-${crypto.randomUUID()}`;
-  await runInDurableObject(guard(userId), (_i, state) => {
-    state.storage.sql.exec(
-      "INSERT INTO webauthn (id, credential_id, public_key, name, created_at) VALUES (?, ?, ?, ?, ?)",
-      id,
-      `cred-${id}`,
-      new Uint8Array([1, 2, 3]),
-      "YubiKey",
-      Date.now(),
-    );
-  });
-  return id;
-}
+import { registerKey } from "./webauthn-flows";
 
 const SECURITY_TYPES = new Set([
   "two_factor_enabled",
@@ -39,7 +24,8 @@ describe("the second step", () => {
     const { secret } = await enableTOTP(u.client);
     expect((await logIn(u.email)).body).toEqual({ status: "second_factor_required", methods: ["totp", "backup_code"], preferred: "totp" });
 
-    await seedSecurityKey(u.id);
+    // A real security key, registered through the API with the software authenticator.
+    expect((await registerKey(u.client, await SoftAuthenticator.create(), { name: "YubiKey" })).status).toBe(201);
     expect((await logIn(u.email)).body).toEqual({ status: "second_factor_required", methods: ["totp", "webauthn", "backup_code"], preferred: "totp" });
     const put = await u.client.json("PUT", "/api/security/preferred", { method: "webauthn" });
     expect(put.status).toBe(200);
