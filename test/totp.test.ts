@@ -133,7 +133,12 @@ describe("logging in with an authenticator app", () => {
     const { secret } = await enableTOTP(u.client);
     const { client, body } = await logIn(u.email);
     expect(body.status).toBe("second_factor_required");
-    const v = await verify(client, "totp", totpCode(secret));
+    // A recovery code is not a method of this stage: 400, before any code is checked.
+    const wrongStage = await client.json("POST", "/api/auth/verify", { method: "recovery_code", code: "abcd-efgh-jkmn-pqrs" });
+    expect(wrongStage.status).toBe(400);
+    expect(wrongStage.body.code).toBe("invalid_request");
+    // Surrounding spaces are fine.
+    const v = await verify(client, "totp", ` ${totpCode(secret)} `);
     expect(v.status).toBe(200);
     expect(v.body).toEqual({ status: "authenticated" });
     const me = await client.json("GET", "/api/me");
