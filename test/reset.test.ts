@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { adminWorld, fillPath, key, openAPIDocument, operationsOf } from "./contract";
 import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, totpCode } from "./helpers";
@@ -265,11 +265,15 @@ describe("the recovery code", () => {
 
   it("expires after 24 hours through the guard's alarm, and login stays at recovery_code_required", async () => {
     const world = await resetWorld();
-    const { recoveryCode } = await resetMember(world);
+    const { recoveryCode, expiresAt } = await resetMember(world);
+    // The guard armed its alarm for the code's expiry (nothing else is due).
+    const alarmAt = () => runInDurableObject(guard(world.member.id), (_instance, state) => state.storage.getAlarm());
+    expect(await alarmAt()).toBe(Date.parse(expiresAt));
     const past = Date.now() - 1000;
     await moveRecoveryExpiry(world.member.id, past);
     expect(await runDurableObjectAlarm(guard(world.member.id))).toBe(true);
     expect(await recoveryRow(world.member.id)).toBeNull();
+    expect(await alarmAt()).toBeNull();
     const listed = (await members(world.admin.client, world.admin.communityId)).body.members.find((m: { id: string }) => m.id === world.member.id);
     expect(listed.recoveryCodeExpiresAt).toBeNull();
     const client = await recoveryClient(world.member);
