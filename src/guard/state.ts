@@ -42,6 +42,17 @@ export function clearFailures(sql: SqlStorage): void {
   sql.exec("UPDATE state SET failures = 0, locked_until = 0 WHERE id = 1");
 }
 
+/**
+ * A success whose check had to await (a WebAuthn signature) resets only the
+ * refusals counted before it was admitted; refusals that arrived while it was
+ * being checked still count, and a lock they set stands.
+ */
+export function clearFailuresUpTo(sql: SqlStorage, admitted: StateRow): void {
+  const current = readState(sql);
+  if (current.locked_until !== admitted.locked_until) return;
+  sql.exec("UPDATE state SET failures = MAX(0, failures - ?), locked_until = 0 WHERE id = 1", admitted.failures);
+}
+
 export function bumpEpoch(sql: SqlStorage): number {
   return sql.exec<{ epoch: number }>("UPDATE state SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch").one().epoch;
 }

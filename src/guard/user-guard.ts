@@ -17,6 +17,7 @@ import {
   backupCodesRemaining,
   bumpEpoch,
   clearFailures,
+  clearFailuresUpTo,
   countFailure,
   effectivePreferred,
   epochStatements,
@@ -404,10 +405,13 @@ export class UserGuard extends DurableObject<Env> {
   async verifyWebAuthn(caller: Caller, response: unknown, rp: RelyingParty): Promise<VerifyResult> {
     const early = this.admit(caller);
     if (early) return early;
-    // verifyAssertion claims the challenge before its first await: same step as admit().
+    // verifyAssertion claims the challenge before its first await: same step as admit(),
+    // so this attempt takes its place in the order of attempts here, not when the
+    // signature check returns.
+    const admitted = readState(this.sql);
     const check = await verifyAssertion(this.sql, { response, rp, userId: caller.user.id, now: caller.now });
     if (check.ok) {
-      clearFailures(this.sql);
+      clearFailuresUpTo(this.sql, admitted);
       return { ok: true, methodId: check.id, methodType: "webauthn" };
     }
     const refusal = this.refuse(caller);
