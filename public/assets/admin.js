@@ -66,13 +66,15 @@ function memberRow(m) {
   const self = m.id === me.user.id;
   const twoFactor = m.twoFactor.enabled
     ? [h("span", { class: "badge on" }, "On"), " ", m.twoFactor.methods.map(methodLabel).join(", ")]
-    : [h("span", { class: "badge off" }, "Off")];
+    : m.recoveryCodeExpiresAt
+      ? [h("span", { class: "badge off" }, "Off"), " ", h("span", { class: "small" }, "Reset: waiting for them to log in with the recovery code")]
+      : [h("span", { class: "badge off" }, "Off")];
   const recovery = m.recoveryCodeExpiresAt ? `Outstanding, expires ${formatDateTime(m.recoveryCodeExpiresAt)}` : "None";
   return h(
     "tr",
     { "data-member": m.email },
     h("td", { class: "name-cell" }, m.name, self ? h("span", { class: "muted" }, " (you)") : null),
-    h("td", { "data-label": "Email" }, h("span", { class: "mono small" }, m.email)),
+    h("td", { "data-label": "Email", class: "email-cell" }, m.email),
     h("td", { "data-label": "Role" }, m.role === "admin" ? "Admin" : "Member"),
     h("td", { "data-label": "Two-factor" }, ...twoFactor),
     h("td", { "data-label": "Recovery code" }, recovery),

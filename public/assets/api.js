@@ -118,6 +118,7 @@ export async function whoAmI() {
 }
 
 export async function logOut() {
+  sessionStorage.clear();
   try {
     await api("POST", "/api/auth/logout");
   } catch {

@@ -119,6 +119,12 @@ function startVerify(list, preferred) {
 
 function chooseMethod(method) {
   say($("#verify-error"), "");
+  // Leaving the key prompt: stop the browser's ceremony so its dialog does not linger.
+  if (method !== "webauthn" && ceremony)
+    import("/assets/vendor/webauthn.js").then(
+      (m) => m.WebAuthnAbortService?.cancelCeremony(),
+      () => {},
+    );
   for (const panel of document.querySelectorAll(".method-panel")) show(panel, panel.dataset.method === method);
   const panel = $(`#verify-${method}`);
   const others = methods.filter((m) => m !== method);
@@ -201,6 +207,7 @@ async function runWebAuthn(button) {
         const { startAuthentication } = await import("/assets/vendor/webauthn.js");
         response = await startAuthentication({ optionsJSON });
       } catch (err) {
+        if ($("#verify-webauthn").hidden) return; // the user chose another way meanwhile
         const cancelled = err?.name === "NotAllowedError" || err?.code === "ERROR_CEREMONY_ABORTED";
         return say(
           $("#verify-error"),
@@ -241,6 +248,7 @@ async function showHome() {
       : ". Turn it on in your security settings, so a leaked password alone cannot open your account.",
   );
   $("#home-2fa").className = me.twoFactor.enabled ? "status on" : "status off";
+  $("#home-security-link").textContent = me.twoFactor.enabled ? "Security settings" : "Turn on two-factor authentication";
   const communities = $("#home-communities");
   communities.replaceChildren(
     ...me.communities.map((c) =>

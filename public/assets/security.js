@@ -17,7 +17,13 @@ const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "pr
 
 /** The server allows sensitive changes for 10 minutes after the password; we stop a little earlier. */
 const SUDO_MS = 10 * 60 * 1000 - 15_000;
-let sudoUntil = 0;
+// Remembered for this tab so a reload does not ask again; the server decides anyway (403 reauth_required).
+let sudoUntil = Number(sessionStorage.getItem("sudoUntil")) || 0;
+function setSudo(until) {
+  sudoUntil = until;
+  sessionStorage.setItem("sudoUntil", String(until));
+  renderSudo();
+}
 
 function renderSudo() {
   const status = $("#sudo-status");
@@ -37,8 +43,7 @@ function askPassword(reason) {
     submit: "Confirm",
     onSubmit: async (form) => {
       await api("POST", "/api/security/reauth", { password: form.password.value });
-      sudoUntil = Date.now() + SUDO_MS;
-      renderSudo();
+      setSudo(Date.now() + SUDO_MS);
       return true;
     },
     errorText: (err) => describe(err, { invalid_credentials: "That password is wrong. Try again." }),
@@ -55,7 +60,7 @@ async function withSudo(action) {
     return await action();
   } catch (err) {
     if (!(err instanceof ApiError && err.code === "reauth_required")) throw err;
-    sudoUntil = 0;
+    setSudo(0);
     if (!(await askPassword("Your password confirmation has expired. Enter your password again to continue."))) throw new Cancelled();
     return await action();
   }
@@ -172,6 +177,13 @@ function renderPreferred() {
   const types = [...new Set(security.methods.map((m) => m.type))];
   const select = $("#preferred-select");
   select.replaceChildren(...types.map((t) => h("option", { value: t, selected: t === security.preferred }, methodLabel(t))));
+  // A choice of one is no choice: say what happens instead of showing a one-item menu.
+  const single = types.length < 2;
+  for (const el of $("#preferred-form").children) if (!el.classList.contains("notice")) show(el, !single);
+  $("#preferred-single").textContent = single
+    ? `You are asked for your ${methodLabel(types[0] ?? "totp").toLowerCase()} first. Add ${types[0] === "webauthn" ? "an authenticator app" : "a security key"} to choose between them. A backup code can always be used instead.`
+    : "";
+  show($("#preferred-single"), single);
 }
 
 // ---- methods: rename and remove --------------------------------------------
@@ -434,7 +446,7 @@ $("#disable-open").addEventListener("click", async (event) => {
     errorText: (err) => describe(err, { invalid_credentials: "That password is wrong. Try again." }),
   });
   if (!done) return button.focus();
-  sudoUntil = 0;
+  setSudo(0);
   say(flash, "Two-factor authentication is off. Your methods and backup codes were removed.", "success");
   await refresh();
   focusStep($("#status-card"));
