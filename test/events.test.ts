@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { enableTOTP, newUser } from "./helpers";
-import { everyEvent, withUserAgent } from "./journey-helpers";
+import { AGENTS, everyEvent, withUserAgent } from "./journey-helpers";
 
 /**
  * The security log (API.md "Security page", event types; issue 5): every
@@ -59,7 +59,7 @@ describe("the security log", () => {
       .bind(world.admin.id)
       .all<EventRow>();
     expect(mine.results).toHaveLength(1);
-    expect(mine.results[0]).toMatchObject({ ip: world.admin.client.ip, user_agent: "JourneyBrowser/1.0 (admin's desk)", actor_id: world.admin.id });
+    expect(mine.results[0]).toMatchObject({ ip: world.admin.client.ip, user_agent: AGENTS.desk[0], actor_id: world.admin.id });
     expect(JSON.parse(mine.results[0]?.data ?? "{}")).toMatchObject({ memberId: member.id, communityId: world.admin.communityId });
 
     // The member sees the reset on the Security page, with the admin who made it.
@@ -68,7 +68,7 @@ describe("the security log", () => {
     const issued = page.body.events.find((e: { type: string }) => e.type === "recovery_code_issued");
     expect(issued).toMatchObject({
       ip: world.admin.client.ip,
-      userAgent: "JourneyBrowser/1.0 (admin's desk)",
+      userAgent: AGENTS.desk[0],
       actor: { id: world.admin.id, name: world.admin.name },
     });
     // ... and the admin sees it among their members' reset events.

@@ -16,10 +16,24 @@ export function withUserAgent<C extends Client>(client: C, userAgent: string): C
   return client;
 }
 
+/** Real User-Agent strings, and how an email describes each (src/notify/user-agent.ts). */
+export const AGENTS = {
+  laptop: ["Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on Linux"],
+  desk: ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Chrome on Windows"],
+  phone: [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Mobile/15E148 Safari/604.1",
+    "Safari on iOS",
+  ],
+  guesser: ["curl/8.5.0", "curl"],
+  newLaptop: ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15", "Safari on macOS"],
+} as const satisfies Record<string, readonly [string, string]>;
+
 export interface Happened {
   type: string;
   ip: string;
   userAgent: string;
+  /** How the email names the browser. */
+  described: string;
   /** Set when someone else did it (an admin's reset). */
   actorId?: string;
 }
@@ -60,11 +74,17 @@ export async function everyEvent(): Promise<Journey> {
   const member = world.member;
   const secrets: string[] = [PASSWORD];
   const happened: Happened[] = [];
-  const by = (client: Client, type: string, extra: Partial<Happened> = {}) =>
-    happened.push({ type, ip: client.ip, userAgent: (client as Client & { ua?: string }).ua ?? "", ...extra });
-  const ua = (client: Client, name: string) => Object.assign(withUserAgent(client, name), { ua: name });
-  ua(member.client, "JourneyBrowser/1.0 (member's laptop)");
-  ua(admin.client, "JourneyBrowser/1.0 (admin's desk)");
+  const agents = new Map<Client, readonly [string, string]>();
+  const by = (client: Client, type: string, extra: Partial<Happened> = {}) => {
+    const [userAgent, described] = agents.get(client) ?? ["", ""];
+    happened.push({ type, ip: client.ip, userAgent, described, ...extra });
+  };
+  const ua = <C extends Client>(client: C, agent: readonly [string, string]): C => {
+    agents.set(client, agent);
+    return withUserAgent(client, agent[0]);
+  };
+  ua(member.client, AGENTS.laptop);
+  ua(admin.client, AGENTS.desk);
 
   // 2FA on with a first app.
   const first = await enableTOTP(member.client);
@@ -86,7 +106,7 @@ export async function everyEvent(): Promise<Journey> {
   expect(regenerated.status).toBe(200);
   secrets.push(...regenerated.body.codes);
   by(member.client, "backup_codes_regenerated");
-  const phone = ua(new Client(), "JourneyPhone/2.0");
+  const phone = ua(new Client(), AGENTS.phone);
   expect((await phone.json("POST", "/api/auth/login", { email: member.email, password: PASSWORD })).body.status).toBe("second_factor_required");
   expect((await phone.json("POST", "/api/auth/verify", { method: "backup_code", code: regenerated.body.codes[0] })).status).toBe(200);
   secrets.push(phone.cookie ?? "");
@@ -97,7 +117,7 @@ export async function everyEvent(): Promise<Journey> {
   by(member.client, "method_removed");
 
   // Someone with the password guesses codes until login locks.
-  const guesser = ua(new Client(), "GuessBot/0.1");
+  const guesser = ua(new Client(), AGENTS.guesser);
   await guesser.json("POST", "/api/auth/login", { email: member.email, password: PASSWORD });
   const wrong = wrongTOTP(first.secret);
   for (let i = 0; i < 10; i++) expect((await guesser.json("POST", "/api/auth/verify", { method: "totp", code: wrong })).status).toBe(401);
@@ -116,7 +136,7 @@ export async function everyEvent(): Promise<Journey> {
   const { recoveryCode } = await resetMember(world);
   secrets.push(recoveryCode);
   by(admin.client, "recovery_code_issued", { actorId: admin.id });
-  const recovering = ua(await recoveryClient(member), "JourneyBrowser/1.0 (new laptop)");
+  const recovering = ua(await recoveryClient(member), AGENTS.newLaptop);
   expect((await recovering.json("POST", "/api/auth/verify", { method: "recovery_code", code: recoveryCode })).status).toBe(200);
   by(recovering, "recovery_code_used");
   const fresh = await addTOTP(recovering, "New phone");

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { OUTBOX_ID_HEADER } from "../src/notify/transport";
 import { Client, guard, PASSWORD, totpCode } from "./helpers";
-import { everyEvent } from "./journey-helpers";
+import { everyEvent, withUserAgent } from "./journey-helpers";
 import { recoveryClient, resetMember, resetWorld } from "./reset-helpers";
 
 /**
@@ -225,7 +225,7 @@ describe("the emails", () => {
       const from = /^From: (\S+) \((.+)\)$/m.exec(row.body);
       const candidates = journey.happened.filter((h) => h.type === row.template);
       expect(
-        candidates.some((h) => h.ip === from?.[1] && h.userAgent === from?.[2]),
+        candidates.some((h) => h.ip === from?.[1] && h.described === from?.[2]),
         `${row.template}: ${from?.[0]}`,
       ).toBe(true);
       expect(row.body, row.template).toMatch(/If (this was not you|you did not ask for this)/);
@@ -261,10 +261,12 @@ describe("the emails", () => {
     expect(everything).not.toContain(PASSWORD.toLowerCase());
   });
 
-  it("a refused login does not send mail until the lock, and the lock's email names the guesser's address", async () => {
+  it("a refused login does not send mail until the lock, and the lock's email names the guesser's address, not their words", async () => {
     const world = await resetWorld();
     send.mockClear();
-    const guesser = new Client();
+    // The guesser chooses their User-Agent; it must not become text in our email.
+    const crafted = "Security notice: visit https://evil.example/secure to keep your account (Windows) Firefox/1";
+    const guesser = withUserAgent(new Client(), crafted);
     await guesser.json("POST", "/api/auth/login", { email: world.member.email, password: PASSWORD });
     for (let i = 0; i < 9; i++) await guesser.json("POST", "/api/auth/verify", { method: "backup_code", code: `zzzzz-zzzz${i}` });
     expect(sentMails().filter((m) => m.to === world.member.email)).toEqual([]);
@@ -272,6 +274,7 @@ describe("the emails", () => {
     const [lock, ...more] = sentMails().filter((m) => m.to === world.member.email);
     expect(more).toEqual([]);
     expect(lock?.subject).toBe("Two-factor login locked for 15 minutes");
-    expect(lock?.text).toContain(`From: ${guesser.ip}`);
+    expect(lock?.text).toContain(`From: ${guesser.ip} (Firefox on Windows)`);
+    expect(lock?.text).not.toMatch(/evil|https?:\/\/(?!localhost)|notice/i);
   });
 });

@@ -1,4 +1,5 @@
 import type { SecurityEvent } from "../audit/events";
+import { describeUserAgent } from "./user-agent";
 
 /**
  * What each security email says. Pure text from the event: what happened,
@@ -12,9 +13,12 @@ export interface MailContent {
 
 const SUPPORT = "If this was not you, change your password now and ask an admin of your community to reset your two-factor authentication.";
 
+/** The browser is described from a fixed vocabulary, never copied: see user-agent.ts. */
 function where(e: SecurityEvent): string {
   const parts = [`When: ${new Date(e.at).toUTCString()}`];
-  parts.push(`From: ${e.ip ?? "unknown address"}${e.userAgent ? ` (${e.userAgent})` : ""}`);
+  // Cloudflare sets CF-Connecting-IP; anything not shaped like an address is not shown.
+  const ip = e.ip && /^[0-9A-Fa-f:.]{2,45}$/.test(e.ip) ? e.ip : "unknown address";
+  parts.push(`From: ${ip} (${describeUserAgent(e.userAgent)})`);
   return parts.join("\n");
 }
 
