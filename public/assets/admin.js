@@ -3,7 +3,7 @@
 // password, then the single-use recovery code to copy.
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { renderNav } from "./nav.js";
-import { $, busy, copy, focusStep, formatDateTime, h, methodLabel, say, show } from "./ui.js";
+import { $, busy, copy, formatDateTime, h, methodLabel, say, show } from "./ui.js";
 
 let me = null;
 let community = null;
@@ -169,7 +169,6 @@ function resetDialog(member, opener) {
       ),
       h("div", { class: "actions" }, cancel(), reset),
     );
-    reset.focus();
   }
 
   function password() {
@@ -234,8 +233,8 @@ function resetDialog(member, opener) {
   }
 
   requirements();
+  // showModal focuses the first button, Cancel: the safe choice.
   dialog.showModal();
-  focusStep(body);
 }
 
 // ---- invitations -----------------------------------------------------------

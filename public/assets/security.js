@@ -278,6 +278,9 @@ $("#totp-name-form").addEventListener("submit", async (event) => {
       $("#totp-qr").src = `data:image/svg+xml,${encodeURIComponent(started.qrSvg)}`;
       $("#totp-secret").textContent = group(started.secret, 4);
       $("#totp-secret").dataset.secret = started.secret;
+      $("#totp-open").href = started.uri;
+      // Only phones and tablets have an app that opens otpauth:// links.
+      show($("#totp-open-row"), matchMedia("(pointer: coarse)").matches);
       $("#totp-code").value = "";
       show(form, false);
       show($("#totp-scan"), true);

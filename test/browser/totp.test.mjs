@@ -124,6 +124,15 @@ test("enable 2FA with an authenticator app, save the backup codes, log in with a
 
   await page.getByRole("navigation").getByRole("link", { name: "Security" }).click();
   await page.getByText("8 of 10 backup codes left.").waitFor();
+  // The log, in words: 2FA turned on, the app added, the backup codes used.
+  const events = page.getByRole("region", { name: "Recent security events" });
+  await events.getByText("Two-factor authentication turned on").waitFor();
+  await events.getByText("Added authenticator app “Phone”").waitFor();
+  await events.getByText("Logged in with a backup code (8 left)").waitFor();
+  await page
+    .getByRole("list", { name: "Methods" })
+    .getByText(/Last used/)
+    .waitFor();
   assertNoProblems(page);
 });
 
@@ -131,9 +140,19 @@ test("new backup codes replace the old ones after a warning, and 2FA can be turn
   const page = await newPage(chrome.browser, { width: 375, height: 800 });
   const email = uniqueEmail("regen");
   await signUp(page, { name: "Dorothy Vaughan", email });
+  // The page believes the password was confirmed (as after one in an earlier session);
+  // the server says 403 reauth_required, and the page asks again and carries on.
   await page.goto("/security");
+  await page.evaluate(() => sessionStorage.setItem("sudoUntil", String(Date.now() + 5 * 60_000)));
+  await page.reload();
+  await page.getByText(/Password confirmed: you can make changes until/).waitFor();
   await page.getByRole("button", { name: "Add authenticator app" }).click();
   await page.getByRole("button", { name: "Continue" }).click();
+  const again = page.getByRole("dialog", { name: "Confirm your password" });
+  await again.getByText("Your password confirmation has expired. Enter your password again to continue.").waitFor();
+  await again.getByLabel("Password").fill("wrong password for sure");
+  await again.getByRole("button", { name: "Confirm" }).click();
+  await again.getByRole("alert").getByText("That password is wrong. Try again.").waitFor();
   await confirmPasswordIfAsked(page);
   await page.getByLabel("Enter the 6-digit code the app shows").waitFor();
   const secret = (await page.getByLabel("Setup key").textContent()).replace(/\s+/g, "");
@@ -164,8 +183,17 @@ test("new backup codes replace the old ones after a warning, and 2FA can be turn
   await card.getByLabel("I have saved these codes").check();
   await card.getByRole("button", { name: "Done" }).click();
 
+  // Rename: the new name is listed.
+  await page.getByRole("button", { name: "Rename Authenticator app" }).click();
+  await confirmPasswordIfAsked(page);
+  const rename = page.getByRole("dialog", { name: "Rename method" });
+  await rename.getByLabel("New name").fill("Pixel 9");
+  await rename.getByRole("button", { name: "Save" }).click();
+  await rename.waitFor({ state: "hidden" });
+  await page.getByRole("list", { name: "Methods" }).getByText("Pixel 9").waitFor();
+
   // Removing the only method is explained, not silently refused.
-  await page.getByRole("button", { name: "Remove Authenticator app" }).click();
+  await page.getByRole("button", { name: "Remove Pixel 9" }).click();
   await page
     .getByRole("dialog", { name: /Remove/ })
     .getByRole("button", { name: "Remove" })
