@@ -117,6 +117,10 @@ function actionsMenu(member) {
   const item = h("button", { type: "button", role: "menuitem" }, "Reset user 2FA");
   const list = h("div", { id, role: "menu", class: "menu-list", "aria-label": `Actions for ${member.name}`, hidden: true }, item);
   const root = h("div", { class: "menu" }, button, list);
+  // Tabbing out of the menu closes it, as clicking elsewhere does.
+  root.addEventListener("focusout", (event) => {
+    if (openMenu?.root === root && !root.contains(event.relatedTarget)) closeMenu();
+  });
   button.addEventListener("click", () => {
     const wasOpen = openMenu?.root === root;
     closeMenu();

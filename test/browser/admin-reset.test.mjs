@@ -52,8 +52,19 @@ test("an admin resets a member's 2FA on /admin; the member logs in with the reco
   await row.getByText("Authenticator app").waitFor();
   await row.getByText("On", { exact: true }).waitFor();
   assert.equal(await admin.getByRole("row").filter({ hasText: "(you)" }).getByRole("button").count(), 0, "no reset for the admin's own row");
-  await row.getByRole("button", { name: "Actions for Bob Member" }).click();
-  await admin.getByRole("menuitem", { name: "Reset user 2FA" }).click();
+  // By keyboard: Enter opens the … menu with its item focused, Escape closes it, Enter again and Enter on the item.
+  const menuButton = row.getByRole("button", { name: "Actions for Bob Member" });
+  await menuButton.focus();
+  await admin.keyboard.press("Enter");
+  const item = admin.getByRole("menuitem", { name: "Reset user 2FA" });
+  await item.waitFor();
+  assert.equal(await item.evaluate((el) => el === document.activeElement), true, "focus moves into the menu");
+  await admin.keyboard.press("Escape");
+  await item.waitFor({ state: "hidden" });
+  assert.equal(await menuButton.evaluate((el) => el === document.activeElement), true, "focus returns to the … button");
+  await admin.keyboard.press("Enter");
+  await item.waitFor();
+  await admin.keyboard.press("Enter");
   const dialog = admin.getByRole("dialog");
   await dialog.getByText(/authenticator apps, security keys and backup codes are removed/).waitFor();
   await dialog.getByText(/logged out everywhere/).waitFor();
