@@ -304,7 +304,7 @@ $("#totp-confirm-form").addEventListener("submit", async (event) => {
       const name = $("#totp-name").value.trim();
       const result = await withSudo(() => api("POST", `/api/security/totp/${encodeURIComponent(enrollmentId)}/confirm`, { code: form.code.value.trim() }));
       closeSetups();
-      await added(result, `Authenticator app “${result.method?.name ?? name}” added.`);
+      await added(result, addedMessage("totp", result.method?.name ?? name));
     } catch (err) {
       report($("#totp-error"), err, {
         invalid_code: "That code did not match. Enter the code the app shows now; if it keeps failing, check that your phone’s clock is set automatically.",
@@ -354,7 +354,7 @@ $("#key-form").addEventListener("submit", async (event) => {
         return api("POST", "/api/security/webauthn", { name, response });
       });
       closeSetups();
-      await added(result, `Security key “${result.method?.name ?? name}” added.`);
+      await added(result, addedMessage("webauthn", result.method?.name ?? name));
     } catch (err) {
       if (err instanceof KeyError) say($("#key-error"), err.message);
       else
@@ -365,6 +365,11 @@ $("#key-form").addEventListener("submit", async (event) => {
     }
   });
 });
+
+function addedMessage(type, name) {
+  const kind = methodLabel(type);
+  return name && name !== kind ? `${kind} “${name}” added.` : `${kind} added.`;
+}
 
 /** After a confirmed method: backup codes when 2FA just turned on, else back to the list. */
 async function added(result, message) {
