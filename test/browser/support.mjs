@@ -48,8 +48,9 @@ export async function newPage(browser, { width = 1100, height = 900 } = {}) {
   page.setDefaultTimeout(15_000);
   page.problems = [];
   page.on("pageerror", (err) => page.problems.push(`pageerror: ${err.message}`));
+  // Refusals the page explains in words (4xx) are expected; a 500 or a script error is not.
   page.on("console", (msg) => {
-    if (msg.type() === "error" && !/status of (401|403|404|409|429)/.test(msg.text())) page.problems.push(`console: ${msg.text()}`);
+    if (msg.type() === "error" && !/status of (400|401|403|404|409|429)/.test(msg.text())) page.problems.push(`console: ${msg.text()}`);
   });
   return page;
 }
@@ -143,4 +144,14 @@ function oathtool(secret, step) {
 
 export function readText(path) {
   return readFileSync(path, "utf8");
+}
+
+/** A 6-digit code that is none of the codes around now for `secret`, so it is surely refused. */
+export function wrongTOTP(secret) {
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret.replace(/\s+/g, "").toUpperCase()), digits: 6, period: 30, algorithm: "SHA1" });
+  const near = new Set([-2, -1, 0, 1, 2].map((k) => totp.generate({ timestamp: Date.now() + k * 30_000 })));
+  for (let n = 0; ; n++) {
+    const code = String(n).padStart(6, "0");
+    if (!near.has(code)) return code;
+  }
 }

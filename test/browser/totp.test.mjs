@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { assertNoProblems, confirmPasswordIfAsked, freshTOTP, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
+import { assertNoProblems, confirmPasswordIfAsked, freshTOTP, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser, wrongTOTP } from "./support.mjs";
 
 const chrome = useBrowser();
 const CODE = /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/;
@@ -40,17 +40,17 @@ test("enable 2FA with an authenticator app, save the backup codes, log in with a
   const secret = (await page.getByLabel("Setup key").textContent()).replace(/\s+/g, "");
   assert.match(secret, /^[A-Z2-7]{32,}$/, "a base32 key of at least 160 bits");
 
-  // The QR code encodes the same key (decoded by zbar, an independent reader).
-  if (hasZbar()) {
-    const dir = mkdtempSync(join(tmpdir(), "qr-"));
-    const png = join(dir, "qr.png");
-    writeFileSync(png, await page.getByRole("img", { name: /QR code/ }).screenshot());
-    const uri = execFileSync("zbarimg", ["-q", "--raw", png], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const parsed = new URL(uri);
-    assert.equal(parsed.protocol, "otpauth:");
-    assert.equal(parsed.searchParams.get("secret"), secret);
-    assert.ok(decodeURIComponent(parsed.pathname).includes(email), "the account is in the label");
-  }
+  // The QR code encodes the same key (decoded by zbar, an independent reader; .ci/run installs it).
+  assert.ok(hasZbar(), "zbarimg is needed to decode the QR code: apt-get install zbar-tools");
+  const dir = mkdtempSync(join(tmpdir(), "qr-"));
+  const png = join(dir, "qr.png");
+  writeFileSync(png, await page.getByRole("img", { name: /QR code/ }).screenshot());
+  const uri = execFileSync("zbarimg", ["-q", "--raw", png], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  const parsed = new URL(uri);
+  assert.equal(parsed.protocol, "otpauth:");
+  assert.equal(parsed.searchParams.get("secret"), secret);
+  assert.ok(decodeURIComponent(parsed.pathname).includes(email), "the account is in the label");
+  assert.ok(parsed.searchParams.get("issuer"), "the issuer is named");
 
   await page.getByLabel("Enter the 6-digit code the app shows").fill(await freshTOTP(secret));
   await page.getByRole("button", { name: "Verify and add" }).click();
@@ -92,7 +92,7 @@ test("enable 2FA with an authenticator app, save the backup codes, log in with a
   await submitLogin(page, email);
   const totpInput = page.getByLabel("6-digit code from your authenticator app");
   await totpInput.waitFor();
-  await totpInput.fill("000000");
+  await totpInput.fill(wrongTOTP(secret));
   await page.getByRole("button", { name: "Verify" }).click();
   await page
     .getByRole("alert")
@@ -156,6 +156,12 @@ test("new backup codes replace the old ones after a warning, and 2FA can be turn
   await confirmPasswordIfAsked(page);
   await page.getByLabel("Enter the 6-digit code the app shows").waitFor();
   const secret = (await page.getByLabel("Setup key").textContent()).replace(/\s+/g, "");
+  await page.getByLabel("Enter the 6-digit code the app shows").fill(wrongTOTP(secret));
+  await page.getByRole("button", { name: "Verify and add" }).click();
+  await page
+    .getByRole("alert")
+    .getByText(/That code did not match/)
+    .waitFor();
   await page.getByLabel("Enter the 6-digit code the app shows").fill(await freshTOTP(secret));
   await page.getByRole("button", { name: "Verify and add" }).click();
   const card = page.getByRole("region", { name: "Save your backup codes" });
