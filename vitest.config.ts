@@ -10,6 +10,7 @@ export default defineConfig(async () => ({
         // production cost once. These override wrangler.toml's [vars].
         bindings: {
           PASSWORD_ITERATIONS: "1000",
+          CODE_HASH_ITERATIONS: "1000",
           ENCRYPTION_KEYS: "test2:dGVzdC1rZXktdHdvLXRoaXJ0eS10d28tYnl0ZXMhISE=,test1:dGVzdC1rZXktb25lLXRoaXJ0eS10d28tYnl0ZXMhISE=",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },

@@ -9,6 +9,8 @@ export interface Env {
   THROTTLE: DurableObjectNamespace<Throttle>;
   EMAIL: SendEmail;
   ASSETS: Fetcher;
+  /** PBKDF2-SHA256 iterations for backup and recovery code hashes (at most 100,000). */
+  CODE_HASH_ITERATIONS: string;
   /** Total PBKDF2-SHA256 iterations for new password hashes. */
   PASSWORD_ITERATIONS: string;
   ISSUER: string;

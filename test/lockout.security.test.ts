@@ -139,6 +139,26 @@ describe("second-factor lockout", () => {
     expect(await g.verifyTOTP(callerAt(u, later), totpCode(secret, later))).toMatchObject({ ok: false, reason: "locked" });
   });
 
+  it("each further lock without a success lasts twice as long, up to 16 hours; a success starts over at 15 minutes", async () => {
+    const u = await newUser();
+    const { secret } = await enableTOTP(u.client);
+    const g = guard(u.id);
+    let now = Date.now();
+    const lengths: number[] = [];
+    for (let lock = 0; lock < 9; lock++) {
+      for (let i = 0; i < 10; i++) expect((await g.verifyTOTP(callerAt(u, now), wrongTOTP(secret, now))).ok).toBe(false);
+      const { locked_until: until } = await guardState(u.id);
+      lengths.push((until - now) / 60_000);
+      now = until;
+    }
+    expect(lengths).toEqual([15, 30, 60, 120, 240, 480, 960, 960, 960]);
+    // The right code after the last lock resets the escalation: the next lock is 15 minutes again.
+    expect(await g.verifyTOTP(callerAt(u, now), totpCode(secret, now))).toMatchObject({ ok: true });
+    now += 2 * STEP_MS;
+    for (let i = 0; i < 10; i++) await g.verifyTOTP(callerAt(u, now), wrongTOTP(secret, now));
+    expect(((await guardState(u.id)).locked_until - now) / 60_000).toBe(15);
+  });
+
   it("a successful second factor resets the count", async () => {
     const u = await newUser();
     const { secret } = await enableTOTP(u.client);

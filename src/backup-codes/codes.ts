@@ -1,5 +1,5 @@
+import { type CodeHashParams, hashLookupSecret } from "../lib/code-hash";
 import { generateGroupedCode, normalizeCode } from "../lib/codes";
-import { sha256Hex } from "../lib/hash";
 
 /** Ten codes of 10 Crockford base32 characters (50 random bits) shown as `xxxxx-xxxxx`. */
 export const BACKUP_CODE_COUNT = 10;
@@ -9,8 +9,8 @@ export function generateBackupCodes(): string[] {
   return Array.from({ length: BACKUP_CODE_COUNT }, () => generateGroupedCode(2, 5));
 }
 
-/** Stored only as this hash; the user id keeps equal codes of two users apart. */
-export function hashBackupCode(userId: string, input: string): string | null {
+/** Stored only as this salted, costed hash; null for input that can never be a code. */
+export async function hashBackupCode(userId: string, input: string, params: CodeHashParams): Promise<string | null> {
   const code = normalizeCode(input, LENGTH);
-  return code === null ? null : sha256Hex(`backup-code:${userId}:${code}`);
+  return code === null ? null : hashLookupSecret("backup-code", userId, code, params);
 }

@@ -14,7 +14,12 @@ CREATE TABLE IF NOT EXISTS state (
   -- Set by an admin reset, cleared when a new method is confirmed.
   recovery_pending INTEGER NOT NULL DEFAULT 0,
   password_tokens REAL,
-  password_tokens_at INTEGER
+  password_tokens_at INTEGER,
+  -- Locks since the last success: each one lasts twice as long as the one before.
+  lock_count INTEGER NOT NULL DEFAULT 0,
+  -- Salt and cost of the current set of backup codes (src/lib/code-hash.ts).
+  backup_salt TEXT,
+  backup_iterations INTEGER
 );
 INSERT OR IGNORE INTO state (id) VALUES (1);
 
@@ -58,6 +63,8 @@ CREATE TABLE IF NOT EXISTS backup_codes (
 CREATE TABLE IF NOT EXISTS recovery (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   hash TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  iterations INTEGER NOT NULL,
   issued_by TEXT NOT NULL,
   issued_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL

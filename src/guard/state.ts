@@ -4,6 +4,17 @@ import type { MethodType, MethodView } from "./types";
 /** At most 10 consecutive refused second factors, then 15 minutes locked (API.md "Lockout"). */
 export const MAX_FAILURES = 10;
 export const LOCK_MS = 15 * 60 * 1000;
+/**
+ * Each further lock without a success in between lasts twice as long, up to
+ * 16 hours: someone who holds the password gets about 15 guesses a day
+ * instead of 960 (NIST SP 800-63B-4 limits consecutive failures), while a
+ * lock never becomes permanent for a user with no admin to reset it.
+ */
+export const MAX_LOCK_DOUBLINGS = 6;
+
+export function lockDuration(previousLocks: number): number {
+  return LOCK_MS * 2 ** Math.min(previousLocks, MAX_LOCK_DOUBLINGS);
+}
 
 export interface StateRow {
   user_id: string | null;
@@ -14,6 +25,9 @@ export interface StateRow {
   recovery_pending: number;
   password_tokens: number | null;
   password_tokens_at: number | null;
+  lock_count: number;
+  backup_salt: string | null;
+  backup_iterations: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -28,10 +42,10 @@ export function lockRemaining(state: StateRow, now: number): number {
 /** Counts one refused attempt; returns true when this one started a lock. */
 export function countFailure(sql: SqlStorage, now: number): boolean {
   const state = readState(sql);
-  // A lock that has run out starts a fresh count.
+  // A lock that has run out starts a fresh count (its length is remembered in lock_count).
   const failures = (state.locked_until !== 0 && state.locked_until <= now ? 0 : state.failures) + 1;
   if (failures >= MAX_FAILURES) {
-    sql.exec("UPDATE state SET failures = 0, locked_until = ? WHERE id = 1", now + LOCK_MS);
+    sql.exec("UPDATE state SET failures = 0, locked_until = ?, lock_count = lock_count + 1 WHERE id = 1", now + lockDuration(state.lock_count));
     return true;
   }
   sql.exec("UPDATE state SET failures = ?, locked_until = 0 WHERE id = 1", failures);
@@ -39,7 +53,7 @@ export function countFailure(sql: SqlStorage, now: number): boolean {
 }
 
 export function clearFailures(sql: SqlStorage): void {
-  sql.exec("UPDATE state SET failures = 0, locked_until = 0 WHERE id = 1");
+  sql.exec("UPDATE state SET failures = 0, locked_until = 0, lock_count = 0 WHERE id = 1");
 }
 
 /**
@@ -50,7 +64,7 @@ export function clearFailures(sql: SqlStorage): void {
 export function clearFailuresUpTo(sql: SqlStorage, admitted: StateRow): void {
   const current = readState(sql);
   if (current.locked_until !== admitted.locked_until) return;
-  sql.exec("UPDATE state SET failures = MAX(0, failures - ?), locked_until = 0 WHERE id = 1", admitted.failures);
+  sql.exec("UPDATE state SET failures = MAX(0, failures - ?), locked_until = 0, lock_count = 0 WHERE id = 1", admitted.failures);
 }
 
 export function bumpEpoch(sql: SqlStorage): number {

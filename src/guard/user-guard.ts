@@ -8,6 +8,7 @@ import { verifyAssertion } from "../factors/webauthn/authentication";
 import type { RelyingParty } from "../factors/webauthn/config";
 import { verifyRegistration } from "../factors/webauthn/registration";
 import { type ChallengePurpose, type CredentialDescriptor, insertCredential, issueChallenge, listCredentials } from "../factors/webauthn/store";
+import { type CodeHashParams, codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { newId, randomBytes } from "../lib/random";
 import { generateRecoveryCode, hashRecoveryCode, RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import { type BucketState, giveBack, SUDO_POLICY, type TakeResult, take } from "./bucket";
@@ -221,9 +222,13 @@ export class UserGuard extends DurableObject<Env> {
   }
 
   async verifyBackupCode(caller: Caller, code: string): Promise<VerifyResult> {
-    const hash = hashBackupCode(caller.user.id, code);
     const early = this.admit(caller);
     if (early) return early;
+    const params = backupHashParams(readState(this.sql));
+    // The costly hash comes first; the lock check and the claim after it are one synchronous step.
+    const hash = params ? await hashBackupCode(caller.user.id, code, params) : null;
+    const late = this.admit(caller);
+    if (late) return late;
     const won =
       hash === null ? [] : this.sql.exec("UPDATE backup_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL RETURNING hash", caller.now, hash).toArray();
     if (won.length !== 1) {
@@ -239,9 +244,12 @@ export class UserGuard extends DurableObject<Env> {
   }
 
   async verifyRecoveryCode(caller: Caller, code: string): Promise<VerifyResult> {
-    const hash = hashRecoveryCode(caller.user.id, code);
     const early = this.admit(caller);
     if (early) return early;
+    const row = this.sql.exec<{ salt: string; iterations: number }>("SELECT salt, iterations FROM recovery WHERE id = 1").toArray()[0];
+    const hash = row && readState(this.sql).recovery_pending ? await hashRecoveryCode(caller.user.id, code, row) : null;
+    const late = this.admit(caller);
+    if (late) return late;
     // Deleting the row is the claim: spent once accepted, and the expiry is checked here
     // too because the alarm that deletes expired codes may be late.
     const won =
@@ -306,6 +314,7 @@ export class UserGuard extends DurableObject<Env> {
     const key = await open(await this.keyRing(), row.key_id, new Uint8Array(row.secret), `totp:${caller.user.id}:${id}`);
     const check = checkTOTP(key, code, caller.now, -1);
     if (!check.ok) return { ok: false, reason: "invalid" };
+    const fresh = await this.prepareBackupCodes(caller.user.id);
     const wasEnabled = listMethods(this.sql).length > 0;
     // The confirming code's step becomes the last accepted one: it cannot log in again (RFC 6238 §5.2).
     const won = this.sql
@@ -317,7 +326,7 @@ export class UserGuard extends DurableObject<Env> {
       )
       .toArray();
     if (won.length !== 1) return { ok: false, reason: "not_found" };
-    const result = this.methodAdded(caller, id, "totp", wasEnabled);
+    const result = this.methodAdded(caller, id, "totp", wasEnabled ? null : fresh);
     await this.settle();
     return result;
   }
@@ -330,7 +339,8 @@ export class UserGuard extends DurableObject<Env> {
     caller: Caller,
     id: string,
     type: MethodType,
-    wasEnabled: boolean,
+    /** Codes prepared for this enrollment when it is the first method; null when 2FA was already on. */
+    fresh: PreparedCodes | null,
     leading: Statement[] = [],
   ): { ok: true; method: MethodView; backupCodes: string[] | null } {
     const method = listMethods(this.sql).find((m) => m.id === id) as MethodView;
@@ -343,8 +353,8 @@ export class UserGuard extends DurableObject<Env> {
     ];
     const events = [this.event(caller, "method_added", { methodId: id, methodType: type, methodName: method.name })];
     let backupCodes: string[] | null = null;
-    if (!wasEnabled) {
-      backupCodes = this.replaceBackupCodes(caller.user.id);
+    if (fresh) {
+      backupCodes = this.replaceBackupCodes(fresh);
       this.sql.exec("UPDATE state SET preferred = ?, recovery_pending = 0 WHERE id = 1", type);
       statements.push({
         sql: "UPDATE users SET two_factor_enabled = 1, preferred = ?, recovery_expires_at = NULL WHERE id = ?",
@@ -356,11 +366,22 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, method, backupCodes };
   }
 
-  private replaceBackupCodes(userId: string): string[] {
+  /**
+   * Ten new codes and their hashes, computed before the synchronous step that
+   * stores them (hashing awaits WebCrypto).
+   */
+  private async prepareBackupCodes(userId: string): Promise<PreparedCodes> {
     const codes = generateBackupCodes();
+    const params = newCodeHashParams(codeHashIterations(this.env));
+    const hashes = await Promise.all(codes.map((c) => hashBackupCode(userId, c, params) as Promise<string>));
+    return { codes, hashes, params };
+  }
+
+  private replaceBackupCodes(fresh: PreparedCodes): string[] {
     this.sql.exec("DELETE FROM backup_codes");
-    for (const code of codes) this.sql.exec("INSERT INTO backup_codes (hash) VALUES (?)", hashBackupCode(userId, code));
-    return codes;
+    for (const hash of fresh.hashes) this.sql.exec("INSERT INTO backup_codes (hash) VALUES (?)", hash);
+    this.sql.exec("UPDATE state SET backup_salt = ?, backup_iterations = ? WHERE id = 1", fresh.params.salt, fresh.params.iterations);
+    return fresh.codes;
   }
 
   // ---- security keys (logic in src/factors/webauthn/) -------------------
@@ -387,6 +408,7 @@ export class UserGuard extends DurableObject<Env> {
     const { credential } = check;
     // This guard knows only its own user's keys; D1's unique index knows everyone's.
     const elsewhere = await this.env.DB.prepare("SELECT 1 FROM methods WHERE credential_id = ?").bind(credential.credentialId).first();
+    const fresh = await this.prepareBackupCodes(caller.user.id);
     const id = newId();
     const wasEnabled = listMethods(this.sql).length > 0;
     if (elsewhere || !insertCredential(this.sql, id, name, credential, caller.now)) return { ok: false, reason: "exists" };
@@ -396,7 +418,7 @@ export class UserGuard extends DurableObject<Env> {
       sql: "INSERT OR IGNORE INTO methods (id, user_id, type, name, created_at, credential_id) VALUES (?, ?, 'webauthn', ?, ?, ?)",
       params: [id, caller.user.id, name, caller.now, credential.credentialId],
     };
-    const result = this.methodAdded(caller, id, "webauthn", wasEnabled, [listing]);
+    const result = this.methodAdded(caller, id, "webauthn", wasEnabled ? null : fresh, [listing]);
     await this.settle();
     return result;
   }
@@ -489,7 +511,9 @@ export class UserGuard extends DurableObject<Env> {
     this.bind(caller);
     if (this.stale(caller)) return { ok: false, reason: "stale_session" };
     if (listMethods(this.sql).length === 0) return { ok: false, reason: "not_enrolled" };
-    const codes = this.replaceBackupCodes(caller.user.id);
+    const fresh = await this.prepareBackupCodes(caller.user.id);
+    if (listMethods(this.sql).length === 0) return { ok: false, reason: "not_enrolled" };
+    const codes = this.replaceBackupCodes(fresh);
     this.record(
       { statements: [], events: [this.event(caller, "backup_codes_regenerated", { count: BACKUP_CODE_COUNT })], mailTo: caller.user.email },
       caller.now,
@@ -541,13 +565,17 @@ export class UserGuard extends DurableObject<Env> {
   ): Promise<{ recoveryCode: string; expiresAt: number }> {
     this.bind(caller);
     const code = generateRecoveryCode();
+    const params = newCodeHashParams(codeHashIterations(this.env));
+    const hash = await hashRecoveryCode(caller.user.id, code, params);
     const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
     this.wipeFactors();
     clearFailures(this.sql);
     this.sql.exec("UPDATE state SET recovery_pending = 1 WHERE id = 1");
     this.sql.exec(
-      "INSERT OR REPLACE INTO recovery (id, hash, issued_by, issued_at, expires_at) VALUES (1, ?, ?, ?, ?)",
-      hashRecoveryCode(caller.user.id, code),
+      "INSERT OR REPLACE INTO recovery (id, hash, salt, iterations, issued_by, issued_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+      hash,
+      params.salt,
+      params.iterations,
       admin.id,
       caller.now,
       expiresAt,
@@ -579,6 +607,16 @@ export class UserGuard extends DurableObject<Env> {
     recordMail(this.sql, { to: mail.to, subject: mail.subject, text: mail.text }, { userId: null, template: mail.template }, caller.now, statements);
     await this.settle();
   }
+}
+
+interface PreparedCodes {
+  codes: string[];
+  hashes: string[];
+  params: CodeHashParams;
+}
+
+function backupHashParams(state: { backup_salt: string | null; backup_iterations: number | null }): CodeHashParams | null {
+  return state.backup_salt && state.backup_iterations ? { salt: state.backup_salt, iterations: state.backup_iterations } : null;
 }
 
 export function guardFor(env: Env, userId: string): DurableObjectStub<UserGuard> {

@@ -1,5 +1,5 @@
+import { type CodeHashParams, hashLookupSecret } from "../lib/code-hash";
 import { generateGroupedCode, normalizeCode } from "../lib/codes";
-import { sha256Hex } from "../lib/hash";
 
 /** 16 Crockford base32 characters (80 random bits) in groups of four, for reading aloud. */
 const LENGTH = 16;
@@ -9,7 +9,7 @@ export function generateRecoveryCode(): string {
   return generateGroupedCode(4, 4);
 }
 
-export function hashRecoveryCode(userId: string, input: string): string | null {
+export async function hashRecoveryCode(userId: string, input: string, params: CodeHashParams): Promise<string | null> {
   const code = normalizeCode(input, LENGTH);
-  return code === null ? null : sha256Hex(`recovery-code:${userId}:${code}`);
+  return code === null ? null : hashLookupSecret("recovery-code", userId, code, params);
 }
