@@ -96,6 +96,16 @@ export function advanceSession(
   return { token, statement };
 }
 
+/**
+ * A re-entered password is an authentication too: the session gets a new token
+ * (ASVS 7.2.4) and its sudo window starts now. Stage and expiry are unchanged.
+ */
+export function renewAfterReauth(db: D1Database, session: Session, now: number): { token: string; statement: D1PreparedStatement } {
+  const { token, id } = newToken();
+  const statement = db.prepare("UPDATE sessions SET id = ?, reauth_at = ? WHERE id = ?").bind(id, now, session.id);
+  return { token, statement };
+}
+
 export function setSessionCookie(c: Context, token: string, stage: Stage): void {
   const maxAge = Math.floor(lifetime(stage) / 1000);
   c.header("Set-Cookie", `${COOKIE}=${token}; Max-Age=${maxAge}; Path=/; HttpOnly; Secure; SameSite=Lax`, {

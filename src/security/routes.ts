@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { recentEvents } from "../audit/events";
 import { findUserById } from "../auth/accounts";
 import { passwordParams, verifyPassword } from "../auth/passwords";
-import { advanceSession, requireRecentReauth, requireStage, type Session, sessionOf, setSessionCookie } from "../auth/session";
+import { advanceSession, renewAfterReauth, requireRecentReauth, requireStage, type Session, sessionOf, setSessionCookie } from "../auth/session";
 import type { AppEnv } from "../env";
 import { totpEnrollment } from "../factors/totp/enrollment";
 import { webAuthnRoutes } from "../factors/webauthn/routes";
@@ -48,7 +48,10 @@ securityRoutes.openapi(
   async (c) => {
     const session = sessionOf(c);
     await confirmPassword(c, session, c.req.valid("json").password);
-    await c.env.DB.prepare("UPDATE sessions SET reauth_at = ? WHERE id = ?").bind(Date.now(), session.id).run();
+    const { token, statement } = renewAfterReauth(c.env.DB, session, Date.now());
+    const result = await statement.run();
+    if (result.meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in again");
+    setSessionCookie(c, token, session.stage);
     return c.body(null, 204);
   },
 );
