@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 // Bundles the browser half of SimpleWebAuthn into public/assets/vendor/ so the
 // pages can import it without a CDN or inline script. Output is not committed.
 import { build } from "esbuild";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 await build({

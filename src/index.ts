@@ -28,7 +28,7 @@ app.doc31("/api/openapi.json", {
   info: { title: "Edge 2FA", version: "0.1.0", description: "Two-factor authentication at the edge. Errors are RFC 9457 problem+json." },
 });
 
-app.notFound((c) => problem(new AppError("not_found", "No such endpoint")));
+app.notFound((_c) => problem(new AppError("not_found", "No such endpoint")));
 
 app.onError((err, c) => {
   const appError = toAppError(err);

@@ -56,6 +56,6 @@ export async function createAccount(
       .bind(newId(), id, now, meta.ip, meta.userAgent, id),
   );
   const [inserted] = await db.batch(statements);
-  if (!inserted || inserted.meta.changes !== 1) throw new AppError("email_taken", "An account with this email already exists");
+  if (inserted?.meta.changes !== 1) throw new AppError("email_taken", "An account with this email already exists");
   return { user: { id, email: input.email, name: input.name }, community };
 }

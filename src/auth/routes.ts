@@ -138,7 +138,7 @@ authRoutes.openapi(
       batch.push(c.env.DB.prepare("UPDATE methods SET last_used_at = ? WHERE id = ? AND user_id = ?").bind(now, result.methodId, session.user.id));
     if (next === "authenticated") batch.push(loggedInEvent(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
     const [moved] = await c.env.DB.batch(batch);
-    if (!moved || moved.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
+    if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
     return c.json({ status: next === "authenticated" ? ("authenticated" as const) : ("enrollment_required" as const) }, 200);
   },
