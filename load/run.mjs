@@ -35,10 +35,10 @@ const OPT = {
   group: num("group", 5),
   verifications: num("verifications", 10_000),
   /** Large collisions (30 sessions, one code) that are expected to lock the account. */
-  storms: num("storms", 10),
+  storms: num("storms", 16),
   stormSize: num("storm-size", 30),
   /** Rounds of correct codes from every storm session while the account is locked. */
-  holdRounds: num("hold-rounds", 10),
+  holdRounds: num("hold-rounds", 12),
   timingSamples: num("timing-samples", 60),
   /** The steady phase stops here at the latest; storms and the timing phase follow. */
   maxSeconds: num("max-seconds", 200),
@@ -312,12 +312,14 @@ async function main(base) {
   // either before the winner or after it. Then the same sessions submit fresh,
   // correct codes (the current TOTP code, unused backup codes) round after round:
   // while locked every one must be refused with 429. An admin reset ends it.
-  for (let s = 0; s < OPT.storms && Date.now() < deadline + 90_000; s++) {
+  // Four storms at a time, each on its own user.
+  await pool(OPT.storms, Math.min(4, users.length), async (s) => {
+    if (Date.now() > deadline + 90_000) return;
     const user = users[s % users.length];
     if (user.backupCodes.length < 2) await regenerate(user);
     await fillSessions(user, OPT.stormSize);
     const code = user.backupCodes.shift();
-    if (!code) break;
+    if (!code) return;
     const group = user.sessions.splice(0, OPT.stormSize);
     const key = `${user.id}|backup|${code}`;
     const storm = await fire(
@@ -339,7 +341,7 @@ async function main(base) {
     stats.storms.push({ sessions: group.length, accepted: storm.winners.length, held: heldRefused, holdRequests: rest.length * OPT.holdRounds });
     user.sessions = [];
     await resetAndRecover(user, OPT.group);
-  }
+  });
 
   // ---- phase 3: login timing, unknown email against wrong password, interleaved
   const timing = await loginTiming(base, OPT.timingSamples, error);
