@@ -79,6 +79,18 @@ export function totpCode(secret: string, timestamp = Date.now()): string {
   return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({ timestamp });
 }
 
+/**
+ * The previous step's code, for confirming an enrollment while keeping the
+ * current step free for a login right after. Near the end of a step the
+ * server could already be in the next one, where the previous step's code is
+ * two steps old and refused: wait for a fresh step instead of flaking.
+ */
+export async function previousStepCode(secret: string): Promise<string> {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < 4_000) await new Promise((r) => setTimeout(r, left + 50));
+  return totpCode(secret, Date.now() - 30_000);
+}
+
 export async function reauth(client: Client): Promise<void> {
   const res = await client.post("/api/security/reauth", { password: PASSWORD });
   if (res.status !== 204) throw new Error(`reauth failed: ${res.status}`);
@@ -92,7 +104,7 @@ export async function enableTOTP(client: Client): Promise<{ secret: string; meth
   await reauth(client);
   const start = await client.json("POST", "/api/security/totp", { name: "Phone" });
   if (start.status !== 201) throw new Error(`totp start failed: ${start.status} ${JSON.stringify(start.body)}`);
-  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: totpCode(start.body.secret, Date.now() - 30_000) });
+  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: await previousStepCode(start.body.secret) });
   if (confirm.status !== 200) throw new Error(`totp confirm failed: ${confirm.status} ${JSON.stringify(confirm.body)}`);
   return { secret: start.body.secret, methodId: confirm.body.method.id, backupCodes: confirm.body.backupCodes ?? [] };
 }

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { type AdminWorld, adminWorld } from "./contract";
-import { Client, enableTOTP, PASSWORD, reauth, type TestUser, totpCode, uniqueEmail } from "./helpers";
+import { Client, enableTOTP, PASSWORD, previousStepCode, reauth, type TestUser, totpCode, uniqueEmail } from "./helpers";
 import { recoveryClient, resetMember } from "./reset-helpers";
 
 /**
@@ -63,7 +63,7 @@ function wrongTOTP(secret: string): string {
 async function addTOTP(client: Client, name: string): Promise<{ id: string; secret: string; backupCodes: string[] }> {
   const start = await client.json("POST", "/api/security/totp", { name });
   expect(start.status).toBe(201);
-  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: totpCode(start.body.secret, Date.now() - 30_000) });
+  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: await previousStepCode(start.body.secret) });
   expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
   return { id: start.body.id, secret: start.body.secret, backupCodes: confirm.body.backupCodes ?? [] };
 }

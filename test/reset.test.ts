@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { adminWorld, fillPath, key, openAPIDocument, operationsOf } from "./contract";
-import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, totpCode } from "./helpers";
+import { Client, enableTOTP, guard, newUser, PASSWORD, previousStepCode, problemOf, totpCode } from "./helpers";
 import { codeForms, DAY_MS, everythingStored, moveRecoveryExpiry, recoveryClient, recoveryRow, resetMember, resetPath, resetWorld } from "./reset-helpers";
 
 /**
@@ -59,7 +59,7 @@ describe("the reset and recovery journey", () => {
     // No password prompt: the enrollment session counts as freshly re-entered.
     const start = await client.json("POST", "/api/security/totp", { name: "New phone" });
     expect(start.status).toBe(201);
-    const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: totpCode(start.body.secret, Date.now() - 30_000) });
+    const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: await previousStepCode(start.body.secret) });
     expect(confirm.status).toBe(200);
     expect(confirm.body.backupCodes).toHaveLength(10);
     expect(new Set(confirm.body.backupCodes).size).toBe(10);
@@ -437,7 +437,7 @@ describe("the members list", () => {
 async function enableTOTPFromEnrollment(client: Client): Promise<{ backupCodes: string[] }> {
   const start = await client.json("POST", "/api/security/totp", {});
   expect(start.status).toBe(201);
-  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: totpCode(start.body.secret, Date.now() - 30_000) });
+  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: await previousStepCode(start.body.secret) });
   expect(confirm.status).toBe(200);
   return { backupCodes: confirm.body.backupCodes };
 }

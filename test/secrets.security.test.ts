@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import * as OTPAuth from "otpauth";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
-import { Client, guard, totpCode, uniqueEmail } from "./helpers";
+import { Client, guard, previousStepCode, totpCode, uniqueEmail } from "./helpers";
 import { d1Snapshot } from "./state-snapshot";
 
 /**
@@ -155,7 +155,7 @@ describe("secrets after a full flow", () => {
     await ok(member, "POST", "/api/security/reauth", { password: memberPassword }, 204);
     const start = await ok(member, "POST", "/api/security/totp", { name: "Phone" }, 201);
     add("TOTP secret", spellingsOfTOTPSecret(start.secret), /^POST \/api\/security\/totp$/, [start.secret]);
-    const confirmCode = totpCode(start.secret, Date.now() - 30_000);
+    const confirmCode = await previousStepCode(start.secret);
     const confirmed = await ok(member, "POST", `/api/security/totp/${start.id}/confirm`, { code: confirmCode });
     const firstCodes = confirmed.backupCodes as string[];
     add("backup code", firstCodes.flatMap(spellingsOfCode), /^POST \/api\/security\/totp\/[^/]+\/confirm$/, firstCodes);

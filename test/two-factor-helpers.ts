@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import * as OTPAuth from "otpauth";
 import { expect } from "vitest";
 import type { Caller } from "../src/guard/types";
-import { Client, guard, PASSWORD, reauth, type TestUser, totpCode } from "./helpers";
+import { Client, guard, PASSWORD, previousStepCode, reauth, type TestUser, totpCode } from "./helpers";
 
 /**
  * Helpers for the two-factor tests (issue 3). Codes come from `otpauth`; the
@@ -65,7 +65,7 @@ export async function addAuthenticator(client: Client, name: string): Promise<{ 
   const start = await client.json("POST", "/api/security/totp", { name });
   expect(start.status, JSON.stringify(start.body)).toBe(201);
   // The previous step's code, so the current one is still free for a login right after.
-  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: totpCode(start.body.secret, Date.now() - STEP_MS) });
+  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: await previousStepCode(start.body.secret) });
   expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
   return { secret: start.body.secret, methodId: confirm.body.method.id, backupCodes: confirm.body.backupCodes };
 }
