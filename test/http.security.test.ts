@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Client, newUser, ORIGIN, PASSWORD, problemOf, uniqueEmail } from "./helpers";
 import { communityWithMember, halfLoggedIn, rawFetch, rowCounts } from "./helpers-foundation";
@@ -72,6 +73,23 @@ describe("errors are RFC 9457 problem+json", () => {
   });
 });
 
+describe("500 internal", () => {
+  it("an unexpected error is a plain 500 problem that never carries its message, and the service keeps serving", async () => {
+    const u = await newUser();
+    // A corrupt stored hash (not base64) makes the verifier throw deep inside.
+    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind("pbkdf2-sha256$1000$%%%not-base64%%%$%%%", u.id).run();
+    const res = await new Client().request("POST", "/api/auth/login", { email: u.email, password: PASSWORD });
+    expect(res.status).toBe(500);
+    expect(res.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.code).toBe("internal");
+    expect(Object.keys(body).sort()).toEqual(["code", "detail", "status", "title", "type"]);
+    expect(JSON.stringify(body)).not.toMatch(/atob|base64|InvalidCharacter|\.ts:/i);
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect((await u.client.json("GET", "/api/me")).status).toBe(200);
+  });
+});
+
 describe("413 for bodies over 16 KiB", () => {
   it("16 KiB exactly passes the size check; one byte more is 413", async () => {
     const ok = await new Client().request("POST", "/api/auth/signup", jsonOfSize(16 * KiB));
@@ -134,6 +152,15 @@ describe("415 for bodies that are not JSON", () => {
   it("body-less endpoints accept no Content-Type (logout, accept)", async () => {
     const u = await newUser();
     expect((await u.client.request("POST", "/api/auth/logout")).status).toBe(204);
+  });
+
+  it("a body-less logout sent as text/plain (a beacon) still answers 204 and ends the session", async () => {
+    const u = await newUser();
+    const res = await u.client.request("POST", "/api/auth/logout", undefined, { "Content-Type": "text/plain;charset=UTF-8" });
+    expect(res.status).toBe(204);
+    u.client.cookie = null;
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_id = ?").bind(u.id).first<{ n: number }>();
+    expect(count?.n).toBe(0);
   });
 });
 

@@ -42,13 +42,19 @@ export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** JSON bodies only: a body in another media type is refused before any session work. */
+/**
+ * JSON bodies only: a body in another media type is refused before any session
+ * work. Only a body can be in the wrong type: a body-less POST passes whatever
+ * its Content-Type says, so logout "always answers 204" even when sent as a
+ * beacon (`text/plain`); a body-taking endpoint then refuses the empty body as
+ * invalid JSON (400).
+ */
 export const requireJSONBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.method === "POST" || c.req.method === "PUT" || c.req.method === "PATCH") {
     const type = c.req.header("Content-Type");
     const length = c.req.header("Content-Length");
     const hasBody = c.req.raw.body !== null && length !== "0";
-    if (type !== undefined ? !isJSON(type) : hasBody) {
+    if (hasBody && (type === undefined || !isJSON(type))) {
       throw new AppError("unsupported_media_type", "Send the body as application/json");
     }
   }
