@@ -391,7 +391,10 @@ async function main() {
   let workerdVersion = "unknown";
   if (workerdExe) {
     try {
-      workerdVersion = execFileSync(`/proc/${workerdExe.pid}/exe`, ["--version"]).toString().trim();
+      workerdVersion = execFileSync(`/proc/${workerdExe.pid}/exe`, ["--version"])
+        .toString()
+        .trim()
+        .replace(/^workerd /, "");
     } catch {}
   }
   stop(ours);
