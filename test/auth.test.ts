@@ -173,6 +173,18 @@ describe("POST /api/auth/login", () => {
     expect((await u.client.json("GET", "/api/me")).status).toBe(200);
   });
 
+  it("a login from a half-logged-in session replaces it too", async () => {
+    const u = await newUser();
+    await enableTOTP(u.client);
+    const half = new Client();
+    await half.post("/api/auth/login", { email: u.email, password: PASSWORD });
+    const old = half.cookie!;
+    const again = await half.json("POST", "/api/auth/login", { email: u.email, password: PASSWORD });
+    expect(again.body.status).toBe("second_factor_required");
+    expect(half.cookie).not.toBe(old);
+    expect(await env.DB.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(tokenHash(old)).first()).toBeNull();
+  });
+
   it("logging in as someone else from the same client replaces the first user's session", async () => {
     const a = await newUser();
     const b = await newUser();
