@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { type Client, enableTOTP, newUser } from "./helpers";
+import { recoveryClient, recoveryRow, resetMember, resetWorld } from "./reset-helpers";
+import { guardRows, halfSessions } from "./two-factor-helpers";
+
+/**
+ * Issue 6's attack suite: 30 parallel uses of one single-use code, each from
+ * its own half-logged-in session, give exactly one success. The rest are
+ * refused (401) or, once ten refusals have locked the account, told to wait
+ * (429); nothing else, and the code is spent exactly once.
+ */
+function tally(statuses: number[]) {
+  return {
+    ok: statuses.filter((s) => s === 200).length,
+    other: statuses.filter((s) => s !== 200 && s !== 401 && s !== 429),
+  };
+}
+
+describe("30 parallel uses of one code", () => {
+  it("one backup code: exactly one session gets in and exactly one code is spent", async () => {
+    const u = await newUser();
+    const { backupCodes } = await enableTOTP(u.client);
+    const sessions = await halfSessions(u.email, 30);
+    const code = backupCodes[3] as string;
+    const answers = await Promise.all(sessions.map((c) => c.json("POST", "/api/auth/verify", { method: "backup_code", code })));
+    const { ok, other } = tally(answers.map((a) => a.status));
+    expect(ok).toBe(1);
+    expect(other).toEqual([]);
+    expect(await guardRows(u.id, "SELECT hash FROM backup_codes WHERE used_at IS NOT NULL")).toHaveLength(1);
+    const winners: Client[] = sessions.filter((_, i) => answers[i]?.status === 200);
+    expect((await (winners[0] as Client).json("GET", "/api/me")).body.stage).toBe("authenticated");
+    for (const loser of sessions.filter((_, i) => answers[i]?.status !== 200)) expect((await loser.get("/api/me")).status).toBe(403);
+  });
+
+  it("one recovery code: exactly one session reaches enrollment and the code is gone", async () => {
+    const world = await resetWorld();
+    const { recoveryCode } = await resetMember(world);
+    const sessions: Client[] = [];
+    for (let i = 0; i < 30; i++) sessions.push(await recoveryClient(world.member));
+    const answers = await Promise.all(sessions.map((c) => c.json("POST", "/api/auth/verify", { method: "recovery_code", code: recoveryCode })));
+    const { ok, other } = tally(answers.map((a) => a.status));
+    expect(ok).toBe(1);
+    expect(other).toEqual([]);
+    expect(await recoveryRow(world.member.id)).toBeNull();
+    const winner = sessions[answers.findIndex((a) => a.status === 200)] as Client;
+    expect((await winner.json("GET", "/api/me")).body.stage).toBe("enrollment");
+  });
+});
