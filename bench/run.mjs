@@ -12,12 +12,11 @@
 // loopback traffic; every phase is bounded in count; servers are stopped at the end.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { Client, expect, newTOTPUser, PASSWORD, pool, stepOf, summarize, totpCode } from "../load/lib/client.mjs";
+import { Client, expect, freePort, newTOTPUser, PASSWORD, pool, stepOf, summarize, totpCode } from "../load/lib/client.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -58,20 +57,6 @@ setTimeout(() => {
 }, 20 * 60_000).unref();
 
 // ---- ports and processes ------------------------------------------------
-
-/** A free port in 8850-8869 (the range this benchmark may use). */
-async function freePort(exclude = new Set()) {
-  for (let p = 8850; p <= 8869; p++) {
-    if (exclude.has(p)) continue;
-    const ok = await new Promise((resolve) => {
-      const srv = createServer();
-      srv.once("error", () => resolve(false));
-      srv.listen(p, "127.0.0.1", () => srv.close(() => resolve(true)));
-    });
-    if (ok) return p;
-  }
-  throw new Error("no free port in 8850-8869");
-}
 
 function start(cmd, args, opts = {}) {
   const child = spawn(cmd, args, { cwd: root, env: { ...env, ...(opts.env ?? {}) }, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -13,10 +13,9 @@
 // login-timing ratio far from 1. Every loop is bounded by count and by time.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client, expect, median, newTOTPUser, PASSWORD, pool, Recorder, stepOf, summarize, totpCode, uniqueEmail } from "./lib/client.mjs";
+import { Client, expect, freePort, median, newTOTPUser, PASSWORD, pool, Recorder, stepOf, summarize, totpCode, uniqueEmail } from "./lib/client.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -46,19 +45,6 @@ const OPT = {
   maxSeconds: num("max-seconds", 170),
   resetEvery: num("reset-every", 40),
 };
-
-/** A free loopback port in 8850-8869, the range the load test and benchmarks use (PORT overrides). */
-async function freePort() {
-  for (let p = 8850; p <= 8869; p++) {
-    const ok = await new Promise((resolve) => {
-      const srv = createServer();
-      srv.once("error", () => resolve(false));
-      srv.listen(p, "127.0.0.1", () => srv.close(() => resolve(true)));
-    });
-    if (ok) return p;
-  }
-  throw new Error("no free port in 8850-8869");
-}
 
 if (!process.env.BASE_URL) {
   // Re-run this script against a fresh service; with-server stops it afterwards.

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 // Shared by the load test (load/run.mjs) and the benchmarks (bench/run.mjs):
 // an HTTP client with its own cookie jar and client address, latency recording
 // and TOTP codes from the independent `otpauth` library (never our own code).
@@ -192,3 +193,17 @@ export async function pool(count, concurrency, worker) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A free loopback port in 8850-8869, the range the load test and the benchmarks may use. */
+export async function freePort(exclude = new Set()) {
+  for (let p = 8850; p <= 8869; p++) {
+    if (exclude.has(p)) continue;
+    const ok = await new Promise((resolve) => {
+      const srv = createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(p, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (ok) return p;
+  }
+  throw new Error("no free port in 8850-8869");
+}
