@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashPassword } from "../src/auth/passwords";
 import { Client, enableTOTP, newUser, PASSWORD, problemOf, uniqueEmail } from "./helpers";
-import { parseSetCookie, recoveryLogin, rowCounts, sessionRow, tokenHash } from "./helpers-foundation";
+import { parseSetCookie, recoveryLogin, rowCounts, sessionCookieOf, sessionRow, tokenHash } from "./helpers-foundation";
 
 async function signup(client: Client, body: Record<string, unknown>) {
   return client.json("POST", "/api/auth/signup", body);
@@ -124,7 +124,7 @@ describe("POST /api/auth/login", () => {
   it("sets __Host-session with exactly HttpOnly; Secure; SameSite=Lax; Path=/ and no Domain", async () => {
     const u = await newUser();
     const res = await new Client().request("POST", "/api/auth/login", { email: u.email, password: PASSWORD });
-    const cookie = parseSetCookie(res.headers.get("Set-Cookie"));
+    const cookie = parseSetCookie(sessionCookieOf(res));
     expect(cookie?.name).toBe("__Host-session");
     const attributes = cookie!.attributes.filter((a) => !/^Max-Age=\d+$/i.test(a));
     expect(attributes.sort()).toEqual(["HttpOnly", "Path=/", "SameSite=Lax", "Secure"].sort());
@@ -233,7 +233,7 @@ describe("POST /api/auth/logout", () => {
     const token = u.client.cookie!;
     const res = await u.client.request("POST", "/api/auth/logout");
     expect(res.status).toBe(204);
-    const cleared = parseSetCookie(res.headers.get("Set-Cookie"));
+    const cleared = parseSetCookie(sessionCookieOf(res));
     expect(cleared?.name).toBe("__Host-session");
     expect(cleared?.attributes).toContain("Max-Age=0");
     expect(await env.DB.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(tokenHash(token)).first()).toBeNull();

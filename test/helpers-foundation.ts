@@ -54,6 +54,11 @@ export async function rowCounts(): Promise<Record<string, number>> {
 }
 
 /** The Set-Cookie header split into its name, value and attributes. */
+/** The `__Host-session` entry among a response's Set-Cookie headers (login also sets `__Host-device`). */
+export function sessionCookieOf(res: Response): string | null {
+  return res.headers.getSetCookie().find((c) => c.startsWith("__Host-session=")) ?? null;
+}
+
 export function parseSetCookie(header: string | null): { name: string; value: string; attributes: string[] } | null {
   if (!header) return null;
   const [pair, ...attributes] = header.split(";").map((s) => s.trim());

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Client, enableTOTP, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
-import { halfLoggedIn, parseSetCookie, rawFetch, recoveryLogin, sessionRow, tokenHash, updateSession } from "./helpers-foundation";
+import { halfLoggedIn, parseSetCookie, rawFetch, recoveryLogin, sessionCookieOf, sessionRow, tokenHash, updateSession } from "./helpers-foundation";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -107,7 +107,7 @@ describe("stage changes issue a new token", () => {
     const old = half.cookie!;
     const res = await half.request("POST", "/api/auth/verify", { method: "totp", code: totpCode(secret) });
     expect(res.status).toBe(200);
-    const cookie = parseSetCookie(res.headers.get("Set-Cookie"));
+    const cookie = parseSetCookie(sessionCookieOf(res));
     expect(cookie?.name).toBe("__Host-session");
     expect(cookie?.value).not.toBe(old);
     expect(await env.DB.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(tokenHash(old)).first()).toBeNull();
@@ -127,7 +127,7 @@ describe("server-side expiry", () => {
     const row = (await sessionRow(half))!;
     expect(row.stage).toBe("second_factor");
     expect(row.expires_at - row.created_at).toBe(10 * MINUTE);
-    const maxAge = parseSetCookie(res.headers.get("Set-Cookie"))!.attributes.find((a) => a.startsWith("Max-Age="));
+    const maxAge = parseSetCookie(sessionCookieOf(res))!.attributes.find((a) => a.startsWith("Max-Age="));
     if (maxAge) expect(Number(maxAge.slice(8))).toBeLessThanOrEqual(600);
   });
 

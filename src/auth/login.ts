@@ -3,6 +3,7 @@ import { CLIENT_POLICY, EMAIL_POLICY } from "../guard/bucket";
 import { AppError } from "../http/errors";
 import { sha256Hex } from "../lib/hash";
 import { findUserByEmail, type UserRow } from "./accounts";
+import { deviceFor } from "./device";
 import { dummyHash, hashPassword, passwordParams, verifyPassword } from "./passwords";
 import { throttleFor } from "./throttle";
 
@@ -11,23 +12,34 @@ import { throttleFor } from "./throttle";
  * emails are verified against a dummy hash of the same cost, and both failures
  * throw the same error, so neither the answer nor its time tells which emails
  * exist. Returns the user and, when the hash's cost is out of date, a new hash.
+ *
+ * A browser holding a device cookie for this email (src/auth/device.ts) spends
+ * tokens from its own bucket instead of the email's shared one: failures from
+ * elsewhere cannot keep the account's own devices out.
  */
-export async function checkPassword(env: Env, meta: RequestMeta, email: string, password: string): Promise<{ user: UserRow; rehash: string | null }> {
+export async function checkPassword(
+  env: Env,
+  meta: RequestMeta,
+  email: string,
+  password: string,
+  deviceToken: string | null = null,
+): Promise<{ user: UserRow; rehash: string | null; device: string | null }> {
   const now = Date.now();
-  const emailBucket = throttleFor(env, `email:${sha256Hex(email)}`);
+  const device = await deviceFor(env, deviceToken, email);
+  const accountBucket = throttleFor(env, device ? `device:${device}` : `email:${sha256Hex(email)}`);
   const clientBucket = throttleFor(env, `client:${meta.ip ?? "unknown"}`);
-  const [byEmail, byClient] = await Promise.all([emailBucket.take(EMAIL_POLICY, now), clientBucket.take(CLIENT_POLICY, now)]);
-  if (!byEmail.ok || !byClient.ok) {
+  const [byAccount, byClient] = await Promise.all([accountBucket.take(EMAIL_POLICY, now), clientBucket.take(CLIENT_POLICY, now)]);
+  if (!byAccount.ok || !byClient.ok) {
     // Give back the token the other bucket did spend: this attempt never ran.
-    if (byEmail.ok) await emailBucket.refund(EMAIL_POLICY, now);
+    if (byAccount.ok) await accountBucket.refund(EMAIL_POLICY, now);
     if (byClient.ok) await clientBucket.refund(CLIENT_POLICY, now);
-    const retryAfter = Math.max(byEmail.ok ? 0 : byEmail.retryAfter, byClient.ok ? 0 : byClient.retryAfter);
+    const retryAfter = Math.max(byAccount.ok ? 0 : byAccount.retryAfter, byClient.ok ? 0 : byClient.retryAfter);
     throw new AppError("too_many_attempts", "Too many failed logins; wait before trying again", { retryAfter });
   }
   const params = passwordParams(env);
   const user = await findUserByEmail(env.DB, email);
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) throw new AppError("invalid_credentials", "The email or password is wrong");
-  await Promise.all([emailBucket.refund(EMAIL_POLICY, now), clientBucket.refund(CLIENT_POLICY, now)]);
-  return { user, rehash: check.needsRehash ? await hashPassword(password, params) : null };
+  await Promise.all([accountBucket.refund(EMAIL_POLICY, now), clientBucket.refund(CLIENT_POLICY, now)]);
+  return { user, rehash: check.needsRehash ? await hashPassword(password, params) : null, device };
 }

@@ -9,6 +9,7 @@ import { BackupCode, Email, json, jsonBody, label, NewPassword, Password, proble
 import { validationHook } from "../http/validation";
 import { newId } from "../lib/random";
 import { createAccount } from "./accounts";
+import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { checkPassword } from "./login";
 import { passwordParams } from "./passwords";
 import { advanceSession, clearSessionCookie, insertSession, requireStage, type Stage, sessionOf, setSessionCookie } from "./session";
@@ -58,7 +59,9 @@ authRoutes.openapi(
   async (c) => {
     const { email, password } = c.req.valid("json");
     const meta = c.get("meta");
-    const { user, rehash } = await checkPassword(c.env, meta, email, password);
+    const { user, rehash, device } = await checkPassword(c.env, meta, email, password, readDeviceCookie(c));
+    // The right password makes this browser one of the account's devices (or keeps it one).
+    if (!device) setDeviceCookie(c, await mintDeviceToken(c.env, email));
     const state = await guardFor(c.env, user.id).loginState(callerOf(c, user));
     const now = Date.now();
     const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now });

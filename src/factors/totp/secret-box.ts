@@ -15,19 +15,25 @@ export interface KeyRing {
   keys: Map<string, CryptoKey>;
 }
 
-export async function loadKeyRing(spec: string): Promise<KeyRing> {
-  const keys = new Map<string, CryptoKey>();
-  let currentId: string | null = null;
+/** The entries of ENCRYPTION_KEYS, current first. */
+export function parseKeySpec(spec: string): { id: string; raw: Uint8Array }[] {
+  const entries: { id: string; raw: Uint8Array }[] = [];
   for (const entry of spec.split(",")) {
     const [id, b64] = entry.trim().split(":");
     if (!id || !b64) continue;
     const raw = fromBase64(b64);
     if (raw.length !== 32) throw new Error(`encryption key ${id} must be 32 bytes`);
-    keys.set(id, await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
-    currentId ??= id;
+    entries.push({ id, raw });
   }
-  if (!currentId) throw new Error("ENCRYPTION_KEYS holds no key");
-  return { currentId, keys };
+  if (entries.length === 0) throw new Error("ENCRYPTION_KEYS holds no key");
+  return entries;
+}
+
+export async function loadKeyRing(spec: string): Promise<KeyRing> {
+  const entries = parseKeySpec(spec);
+  const keys = new Map<string, CryptoKey>();
+  for (const { id, raw } of entries) keys.set(id, await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
+  return { currentId: (entries[0] as { id: string }).id, keys };
 }
 
 export async function seal(ring: KeyRing, plaintext: Uint8Array, aad: string): Promise<{ keyId: string; box: Uint8Array }> {
