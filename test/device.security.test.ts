@@ -21,7 +21,10 @@ async function login(email: string, password: string, opts: { ip: string; device
 }
 
 let ipCounter = 0;
-const freshIP = () => `198.51.100.${(ipCounter += 1)}`;
+function freshIP(): string {
+  ipCounter += 1;
+  return `198.51.100.${ipCounter}`;
+}
 
 async function drainEmailBucket(email: string): Promise<void> {
   for (let i = 0; i < 10; i++) expect((await login(email, `${PASSWORD} wrong`, { ip: freshIP() })).status).toBe(401);
