@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 import { parseKeySpec } from "../factors/totp/secret-box";
+import { readCookie, setHostCookie } from "../http/cookies";
 import { fromBase64URL, toBase64URL, utf8 } from "../lib/encoding";
 import { randomBytes } from "../lib/random";
 
@@ -60,13 +61,9 @@ export async function deviceFor(env: Env, token: string | null, email: string): 
 }
 
 export function readDeviceCookie(c: Context): string | null {
-  for (const part of (c.req.header("Cookie") ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === DEVICE_COOKIE) return part.slice(eq + 1).trim() || null;
-  }
-  return null;
+  return readCookie(c.req.header("Cookie"), DEVICE_COOKIE);
 }
 
 export function setDeviceCookie(c: Context, token: string): void {
-  c.header("Set-Cookie", `${DEVICE_COOKIE}=${token}; Max-Age=${MAX_AGE_S}; Path=/; HttpOnly; Secure; SameSite=Lax`, { append: true });
+  setHostCookie(c, DEVICE_COOKIE, token, MAX_AGE_S);
 }

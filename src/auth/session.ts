@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, RequestMeta } from "../env";
+import { readCookie, setHostCookie } from "../http/cookies";
 import { AppError } from "../http/errors";
 import { toBase64URL } from "../lib/encoding";
 import { sha256Hex } from "../lib/hash";
@@ -107,26 +108,11 @@ export function renewAfterReauth(db: D1Database, session: Session, now: number):
 }
 
 export function setSessionCookie(c: Context, token: string, stage: Stage): void {
-  const maxAge = Math.floor(lifetime(stage) / 1000);
-  c.header("Set-Cookie", `${COOKIE}=${token}; Max-Age=${maxAge}; Path=/; HttpOnly; Secure; SameSite=Lax`, {
-    append: true,
-  });
+  setHostCookie(c, COOKIE, token, Math.floor(lifetime(stage) / 1000));
 }
 
 export function clearSessionCookie(c: Context): void {
-  c.header("Set-Cookie", `${COOKIE}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`, { append: true });
-}
-
-function readCookie(header: string | undefined): string | null {
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === COOKIE) {
-      const value = part.slice(eq + 1).trim();
-      return value.length > 0 && value.length <= 128 ? value : null;
-    }
-  }
-  return null;
+  setHostCookie(c, COOKIE, "", 0);
 }
 
 interface SessionRow {
@@ -153,7 +139,8 @@ export function isLive(row: Pick<SessionRow, "stage" | "epoch" | "expires_at" | 
 
 /** Loads the session named by the cookie, if live; never fails the request by itself. */
 export const loadSession: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const token = readCookie(c.req.header("Cookie"));
+  const cookie = readCookie(c.req.header("Cookie"), COOKIE);
+  const token = cookie && cookie.length <= 128 ? cookie : null;
   if (token) {
     const id = sha256Hex(token);
     const row = await c.env.DB.prepare(

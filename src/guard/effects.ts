@@ -61,6 +61,10 @@ export function recordEffect(sql: SqlStorage, effect: Effect, now: number): void
     }
   }
   if (statements.length === 0) return;
+  insertPending(sql, statements, mail, now);
+}
+
+function insertPending(sql: SqlStorage, statements: Statement[], mail: OutgoingMail | null, now: number): void {
   sql.exec(
     "INSERT INTO pending (id, created_at, statements, mail, next_at) VALUES (?, ?, ?, ?, ?)",
     newId(),
@@ -81,14 +85,7 @@ export function recordMail(
 ): void {
   const full: OutgoingMail = { id: newId(), ...mail };
   const statements = [...extra, outboxStatement(full, meta.userId ?? "", meta.template, now)];
-  sql.exec(
-    "INSERT INTO pending (id, created_at, statements, mail, next_at) VALUES (?, ?, ?, ?, ?)",
-    newId(),
-    now,
-    JSON.stringify(statements),
-    JSON.stringify(full),
-    now,
-  );
+  insertPending(sql, statements, full, now);
 }
 
 /** Backoff for a failed write or delivery: 2 s, 4 s, 8 s … up to an hour; never given up. */

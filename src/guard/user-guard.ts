@@ -157,19 +157,20 @@ export class UserGuard extends DurableObject<Env> {
     };
   }
 
+  private passwordBucket(now: number): BucketState | null {
+    const s = readState(this.sql);
+    return s.password_tokens === null ? null : { tokens: s.password_tokens, at: s.password_tokens_at ?? now };
+  }
+
   /** Re-entered passwords are slowed per account, like login: a token bucket, never a lock. */
   takePasswordAttempt(now: number): TakeResult {
-    const s = readState(this.sql);
-    const prior: BucketState | null = s.password_tokens === null ? null : { tokens: s.password_tokens, at: s.password_tokens_at ?? now };
-    const { result, state } = take(SUDO_POLICY, prior, now);
+    const { result, state } = take(SUDO_POLICY, this.passwordBucket(now), now);
     if (result.ok) this.sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
     return result;
   }
 
   refundPasswordAttempt(now: number): void {
-    const s = readState(this.sql);
-    const prior: BucketState | null = s.password_tokens === null ? null : { tokens: s.password_tokens, at: s.password_tokens_at ?? now };
-    const state = giveBack(SUDO_POLICY, prior, now);
+    const state = giveBack(SUDO_POLICY, this.passwordBucket(now), now);
     this.sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
   }
 
