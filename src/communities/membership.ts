@@ -12,7 +12,7 @@ export type Role = "admin" | "member";
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const session = sessionOf(c);
   const cid = c.req.param("cid") ?? "";
-  const row = await c.env.DB.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?").bind(cid, session.user.id).first<{ role: Role }>();
+  const row = await membershipOf(c.env.DB, cid, session.user.id);
   if (!row) throw new AppError("not_found", "No such community");
   if (row.role !== "admin") throw new AppError("forbidden", "Only the community's admins can do this");
   await next();
