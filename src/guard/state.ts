@@ -39,32 +39,34 @@ export function lockRemaining(state: StateRow, now: number): number {
   return state.locked_until > now ? Math.ceil((state.locked_until - now) / 1000) : 0;
 }
 
-/** Counts one refused attempt; returns true when this one started a lock. */
+/**
+ * Counts one refused attempt; returns true when this one started a lock.
+ *
+ * Never lowers a running lock (docs/api.md "Lockout": nothing shortens it but
+ * a reset): a refusal that meets one counts nothing. Callers re-check the lock
+ * synchronously before they count, so this is the last line, not the only one.
+ */
 export function countFailure(sql: SqlStorage, now: number): boolean {
   const state = readState(sql);
+  if (state.locked_until > now) return false;
   // A lock that has run out starts a fresh count (its length is remembered in lock_count).
-  const failures = (state.locked_until !== 0 && state.locked_until <= now ? 0 : state.failures) + 1;
+  const failures = (state.locked_until !== 0 ? 0 : state.failures) + 1;
   if (failures >= MAX_FAILURES) {
     sql.exec("UPDATE state SET failures = 0, locked_until = ?, lock_count = lock_count + 1 WHERE id = 1", now + lockDuration(state.lock_count));
     return true;
   }
-  sql.exec("UPDATE state SET failures = ?, locked_until = 0 WHERE id = 1", failures);
+  // locked_until is 0 or already past here (read above, in this same synchronous step).
+  sql.exec("UPDATE state SET failures = ?, locked_until = 0 WHERE id = 1 AND locked_until <= ?", failures, now);
   return false;
 }
 
+/**
+ * A success resets the count; so does an admin reset, which also clears a lock.
+ * A verification calls it only after checking, in the same synchronous step,
+ * that no lock runs.
+ */
 export function clearFailures(sql: SqlStorage): void {
   sql.exec("UPDATE state SET failures = 0, locked_until = 0, lock_count = 0 WHERE id = 1");
-}
-
-/**
- * A success whose check had to await (a WebAuthn signature) resets only the
- * refusals counted before it was admitted; refusals that arrived while it was
- * being checked still count, and a lock they set stands.
- */
-export function clearFailuresUpTo(sql: SqlStorage, admitted: StateRow): void {
-  const current = readState(sql);
-  if (current.locked_until !== admitted.locked_until) return;
-  sql.exec("UPDATE state SET failures = MAX(0, failures - ?), locked_until = 0, lock_count = 0 WHERE id = 1", admitted.failures);
 }
 
 export function bumpEpoch(sql: SqlStorage): number {

@@ -4,7 +4,7 @@ import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode } from "../backu
 import type { Env } from "../env";
 import { type KeyRing, loadKeyRing, open, seal } from "../factors/totp/secret-box";
 import { checkTOTP } from "../factors/totp/totp";
-import { verifyAssertion } from "../factors/webauthn/authentication";
+import { acceptAssertion, verifyAssertion } from "../factors/webauthn/authentication";
 import type { RelyingParty } from "../factors/webauthn/config";
 import { verifyRegistration } from "../factors/webauthn/registration";
 import { type ChallengePurpose, type CredentialDescriptor, insertCredential, issueChallenge, listCredentials } from "../factors/webauthn/store";
@@ -18,7 +18,6 @@ import {
   backupCodesRemaining,
   bumpEpoch,
   clearFailures,
-  clearFailuresUpTo,
   countFailure,
   effectivePreferred,
   epochStatements,
@@ -424,22 +423,35 @@ export class UserGuard extends DurableObject<Env> {
     return result;
   }
 
-  /** The second step with a key: refusals count toward the same lockout as codes. */
+  /**
+   * The second step with a key: refusals count toward the same lockout as codes.
+   * The signature check awaits; the lock is read again after it, in the same
+   * synchronous step as the count or the acceptance, so a lock set meanwhile
+   * answers this attempt too (429), right key or wrong, and is never lowered.
+   */
   async verifyWebAuthn(caller: Caller, response: unknown, rp: RelyingParty): Promise<VerifyResult> {
     const early = this.admit(caller);
     if (early) return early;
     // verifyAssertion claims the challenge before its first await: same step as admit(),
     // so this attempt takes its place in the order of attempts here, not when the
     // signature check returns.
-    const admitted = readState(this.sql);
     const check = await verifyAssertion(this.sql, { response, rp, userId: caller.user.id, now: caller.now });
-    if (check.ok) {
-      clearFailuresUpTo(this.sql, admitted);
-      return { ok: true, methodId: check.id, methodType: "webauthn" };
+    const late = this.admit(caller);
+    if (late) return late;
+    const accepted = check.ok ? acceptAssertion(this.sql, check, caller.now) : check;
+    if (accepted.ok) {
+      clearFailures(this.sql);
+      return { ok: true, methodId: accepted.id, methodType: "webauthn" };
     }
     const refusal = this.refuse(caller);
-    if (check.reason === "counter") {
-      const data = { methodId: check.id, methodType: "webauthn", methodName: check.name, storedCounter: check.stored, seenCounter: check.seen };
+    if (accepted.reason === "counter") {
+      const data = {
+        methodId: accepted.id,
+        methodType: "webauthn",
+        methodName: accepted.name,
+        storedCounter: accepted.stored,
+        seenCounter: accepted.seen,
+      };
       this.record({ statements: [], events: [this.event(caller, "key_counter_anomaly", data)], mailTo: caller.user.email }, caller.now);
     }
     await this.settle();

@@ -19,24 +19,23 @@ export function authenticationOptions(rp: RelyingParty, challenge: string, keys:
   });
 }
 
-export type AssertionCheck =
+/** A verified signature, not yet accepted: the sign counter is judged by `acceptAssertion`. */
+export type AssertionCheck = { ok: true; credentialId: string; seen: number; backedUp: boolean } | { ok: false; reason: "invalid" };
+
+export type AssertionAcceptance =
   | { ok: true; id: string }
   | { ok: false; reason: "invalid" }
   | { ok: false; reason: "counter"; id: string; name: string; stored: number; seen: number };
 
 /**
  * WebAuthn §7.2 (Verifying an Authentication Assertion) for a user already
- * known from the password step.
+ * known from the password step, up to and including the signature.
  *
  * Order matters (PLATFORM.md): the challenge is claimed synchronously, before
  * anything is awaited, so one assertion succeeds at most once even when sent
- * many times in parallel. The signature is verified afterwards.
- *
- * The sign counter (§6.1.1, §7.2 step 22) is judged here, not by the library
- * (it gets a stored count of 0, which never refuses): only after the signature
- * is valid, and against the count as it is then, since another login may have
- * moved it meanwhile. If either count is non-zero the new one must be greater;
- * otherwise the key may have been cloned, and the login is refused.
+ * many times in parallel. The signature is verified afterwards. Nothing is
+ * written after the await: the caller re-checks its own state (the lock) and
+ * then calls `acceptAssertion`, synchronously.
  */
 export async function verifyAssertion(sql: SqlStorage, input: { response: unknown; rp: RelyingParty; userId: string; now: number }): Promise<AssertionCheck> {
   const challenge = clientChallenge(input.response);
@@ -47,8 +46,6 @@ export async function verifyAssertion(sql: SqlStorage, input: { response: unknow
   // §7.2 step 6: a user handle, when sent, must name the user who owns the key.
   const handle = (response.response as { userHandle?: unknown } | undefined)?.userHandle;
   if (handle !== undefined && handle !== null && handle !== "" && handle !== toBase64URL(utf8(input.userId))) return { ok: false, reason: "invalid" };
-  let seen: number;
-  let backedUp: boolean;
   try {
     const result = await verifyAuthenticationResponse({
       response,
@@ -59,17 +56,25 @@ export async function verifyAssertion(sql: SqlStorage, input: { response: unknow
       requireUserVerification: false,
     });
     if (!result.verified) return { ok: false, reason: "invalid" };
-    seen = result.authenticationInfo.newCounter;
-    backedUp = result.authenticationInfo.credentialBackedUp;
+    return { ok: true, credentialId: row.credential_id, seen: result.authenticationInfo.newCounter, backedUp: result.authenticationInfo.credentialBackedUp };
   } catch {
     return { ok: false, reason: "invalid" };
   }
-  // Synchronous from here: read the current count and write the new one in one step.
-  const current = findCredential(sql, row.credential_id);
+}
+
+/**
+ * Synchronous: judges the sign counter (§6.1.1, §7.2 step 22) against the count
+ * as it is now (another login may have moved it while the signature was
+ * checked) and records the use. The library got a stored count of 0, which
+ * never refuses. If either count is non-zero the new one must be greater;
+ * otherwise the key may have been cloned, and the login is refused.
+ */
+export function acceptAssertion(sql: SqlStorage, check: Extract<AssertionCheck, { ok: true }>, now: number): AssertionAcceptance {
+  const current = findCredential(sql, check.credentialId);
   if (!current) return { ok: false, reason: "invalid" }; // removed while we verified
-  if ((seen > 0 || current.counter > 0) && seen <= current.counter) {
-    return { ok: false, reason: "counter", id: current.id, name: current.name, stored: current.counter, seen };
+  if ((check.seen > 0 || current.counter > 0) && check.seen <= current.counter) {
+    return { ok: false, reason: "counter", id: current.id, name: current.name, stored: current.counter, seen: check.seen };
   }
-  recordUse(sql, current.id, seen, backedUp, input.now);
+  recordUse(sql, current.id, check.seen, check.backedUp, now);
   return { ok: true, id: current.id };
 }
