@@ -107,6 +107,17 @@ export function renewAfterReauth(db: D1Database, session: Session, now: number):
   return { token, statement };
 }
 
+/**
+ * Turning 2FA on ends every other session (epoch); this one continues under a
+ * new token at the new epoch, keeping its stage, lifetime and re-entered
+ * password. The WHERE clause on the old id and stage moves it once.
+ */
+export function renewAtEpoch(db: D1Database, session: Session, epoch: number): { token: string; statement: D1PreparedStatement } {
+  const { token, id } = newToken();
+  const statement = db.prepare("UPDATE sessions SET id = ?, epoch = MAX(epoch, ?) WHERE id = ? AND stage = ?").bind(id, epoch, session.id, session.stage);
+  return { token, statement };
+}
+
 export function setSessionCookie(c: Context, token: string, stage: Stage): void {
   setHostCookie(c, COOKIE, token, Math.floor(lifetime(stage) / 1000));
 }

@@ -30,6 +30,13 @@ export interface LoginState {
   epoch: number;
 }
 
+/** A confirmed enrollment. `epoch` is set when it turned 2FA on: sessions below it are dead, the caller's must move to it. */
+export interface MethodConfirmed {
+  method: MethodView;
+  backupCodes: string[] | null;
+  epoch: number | null;
+}
+
 export interface GuardSummary {
   enabled: boolean;
   preferred: MethodType | null;

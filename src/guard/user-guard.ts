@@ -26,7 +26,7 @@ import {
   methodTypes,
   readState,
 } from "./state";
-import type { Caller, GuardSummary, LoginState, MethodType, MethodView, Outcome, Refusal, VerifyResult } from "./types";
+import type { Caller, GuardSummary, LoginState, MethodConfirmed, MethodType, MethodView, Outcome, Refusal, VerifyResult } from "./types";
 
 /** Unconfirmed authenticator-app enrollments expire after 10 minutes (API.md). */
 export const ENROLLMENT_TTL_MS = 10 * 60 * 1000;
@@ -300,7 +300,7 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, id, secret };
   }
 
-  async confirmTOTP(caller: Caller, id: string, code: string): Promise<Outcome<{ method: MethodView; backupCodes: string[] | null }>> {
+  async confirmTOTP(caller: Caller, id: string, code: string): Promise<Outcome<MethodConfirmed>> {
     this.bind(caller);
     if (this.stale(caller)) return { ok: false, reason: "stale_session" };
     const row = this.sql
@@ -333,7 +333,9 @@ export class UserGuard extends DurableObject<Env> {
 
   /**
    * Shared tail of every confirmed enrollment: the first method turns 2FA on,
-   * issues ten backup codes and ends a recovery; every one is logged and mailed.
+   * issues ten backup codes, ends a recovery and ends every other session of
+   * the user (a password-only session an attacker opened before must not
+   * outlive it); every one is logged and mailed.
    */
   private methodAdded(
     caller: Caller,
@@ -342,7 +344,7 @@ export class UserGuard extends DurableObject<Env> {
     /** Codes prepared for this enrollment when it is the first method; null when 2FA was already on. */
     fresh: PreparedCodes | null,
     leading: Statement[] = [],
-  ): { ok: true; method: MethodView; backupCodes: string[] | null } {
+  ): { ok: true } & MethodConfirmed {
     const method = listMethods(this.sql).find((m) => m.id === id) as MethodView;
     const statements: Statement[] = [
       ...leading,
@@ -353,17 +355,22 @@ export class UserGuard extends DurableObject<Env> {
     ];
     const events = [this.event(caller, "method_added", { methodId: id, methodType: type, methodName: method.name })];
     let backupCodes: string[] | null = null;
+    let epoch: number | null = null;
     if (fresh) {
       backupCodes = this.replaceBackupCodes(fresh);
       this.sql.exec("UPDATE state SET preferred = ?, recovery_pending = 0 WHERE id = 1", type);
-      statements.push({
-        sql: "UPDATE users SET two_factor_enabled = 1, preferred = ?, recovery_expires_at = NULL WHERE id = ?",
-        params: [type, caller.user.id],
-      });
+      epoch = bumpEpoch(this.sql);
+      statements.push(
+        {
+          sql: "UPDATE users SET two_factor_enabled = 1, preferred = ?, recovery_expires_at = NULL WHERE id = ?",
+          params: [type, caller.user.id],
+        },
+        ...epochStatements(caller.user.id, epoch, caller.sessionId),
+      );
       events.unshift(this.event(caller, "two_factor_enabled"));
     }
     this.record({ statements, events, mailTo: caller.user.email }, caller.now);
-    return { ok: true, method, backupCodes };
+    return { ok: true, method, backupCodes, epoch };
   }
 
   /**
@@ -395,12 +402,7 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, challenge, keys: listCredentials(this.sql) };
   }
 
-  async registerWebAuthn(
-    caller: Caller,
-    name: string,
-    response: unknown,
-    rp: RelyingParty,
-  ): Promise<Outcome<{ method: MethodView; backupCodes: string[] | null }>> {
+  async registerWebAuthn(caller: Caller, name: string, response: unknown, rp: RelyingParty): Promise<Outcome<MethodConfirmed>> {
     this.bind(caller);
     if (this.stale(caller)) return { ok: false, reason: "stale_session" };
     const check = await verifyRegistration(this.sql, { response, rp, now: caller.now });

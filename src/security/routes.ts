@@ -3,10 +3,11 @@ import type { Context } from "hono";
 import { recentEvents } from "../audit/events";
 import { findUserById } from "../auth/accounts";
 import { passwordParams, verifyPassword } from "../auth/passwords";
-import { advanceSession, renewAfterReauth, requireRecentReauth, requireStage, type Session, sessionOf, setSessionCookie } from "../auth/session";
+import { advanceSession, renewAfterReauth, renewAtEpoch, requireRecentReauth, requireStage, type Session, sessionOf, setSessionCookie } from "../auth/session";
 import type { AppEnv } from "../env";
 import { totpEnrollment } from "../factors/totp/enrollment";
 import { webAuthnRoutes } from "../factors/webauthn/routes";
+import type { MethodConfirmed } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
@@ -122,28 +123,27 @@ securityRoutes.openapi(
     const session = sessionOf(c);
     const outcome = await guardFor(c.env, session.user.id).confirmTOTP(callerOf(c, session.user, session), c.req.valid("param").id, c.req.valid("json").code);
     if (!outcome.ok) refused(outcome);
-    return finishEnrollment(c, session, outcome.method, outcome.backupCodes);
+    return finishEnrollment(c, session, outcome);
   },
 );
 
 /**
- * Every confirmed method answers the same way; an `enrollment` session
- * becomes `authenticated` with its first one, under a new token.
+ * Every confirmed method answers the same way. An `enrollment` session
+ * becomes `authenticated` with its first one; a confirmation that turned 2FA
+ * on moves the caller's session to the new epoch (every other one is dead).
+ * Either way the session continues under a new token.
  */
-export async function finishEnrollment<S extends 200 | 201 = 200>(
-  c: Context<AppEnv>,
-  session: Session,
-  method: z.infer<typeof Method>,
-  backupCodes: string[] | null,
-  status: S = 200 as S,
-) {
-  if (session.stage === "enrollment") {
-    const { token, statement } = advanceSession(c.env.DB, session, "authenticated", Date.now());
-    await statement.run();
-    setSessionCookie(c, token, "authenticated");
+export async function finishEnrollment<S extends 200 | 201 = 200>(c: Context<AppEnv>, session: Session, confirmed: MethodConfirmed, status: S = 200 as S) {
+  const epoch = confirmed.epoch ?? session.epoch;
+  let renewed: { token: string; statement: D1PreparedStatement } | null = null;
+  if (session.stage === "enrollment") renewed = advanceSession(c.env.DB, session, "authenticated", Date.now(), epoch);
+  else if (confirmed.epoch !== null) renewed = renewAtEpoch(c.env.DB, session, confirmed.epoch);
+  if (renewed) {
+    await renewed.statement.run();
+    setSessionCookie(c, renewed.token, "authenticated");
   }
-  const body: { method: z.infer<typeof Method>; backupCodes?: string[] } = { method };
-  if (backupCodes) body.backupCodes = backupCodes;
+  const body: { method: z.infer<typeof Method>; backupCodes?: string[] } = { method: confirmed.method };
+  if (confirmed.backupCodes) body.backupCodes = confirmed.backupCodes;
   return c.json(body, status);
 }
 

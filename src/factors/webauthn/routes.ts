@@ -59,6 +59,6 @@ webAuthnRoutes.openapi(
       relyingParty(c.env, c.get("meta")),
     );
     if (!outcome.ok) refused(outcome);
-    return finishEnrollment(c, session, outcome.method, outcome.backupCodes, 201);
+    return finishEnrollment(c, session, outcome, 201);
   },
 );
