@@ -291,7 +291,10 @@ describe("the recovery code", () => {
     const stub = guard(world.member.id);
     // At the expiry instant the guard refuses, whatever the alarm did; a moment before, it accepts.
     const at = Date.parse(expiresAt);
-    expect(await stub.verifyRecoveryCode({ user, ip: null, userAgent: null, now: at }, recoveryCode)).toEqual({ ok: false, reason: "invalid" });
+    expect(await stub.verifyRecoveryCode({ user, ip: null, userAgent: null, now: at, stage: "recovery" }, recoveryCode)).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
     expect(await recoveryRow(world.member.id)).not.toBeNull();
 
     // Through the API: the stored expiry has passed, the alarm has not run.
@@ -310,7 +313,10 @@ describe("the recovery code", () => {
     const world = await resetWorld();
     const { recoveryCode, expiresAt } = await resetMember(world);
     const user = { id: world.member.id, email: world.member.email, name: world.member.name };
-    const result = await guard(world.member.id).verifyRecoveryCode({ user, ip: null, userAgent: null, now: Date.parse(expiresAt) - 1000 }, recoveryCode);
+    const result = await guard(world.member.id).verifyRecoveryCode(
+      { user, ip: null, userAgent: null, now: Date.parse(expiresAt) - 1000, stage: "recovery" },
+      recoveryCode,
+    );
     expect(result).toEqual({ ok: true, methodId: null, methodType: "recovery_code" });
   });
 

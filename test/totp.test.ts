@@ -95,10 +95,13 @@ describe("enrolling an authenticator app", () => {
     const e1 = await startEnrollment(u.client);
     const t0 = Date.now();
     const g = guard(u.id);
-    expect(await g.confirmTOTP(callerAt(u, t0 + 10 * MINUTE), e1.id, totpCode(e1.secret, t0 + 10 * MINUTE))).toEqual({ ok: false, reason: "not_found" });
+    expect(await g.confirmTOTP(callerAt(u, t0 + 10 * MINUTE, "authenticated"), e1.id, totpCode(e1.secret, t0 + 10 * MINUTE))).toEqual({
+      ok: false,
+      reason: "not_found",
+    });
     const e2 = await startEnrollment(u.client);
     const late = Date.now() + 9.5 * MINUTE;
-    expect(await g.confirmTOTP(callerAt(u, late), e2.id, totpCode(e2.secret, late))).toMatchObject({ ok: true });
+    expect(await g.confirmTOTP(callerAt(u, late, "authenticated"), e2.id, totpCode(e2.secret, late))).toMatchObject({ ok: true });
 
     // Over HTTP, with the enrollment's deadline moved into the past.
     const e3 = await startEnrollment(u.client, "Tablet");

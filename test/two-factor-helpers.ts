@@ -1,7 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import * as OTPAuth from "otpauth";
 import { expect } from "vitest";
-import type { Caller } from "../src/guard/types";
+import type { Stage } from "../src/auth/session";
+import type { SessionCaller } from "../src/guard/types";
 import { Client, guard, PASSWORD, previousStepCode, reauth, type TestUser, totpCode } from "./helpers";
 
 /**
@@ -12,9 +13,12 @@ import { Client, guard, PASSWORD, previousStepCode, reauth, type TestUser, totpC
 
 export const STEP_MS = 30_000;
 
-/** The guard's view of a caller at a chosen instant; no session epoch, so the guard skips that check. */
-export function callerAt(user: Pick<TestUser, "id" | "email" | "name">, now: number): Caller {
-  return { user: { id: user.id, email: user.email, name: user.name }, ip: "192.0.2.1", userAgent: "vitest", now };
+/**
+ * The guard's view of a caller at a chosen instant, in a session of the given
+ * stage (second_factor unless told); no session epoch, so the guard skips that check.
+ */
+export function callerAt(user: Pick<TestUser, "id" | "email" | "name">, now: number, stage: Stage = "second_factor"): SessionCaller {
+  return { user: { id: user.id, email: user.email, name: user.name }, ip: "192.0.2.1", userAgent: "vitest", now, stage };
 }
 
 /** The code of a given 30-second step, computed by otpauth. */

@@ -298,10 +298,12 @@ describe("lockout shared with codes", () => {
     const later = Date.now() + 15 * 60_000 + 1000;
     const me = { id: user.id, email: user.email, name: user.name };
     const stub = guard(user.id);
-    const { challenge } = (await stub.webAuthnChallenge({ user: me, ip: null, userAgent: null, now: later }, "authentication")) as { challenge: string };
+    const { challenge } = (await stub.webAuthnChallenge({ user: me, ip: null, userAgent: null, now: later, stage: "second_factor" }, "authentication")) as {
+      challenge: string;
+    };
     const response = await auth.assert({ challenge, rpId: "localhost" });
     const rp = { id: "localhost", name: "Edge 2FA", origins: ["http://localhost"] };
-    const result = await stub.verifyWebAuthn({ user: me, ip: null, userAgent: null, now: later }, response, rp);
+    const result = await stub.verifyWebAuthn({ user: me, ip: null, userAgent: null, now: later, stage: "second_factor" }, response, rp);
     expect(result).toMatchObject({ ok: true, methodType: "webauthn" });
     expect(await failures(user.id)).toBe(0);
   });

@@ -106,10 +106,12 @@ describe("security key registration", () => {
 
   it("lets an enrollment session (after an admin reset) register a key and become authenticated", async () => {
     const { user } = await userWithKey(newUser);
-    const { recoveryCode } = await guard(user.id).adminReset(
+    const reset = await guard(user.id).adminReset(
       { user: { id: user.id, email: user.email, name: user.name }, ip: null, userAgent: null, now: Date.now() },
-      { id: "admin-test", name: "Admin" },
+      { id: "admin-test", name: "Admin", stage: "authenticated" },
     );
+    if (!reset.ok) throw new Error("reset refused");
+    const { recoveryCode } = reset;
     const client = new Client();
     const login = await client.json("POST", "/api/auth/login", { email: user.email, password: PASSWORD });
     expect(login.body.status).toBe("recovery_code_required");

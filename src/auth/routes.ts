@@ -131,6 +131,7 @@ authRoutes.openapi(
       if (result.reason === "locked")
         throw new AppError("too_many_attempts", "Too many wrong codes; two-factor login is locked for a while", { retryAfter: result.retryAfter });
       if (result.reason === "stale_session") throw new AppError("unauthenticated", "This login has ended; log in again");
+      if (result.reason === "wrong_stage") throw new AppError("forbidden", "This session cannot make this change");
       throw new AppError("invalid_code", "That code or key was not accepted", { status: 401 });
     }
     const next: Stage = session.stage === "recovery" ? "enrollment" : "authenticated";

@@ -5,6 +5,7 @@ import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
+import { refused } from "../http/refused";
 import { Email, json, jsonBody, Password, problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { newId } from "../lib/random";
@@ -240,13 +241,15 @@ communityRoutes.openapi(
     const { cid } = c.req.valid("param");
     const community = await c.env.DB.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>();
     // The member's email names who reset and for which community; the member may belong to several.
-    const { recoveryCode, expiresAt } = await guardFor(c.env, member.id).adminReset(memberCaller, {
+    const reset = await guardFor(c.env, member.id).adminReset(memberCaller, {
       id: session.user.id,
       name: session.user.name,
+      stage: session.stage,
       communityId: cid,
       ...(community ? { communityName: community.name } : {}),
     });
-    return c.json({ recoveryCode, expiresAt: new Date(expiresAt).toISOString() }, 200);
+    if (!reset.ok) refused(reset);
+    return c.json({ recoveryCode: reset.recoveryCode, expiresAt: new Date(reset.expiresAt).toISOString() }, 200);
   },
 );
 

@@ -1,4 +1,4 @@
-import type { SessionUser } from "../auth/session";
+import type { SessionUser, Stage } from "../auth/session";
 
 export type MethodType = "totp" | "webauthn";
 export type LoginMethod = MethodType | "backup_code";
@@ -13,6 +13,15 @@ export interface Caller {
   sessionEpoch?: number;
   /** The caller's session, kept alive when a change ends the user's other sessions. */
   sessionId?: string;
+}
+
+/**
+ * A caller acting through one of the user's own sessions. The guard checks the
+ * stage again for every change it makes (defence in depth: whatever the route
+ * admitted, a half-logged-in session never changes a factor).
+ */
+export interface SessionCaller extends Caller {
+  stage: Stage;
 }
 
 export interface MethodView {
@@ -46,8 +55,14 @@ export interface GuardSummary {
 }
 
 /** Results cross RPC as unions: custom error classes do not survive it. */
-export type Refusal = { ok: false; reason: "invalid" } | { ok: false; reason: "locked"; retryAfter: number } | { ok: false; reason: "stale_session" };
+export type Refusal =
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "locked"; retryAfter: number }
+  | { ok: false; reason: "stale_session" }
+  | { ok: false; reason: "wrong_stage" };
 
 export type VerifyResult = { ok: true; methodId: string | null; methodType: LoginMethod | "recovery_code" } | Refusal;
 
-export type Outcome<T> = ({ ok: true } & T) | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" };
+export type Outcome<T> =
+  | ({ ok: true } & T)
+  | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" | "wrong_stage" };

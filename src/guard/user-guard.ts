@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SecurityEvent } from "../audit/events";
+import type { Stage } from "../auth/session";
 import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode } from "../backup-codes/codes";
 import type { Env } from "../env";
 import { type KeyRing, loadKeyRing, open, seal } from "../factors/totp/secret-box";
@@ -26,7 +27,13 @@ import {
   methodTypes,
   readState,
 } from "./state";
-import type { Caller, GuardSummary, LoginState, MethodConfirmed, MethodType, MethodView, Outcome, Refusal, VerifyResult } from "./types";
+import type { Caller, GuardSummary, LoginState, MethodConfirmed, MethodType, MethodView, Outcome, Refusal, SessionCaller, VerifyResult } from "./types";
+
+/** The stages each kind of call is made from (docs/api.md "Session stages"). */
+const SECOND_STEP: readonly Stage[] = ["second_factor"];
+const RECOVERY: readonly Stage[] = ["recovery"];
+const ENROLLING: readonly Stage[] = ["authenticated", "enrollment"];
+const FULL: readonly Stage[] = ["authenticated"];
 
 /** Unconfirmed authenticator-app enrollments expire after 10 minutes (API.md). */
 export const ENROLLMENT_TTL_MS = 10 * 60 * 1000;
@@ -122,9 +129,22 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: false, reason: "invalid" };
   }
 
-  private admit(caller: Caller): Refusal | null {
+  /**
+   * The checks every call from a session starts with, and repeats after each
+   * await: the caller's stage allows the call (the route checked it too), and
+   * its session has not been ended by a newer epoch.
+   */
+  private refuseSession(caller: SessionCaller, allowed: readonly Stage[]): { ok: false; reason: "wrong_stage" | "stale_session" } | null {
     this.bind(caller);
+    if (!allowed.includes(caller.stage)) return { ok: false, reason: "wrong_stage" };
     if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+    return null;
+  }
+
+  /** A verification's admission: stage, epoch, then the lock. Called before and after every await. */
+  private admit(caller: SessionCaller, allowed: readonly Stage[]): Refusal | null {
+    const refused = this.refuseSession(caller, allowed);
+    if (refused) return refused;
     const wait = lockRemaining(readState(this.sql), caller.now);
     return wait > 0 ? { ok: false, reason: "locked", retryAfter: wait } : null;
   }
@@ -175,8 +195,8 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- second factor ---------------------------------------------------
 
-  async verifyTOTP(caller: Caller, code: string): Promise<VerifyResult> {
-    const early = this.admit(caller);
+  async verifyTOTP(caller: SessionCaller, code: string): Promise<VerifyResult> {
+    const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
     const rows = this.sql
       .exec<{ id: string; key_id: string; secret: ArrayBuffer }>("SELECT id, key_id, secret FROM totp WHERE confirmed_at IS NOT NULL")
@@ -184,7 +204,7 @@ export class UserGuard extends DurableObject<Env> {
     const ring = await this.keyRing();
     const keys = await Promise.all(rows.map((r) => open(ring, r.key_id, new Uint8Array(r.secret), `totp:${caller.user.id}:${r.id}`)));
     // From here on, synchronous: the lock, the step check and the claim happen as one.
-    const late = this.admit(caller);
+    const late = this.admit(caller, SECOND_STEP);
     if (late) return late;
     let claimed: string | null = null;
     rows.forEach((row, i) => {
@@ -221,13 +241,13 @@ export class UserGuard extends DurableObject<Env> {
     this.sql.exec("UPDATE totp SET key_id = ?, secret = ? WHERE id = ? AND key_id = ?", keyId, box, row.id, row.key_id);
   }
 
-  async verifyBackupCode(caller: Caller, code: string): Promise<VerifyResult> {
-    const early = this.admit(caller);
+  async verifyBackupCode(caller: SessionCaller, code: string): Promise<VerifyResult> {
+    const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
     const params = backupHashParams(readState(this.sql));
     // The costly hash comes first; the lock check and the claim after it are one synchronous step.
     const hash = params ? await hashBackupCode(caller.user.id, code, params) : null;
-    const late = this.admit(caller);
+    const late = this.admit(caller, SECOND_STEP);
     if (late) return late;
     const won =
       hash === null ? [] : this.sql.exec("UPDATE backup_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL RETURNING hash", caller.now, hash).toArray();
@@ -243,12 +263,12 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, methodId: null, methodType: "backup_code" };
   }
 
-  async verifyRecoveryCode(caller: Caller, code: string): Promise<VerifyResult> {
-    const early = this.admit(caller);
+  async verifyRecoveryCode(caller: SessionCaller, code: string): Promise<VerifyResult> {
+    const early = this.admit(caller, RECOVERY);
     if (early) return early;
     const row = this.sql.exec<{ salt: string; iterations: number }>("SELECT salt, iterations FROM recovery WHERE id = 1").toArray()[0];
     const hash = row && readState(this.sql).recovery_pending ? await hashRecoveryCode(caller.user.id, code, row) : null;
-    const late = this.admit(caller);
+    const late = this.admit(caller, RECOVERY);
     if (late) return late;
     // Deleting the row is the claim: spent once accepted, and the expiry is checked here
     // too because the alarm that deletes expired codes may be late.
@@ -276,9 +296,9 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- authenticator apps ----------------------------------------------
 
-  async startTOTP(caller: Caller, name: string): Promise<Outcome<{ id: string; secret: Uint8Array }>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async startTOTP(caller: SessionCaller, name: string): Promise<Outcome<{ id: string; secret: Uint8Array }>> {
+    const refused = this.refuseSession(caller, ENROLLING);
+    if (refused) return refused;
     const id = newId();
     const secret = randomBytes(20); // 160 bits, RFC 4226 §4 R6's recommended length
     const { keyId, box } = await seal(await this.keyRing(), secret, `totp:${caller.user.id}:${id}`);
@@ -300,9 +320,9 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, id, secret };
   }
 
-  async confirmTOTP(caller: Caller, id: string, code: string): Promise<Outcome<MethodConfirmed>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async confirmTOTP(caller: SessionCaller, id: string, code: string): Promise<Outcome<MethodConfirmed>> {
+    const refused = this.refuseSession(caller, ENROLLING);
+    if (refused) return refused;
     const row = this.sql
       .exec<{ key_id: string; secret: ArrayBuffer }>(
         "SELECT key_id, secret FROM totp WHERE id = ? AND confirmed_at IS NULL AND pending_expires_at > ?",
@@ -315,6 +335,9 @@ export class UserGuard extends DurableObject<Env> {
     const check = checkTOTP(key, code, caller.now, -1);
     if (!check.ok) return { ok: false, reason: "invalid" };
     const fresh = await this.prepareBackupCodes(caller.user.id);
+    // Read again after the awaits: a reset or a disable meanwhile ended this session.
+    const late = this.refuseSession(caller, ENROLLING);
+    if (late) return late;
     const wasEnabled = listMethods(this.sql).length > 0;
     // The confirming code's step becomes the last accepted one: it cannot log in again (RFC 6238 §5.2).
     const won = this.sql
@@ -394,23 +417,26 @@ export class UserGuard extends DurableObject<Env> {
   // ---- security keys (logic in src/factors/webauthn/) -------------------
 
   /** A fresh single-use challenge (5 minutes) and the user's keys, for either ceremony's options. */
-  async webAuthnChallenge(caller: Caller, purpose: ChallengePurpose): Promise<Outcome<{ challenge: string; keys: CredentialDescriptor[] }>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async webAuthnChallenge(caller: SessionCaller, purpose: ChallengePurpose): Promise<Outcome<{ challenge: string; keys: CredentialDescriptor[] }>> {
+    const refused = this.refuseSession(caller, purpose === "authentication" ? SECOND_STEP : ENROLLING);
+    if (refused) return refused;
     const { challenge } = issueChallenge(this.sql, purpose, caller.now);
     await this.rearm();
     return { ok: true, challenge, keys: listCredentials(this.sql) };
   }
 
-  async registerWebAuthn(caller: Caller, name: string, response: unknown, rp: RelyingParty): Promise<Outcome<MethodConfirmed>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async registerWebAuthn(caller: SessionCaller, name: string, response: unknown, rp: RelyingParty): Promise<Outcome<MethodConfirmed>> {
+    const refused = this.refuseSession(caller, ENROLLING);
+    if (refused) return refused;
     const check = await verifyRegistration(this.sql, { response, rp, now: caller.now });
     if (!check.ok) return { ok: false, reason: "invalid" };
     const { credential } = check;
     // This guard knows only its own user's keys; D1's unique index knows everyone's.
     const elsewhere = await this.env.DB.prepare("SELECT 1 FROM methods WHERE credential_id = ?").bind(credential.credentialId).first();
     const fresh = await this.prepareBackupCodes(caller.user.id);
+    // Read again after the awaits: a reset or a disable meanwhile ended this session.
+    const late = this.refuseSession(caller, ENROLLING);
+    if (late) return late;
     const id = newId();
     const wasEnabled = listMethods(this.sql).length > 0;
     if (elsewhere || !insertCredential(this.sql, id, name, credential, caller.now)) return { ok: false, reason: "exists" };
@@ -431,14 +457,14 @@ export class UserGuard extends DurableObject<Env> {
    * synchronous step as the count or the acceptance, so a lock set meanwhile
    * answers this attempt too (429), right key or wrong, and is never lowered.
    */
-  async verifyWebAuthn(caller: Caller, response: unknown, rp: RelyingParty): Promise<VerifyResult> {
-    const early = this.admit(caller);
+  async verifyWebAuthn(caller: SessionCaller, response: unknown, rp: RelyingParty): Promise<VerifyResult> {
+    const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
     // verifyAssertion claims the challenge before its first await: same step as admit(),
     // so this attempt takes its place in the order of attempts here, not when the
     // signature check returns.
     const check = await verifyAssertion(this.sql, { response, rp, userId: caller.user.id, now: caller.now });
-    const late = this.admit(caller);
+    const late = this.admit(caller, SECOND_STEP);
     if (late) return late;
     const accepted = check.ok ? acceptAssertion(this.sql, check, caller.now) : check;
     if (accepted.ok) {
@@ -462,9 +488,9 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- managing methods ------------------------------------------------
 
-  async renameMethod(caller: Caller, id: string, name: string): Promise<Outcome<{ method: MethodView }>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async renameMethod(caller: SessionCaller, id: string, name: string): Promise<Outcome<{ method: MethodView }>> {
+    const refused = this.refuseSession(caller, FULL);
+    if (refused) return refused;
     const method = listMethods(this.sql).find((m) => m.id === id);
     if (!method) return { ok: false, reason: "not_found" };
     this.sql.exec(`UPDATE ${method.type === "totp" ? "totp" : "webauthn"} SET name = ? WHERE id = ?`, name, id);
@@ -479,9 +505,9 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, method: { ...method, name } };
   }
 
-  async removeMethod(caller: Caller, id: string): Promise<Outcome<{ epoch: number }>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async removeMethod(caller: SessionCaller, id: string): Promise<Outcome<{ epoch: number }>> {
+    const refused = this.refuseSession(caller, FULL);
+    if (refused) return refused;
     const methods = listMethods(this.sql);
     const method = methods.find((m) => m.id === id);
     if (!method) return { ok: false, reason: "not_found" };
@@ -506,9 +532,9 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, epoch };
   }
 
-  async setPreferred(caller: Caller, type: MethodType): Promise<Outcome<{ preferred: MethodType }>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async setPreferred(caller: SessionCaller, type: MethodType): Promise<Outcome<{ preferred: MethodType }>> {
+    const refused = this.refuseSession(caller, FULL);
+    if (refused) return refused;
     if (!methodTypes(this.sql).includes(type)) return { ok: false, reason: "not_enrolled" };
     this.sql.exec("UPDATE state SET preferred = ? WHERE id = 1", type);
     this.record(
@@ -522,11 +548,13 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, preferred: type };
   }
 
-  async regenerateBackupCodes(caller: Caller): Promise<Outcome<{ codes: string[] }>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async regenerateBackupCodes(caller: SessionCaller): Promise<Outcome<{ codes: string[] }>> {
+    const refused = this.refuseSession(caller, FULL);
+    if (refused) return refused;
     if (listMethods(this.sql).length === 0) return { ok: false, reason: "not_enrolled" };
     const fresh = await this.prepareBackupCodes(caller.user.id);
+    const late = this.refuseSession(caller, FULL);
+    if (late) return late;
     if (listMethods(this.sql).length === 0) return { ok: false, reason: "not_enrolled" };
     const codes = this.replaceBackupCodes(fresh);
     this.record(
@@ -537,9 +565,9 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, codes };
   }
 
-  async disable(caller: Caller): Promise<Outcome<{ epoch: number }>> {
-    this.bind(caller);
-    if (this.stale(caller)) return { ok: false, reason: "stale_session" };
+  async disable(caller: SessionCaller): Promise<Outcome<{ epoch: number }>> {
+    const refused = this.refuseSession(caller, FULL);
+    if (refused) return refused;
     const wasEnabled = listMethods(this.sql).length > 0;
     this.wipeFactors();
     const epoch = bumpEpoch(this.sql);
@@ -576,9 +604,11 @@ export class UserGuard extends DurableObject<Env> {
    */
   async adminReset(
     caller: Caller,
-    admin: { id: string; name: string; communityId?: string; communityName?: string },
-  ): Promise<{ recoveryCode: string; expiresAt: number }> {
+    admin: { id: string; name: string; stage: Stage; communityId?: string; communityName?: string },
+  ): Promise<{ ok: true; recoveryCode: string; expiresAt: number } | { ok: false; reason: "wrong_stage" }> {
     this.bind(caller);
+    // Defence in depth, as for the user's own calls: only a fully logged-in admin resets.
+    if (!FULL.includes(admin.stage)) return { ok: false, reason: "wrong_stage" };
     const code = generateRecoveryCode();
     const params = newCodeHashParams(codeHashIterations(this.env));
     const hash = await hashRecoveryCode(caller.user.id, code, params);
@@ -613,7 +643,7 @@ export class UserGuard extends DurableObject<Env> {
       caller.now,
     );
     await this.settle();
-    return { recoveryCode: code, expiresAt };
+    return { ok: true, recoveryCode: code, expiresAt };
   }
 
   /** An email that is not about this user's own security (an invitation they sent). */

@@ -1,15 +1,18 @@
 import type { Context } from "hono";
 import type { Session, SessionUser } from "../auth/session";
 import type { AppEnv } from "../env";
-import type { Caller } from "../guard/types";
+import type { Caller, SessionCaller } from "../guard/types";
 
-/** The guard's view of a request: the user, where from, when, and the session's epoch. */
-export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: Session | null): Caller {
+/**
+ * The guard's view of a request: the user, where from, when and, with a
+ * session, its stage and epoch (the guard checks both again).
+ */
+export function callerOf(c: Context<AppEnv>, user: SessionUser): Caller;
+export function callerOf(c: Context<AppEnv>, user: SessionUser, session: Session): SessionCaller;
+export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: Session): Caller {
   const meta = c.get("meta");
   const caller: Caller = { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now() };
-  if (session) {
-    caller.sessionEpoch = session.epoch;
-    caller.sessionId = session.id;
-  }
-  return caller;
+  if (!session) return caller;
+  const withSession: SessionCaller = { ...caller, stage: session.stage, sessionEpoch: session.epoch, sessionId: session.id };
+  return withSession;
 }

@@ -12,6 +12,8 @@ export function refused(outcome: Extract<Outcome<object>, { ok: false }>): never
       throw new AppError("method_not_enrolled", "Set up a method of this type first");
     case "stale_session":
       throw new AppError("unauthenticated", "This session has ended; log in again");
+    case "wrong_stage":
+      throw new AppError("forbidden", "This session cannot make this change");
     case "exists":
       throw new AppError("credential_exists", "This security key is already registered");
     default:

@@ -1,7 +1,7 @@
 import * as OTPAuth from "otpauth";
 import { renderSVG } from "uqr";
 import type { Env } from "../../env";
-import type { Caller } from "../../guard/types";
+import type { SessionCaller } from "../../guard/types";
 import type { UserGuard } from "../../guard/user-guard";
 import { refused } from "../../http/refused";
 import { DIGITS, PERIOD_SECONDS } from "./totp";
@@ -12,7 +12,7 @@ import { DIGITS, PERIOD_SECONDS } from "./totp";
  * (SHA1, 6 digits, 30 s: what every app supports) and the same URI as a QR code.
  * This is the only time the secret leaves the guard.
  */
-export async function totpEnrollment(env: Env, guard: DurableObjectStub<UserGuard>, caller: Caller, name: string) {
+export async function totpEnrollment(env: Env, guard: DurableObjectStub<UserGuard>, caller: SessionCaller, name: string) {
   const outcome = await guard.startTOTP(caller, name);
   if (!outcome.ok) refused(outcome);
   const secret = new OTPAuth.Secret({ buffer: outcome.secret.slice().buffer });

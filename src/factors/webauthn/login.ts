@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import type { Caller, VerifyResult } from "../../guard/types";
+import type { SessionCaller, VerifyResult } from "../../guard/types";
 import type { UserGuard } from "../../guard/user-guard";
 import { AppError } from "../../http/errors";
 import { refused } from "../../http/refused";
@@ -11,7 +11,7 @@ import { relyingParty } from "./config";
  * Request options for the second step: this user's keys, a fresh challenge
  * stored in the user's guard (single use, 5 minutes).
  */
-export async function webAuthnLoginOptions(c: Context<AppEnv>, guard: DurableObjectStub<UserGuard>, caller: Caller): Promise<Record<string, unknown>> {
+export async function webAuthnLoginOptions(c: Context<AppEnv>, guard: DurableObjectStub<UserGuard>, caller: SessionCaller): Promise<Record<string, unknown>> {
   const outcome = await guard.webAuthnChallenge(caller, "authentication");
   if (!outcome.ok) refused(outcome);
   if (outcome.keys.length === 0) throw new AppError("method_not_enrolled", "No security key is set up");
@@ -23,7 +23,7 @@ export async function webAuthnLoginOptions(c: Context<AppEnv>, guard: DurableObj
 export function verifyWebAuthnAssertion(
   c: Context<AppEnv>,
   guard: DurableObjectStub<UserGuard>,
-  caller: Caller,
+  caller: SessionCaller,
   response: Record<string, unknown>,
 ): Promise<VerifyResult> {
   return guard.verifyWebAuthn(caller, response, relyingParty(c.env, c.get("meta")));
