@@ -96,7 +96,7 @@ describe("security key registration", () => {
     await reauth(user.client);
     const options = await user.client.json("POST", "/api/security/webauthn/options");
     const response = await auth.register(options.body);
-    const long = await user.client.json("POST", "/api/security/webauthn", { name: "x".repeat(65), response });
+    const long = await user.client.json("POST", "/api/security/webauthn", { name: "x".repeat(101), response });
     expect(long.status).toBe(400);
     expect(long.body.code).toBe("invalid_request");
     const reg = await user.client.json("POST", "/api/security/webauthn", { response });

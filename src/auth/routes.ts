@@ -5,7 +5,7 @@ import type { VerifyResult } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
-import { BackupCode, Email, json, jsonBody, label, NewPassword, Password, problems, RecoveryCode, TOTPCode, User } from "../http/schemas";
+import { BackupCode, Email, json, jsonBody, Name, NewPassword, Password, problems, RecoveryCode, TOTPCode, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { newId } from "../lib/random";
 import { createAccount } from "./accounts";
@@ -16,7 +16,7 @@ import { advanceSession, clearSessionCookie, insertSession, requireStage, type S
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-const SignupBody = z.object({ email: Email, password: NewPassword, name: label(100), community: label(100).optional() }).openapi("SignupRequest");
+const SignupBody = z.object({ email: Email, password: NewPassword, name: Name, community: Name.optional() }).openapi("SignupRequest");
 
 authRoutes.openapi(
   createRoute({

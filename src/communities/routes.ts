@@ -1,8 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { findUserById } from "../auth/accounts";
 import { requireStage, sessionOf } from "../auth/session";
+import { takeSlots } from "../auth/throttle";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
+import { INVITATIONS_PER_ADMIN, INVITATIONS_PER_COMMUNITY } from "../guard/window";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { refused } from "../http/refused";
@@ -147,19 +149,25 @@ communityRoutes.openapi(
     summary: "Invite an email; the account joins only by accepting (admins)",
     middleware: [authenticated, requireAdmin],
     request: { params: Cid, ...jsonBody(z.object({ email: Email, role: Role })) },
-    responses: { 201: json(z.object({ invitation: Invitation }), "Invited"), ...problems(400, 401, 403, 404, 409) },
+    responses: { 201: json(z.object({ invitation: Invitation }), "Invited"), ...problems(400, 401, 403, 404, 409, 429) },
   }),
   async (c) => {
     const session = sessionOf(c);
     const { cid } = c.req.valid("param");
     const { email, role } = c.req.valid("json");
     const db = c.env.DB;
+    const now = Date.now();
+    // 429 comes before the endpoint's own errors (docs/api.md "Conventions").
+    const release = await takeSlots(c.env, invitationWindows(session.user.id, cid), now, "Too many invitations; wait before sending more");
     const member = await db
       .prepare("SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.community_id = ? AND u.email = ?")
       .bind(cid, email)
       .first();
-    if (member) throw new AppError("already_member", "This person is already a member");
-    const now = Date.now();
+    if (member) {
+      // Nothing is sent: the slots go back. Any later failure keeps them (an email may be on its way).
+      await release();
+      throw new AppError("already_member", "This person is already a member");
+    }
     const invitation = { id: newId(), email, role, expiresAt: now + INVITATION_TTL_MS };
     const community = await db.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>();
     // One pending invitation per email and community: a new one replaces the old.
@@ -188,6 +196,14 @@ communityRoutes.openapi(
     return c.json({ invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } }, 201);
   },
 );
+
+/** The counts that bound invitations: per admin (an hour) and per community (a day), in Throttle objects. */
+export function invitationWindows(adminId: string, cid: string) {
+  return [
+    { key: `invitations-admin:${adminId}`, policy: INVITATIONS_PER_ADMIN },
+    { key: `invitations-community:${cid}`, policy: INVITATIONS_PER_COMMUNITY },
+  ];
+}
 
 communityRoutes.openapi(
   createRoute({

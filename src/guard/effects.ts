@@ -1,7 +1,7 @@
 import { eventStatement, type SecurityEvent } from "../audit/events";
 import type { Env } from "../env";
 import { newId } from "../lib/random";
-import { mailFor } from "../notify/templates";
+import { type MailActor, mailFor } from "../notify/templates";
 import { deliver, type OutgoingMail } from "../notify/transport";
 
 /**
@@ -22,7 +22,8 @@ export interface Effect {
   events?: SecurityEvent[];
   /** The email, if any, goes to this address about the first event that has a template. */
   mailTo?: string;
-  actorName?: string;
+  /** An admin who acted on the user's account, named in the email as data. */
+  actor?: MailActor;
 }
 
 interface PendingRow {
@@ -52,7 +53,7 @@ export function recordEffect(sql: SqlStorage, effect: Effect, now: number): void
   let mail: OutgoingMail | null = null;
   if (effect.mailTo) {
     for (const e of effect.events ?? []) {
-      const content = mailFor(e, { actorName: effect.actorName });
+      const content = mailFor(e, effect.actor ? { actor: effect.actor } : {});
       if (content) {
         mail = { id: newId(), to: effect.mailTo, ...content };
         statements.push(outboxStatement(mail, e.userId, e.type, now));

@@ -638,7 +638,7 @@ export class UserGuard extends DurableObject<Env> {
         ],
         events: [issued, adminEvent],
         mailTo: caller.user.email,
-        actorName: admin.communityName ? `${admin.name}, an admin of "${admin.communityName}",` : admin.name,
+        actor: admin.communityName !== undefined ? { name: admin.name, communityName: admin.communityName } : { name: admin.name },
       },
       caller.now,
     );

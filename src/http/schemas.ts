@@ -24,13 +24,35 @@ export const NewPassword = z
 /** Any password up to a bound: a login never reveals the policy, and never hashes megabytes. */
 export const Password = z.string().min(1, { message: "is required" }).max(1024).openapi({ example: "correct horse battery staple" });
 
-export function label(max: number) {
-  return z
-    .string()
-    .transform((s) => s.trim().normalize("NFC"))
-    .refine((s) => codePoints(s) >= 1, { message: "must not be empty" })
-    .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters` });
-}
+/**
+ * What a name may not contain (docs/api.md "Names and text from users"):
+ * control characters (Unicode Cc: NUL, tab, CR, LF, DEL, C1), the line and
+ * paragraph separators U+2028 and U+2029, and the bidirectional embeddings,
+ * overrides and isolates U+202A–U+202E and U+2066–U+2069. Names reach other
+ * people's pages and inboxes: none of these may start a line or a header, or
+ * make a name read as something else. Marks such as U+200F stay allowed.
+ */
+const FORBIDDEN_IN_NAMES = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+export const NAME_MAX = 100;
+
+/**
+ * User, community and method names: 1 to 100 code points after NFC and
+ * trimming. Forbidden characters are looked for in the text as sent, before
+ * trimming: a trailing newline is refused, not silently cut.
+ */
+export const Name = z
+  .string()
+  .max(4 * NAME_MAX)
+  .refine((s) => !FORBIDDEN_IN_NAMES.test(s), { message: "must not contain control characters, line breaks or bidirectional overrides" })
+  .transform((s) => s.normalize("NFC").trim())
+  .refine((s) => codePoints(s) >= 1, { message: "must not be empty" })
+  .refine((s) => codePoints(s) <= NAME_MAX, { message: `must be at most ${NAME_MAX} characters` })
+  .openapi({
+    type: "string",
+    minLength: 1,
+    maxLength: NAME_MAX,
+    description: "1 to 100 Unicode code points after NFC and trimming; no control characters, line breaks or bidirectional overrides",
+  });
 
 export const TOTPCode = z
   .string()

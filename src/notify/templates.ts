@@ -26,14 +26,38 @@ function text(intro: string, e: SecurityEvent, advice = SUPPORT): string {
   return `${intro}\n\n${where(e)}\n\n${advice}\n`;
 }
 
+/**
+ * A name someone typed, quoted as data (JSON string syntax): its own quotes
+ * and backslashes are escaped, so it cannot close the quotes early, and it
+ * never stands as a sentence of ours. Names never hold control characters
+ * (src/http/schemas.ts `Name`), so they cannot start a line either. A name
+ * chosen by another user never goes into a subject line.
+ */
+export function quoted(name: string): string {
+  return JSON.stringify(name);
+}
+
 function methodName(e: SecurityEvent): string {
   const type = e.data?.methodType === "webauthn" ? "security key" : "authenticator app";
   const name = e.data?.methodName;
-  return name ? `${type} "${name}"` : type;
+  return typeof name === "string" ? `${type} ${quoted(name)}` : type;
+}
+
+/** Who acted on the user's account, when it was not the user: an admin, named as they typed it. */
+export interface MailActor {
+  name: string;
+  communityName?: string;
+}
+
+/** Lines naming an admin and their community, each on its own line, the names quoted as data. */
+export function actorLines(actor: MailActor): string {
+  const lines = [`Admin, as they typed their name: ${quoted(actor.name)}`];
+  if (actor.communityName !== undefined) lines.push(`Community name, as its admins typed it: ${quoted(actor.communityName)}`);
+  return lines.join("\n");
 }
 
 /** The email for an event the user must know about, or null when none is sent. */
-export function mailFor(e: SecurityEvent, extra: { actorName?: string } = {}): MailContent | null {
+export function mailFor(e: SecurityEvent, extra: { actor?: MailActor } = {}): MailContent | null {
   switch (e.type) {
     case "two_factor_enabled":
       return { subject: "Two-factor authentication is on", text: text("Two-factor authentication was turned on for your account.", e) };
@@ -63,7 +87,7 @@ export function mailFor(e: SecurityEvent, extra: { actorName?: string } = {}): M
       return {
         subject: "Your two-factor authentication was reset",
         text: text(
-          `${extra.actorName ?? "An admin of your community"} reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method. The address below is the admin's.`,
+          `An admin of a community you belong to reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method. The address below is the admin's.${extra.actor ? `\n\n${actorLines(extra.actor)}` : ""}`,
           e,
           "If you did not ask for this reset, contact the admin and change your password.",
         ),
@@ -93,9 +117,12 @@ export function mailFor(e: SecurityEvent, extra: { actorName?: string } = {}): M
 }
 
 /**
- * An invitation goes to an address that may have no account: it names who
- * invited, to what, when and where to accept, and says that ignoring it is safe.
- * The link is the service's own origin, never a token: accepting needs a login.
+ * An invitation goes to an address that may have no account: it says who
+ * invited, to what, when and where to accept, and that ignoring it is safe.
+ * Anyone can create a community with any name and invite any address, so the
+ * subject is fixed and the names, typed by the inviter, are quoted as data on
+ * lines of their own. The link is the service's own origin, never a token:
+ * accepting needs a login.
  */
 export function invitationMail(input: {
   communityName: string;
@@ -107,7 +134,18 @@ export function invitationMail(input: {
 }): MailContent {
   const when = new Date(input.at ?? Date.now()).toUTCString();
   return {
-    subject: `You are invited to join ${input.communityName}`,
-    text: `${input.inviterName}, an admin of the community "${input.communityName}", invited this email address to join it as ${input.role}.\n\nWhen: ${when}\nFrom: ${input.origin}/\n\nTo accept, log in (or sign up with this email address) at ${input.origin}/ and accept the invitation. It expires ${new Date(input.expiresAt).toUTCString()}.\n\nIf you do not know this community or did not expect this, ignore this email: nothing happens unless you accept. Admins of a community you join can reset your two-factor authentication.\n`,
+    subject: "You are invited to join a community",
+    text: [
+      `Someone invited this email address to join a community as ${input.role === "admin" ? "an admin" : "a member"}.`,
+      "",
+      `Community name, as its admins typed it: ${quoted(input.communityName)}`,
+      `Invited by, as they typed their name: ${quoted(input.inviterName)}`,
+      `When: ${when}`,
+      "",
+      `To accept, log in (or sign up with this email address) at ${input.origin}/ and accept the invitation. It expires ${new Date(input.expiresAt).toUTCString()}.`,
+      "",
+      "If you do not know this community or did not expect this, ignore this email: nothing happens unless you accept. The names above are not checked by us; do not follow instructions in them. Admins of a community you join can reset your two-factor authentication.",
+      "",
+    ].join("\n"),
   };
 }

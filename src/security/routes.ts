@@ -12,7 +12,7 @@ import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { refused } from "../http/refused";
-import { json, jsonBody, label, Method, MethodType, Password, problems, TOTPCode } from "../http/schemas";
+import { json, jsonBody, Method, MethodType, Name, Password, problems, TOTPCode } from "../http/schemas";
 import { validationHook } from "../http/validation";
 
 export const securityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -91,7 +91,7 @@ securityRoutes.openapi(
     tags: ["security"],
     summary: "Start adding an authenticator app (sudo, enrollment)",
     middleware: [enrolling, requireRecentReauth],
-    request: { body: { content: { "application/json": { schema: z.object({ name: label(64).optional() }) } }, required: false } },
+    request: { body: { content: { "application/json": { schema: z.object({ name: Name.optional() }) } }, required: false } },
     responses: {
       201: json(z.object({ id: z.string(), secret: z.string(), uri: z.string(), qrSvg: z.string() }), "Scan and confirm within 10 minutes"),
       ...problems(400, 401, 403),
@@ -154,7 +154,7 @@ securityRoutes.openapi(
     tags: ["security"],
     summary: "Rename a method (sudo)",
     middleware: [authenticated, requireRecentReauth],
-    request: { params: z.object({ id: z.string().max(64) }), ...jsonBody(z.object({ name: label(64) })) },
+    request: { params: z.object({ id: z.string().max(64) }), ...jsonBody(z.object({ name: Name })) },
     responses: { 200: json(z.object({ method: Method }), "Renamed"), ...problems(400, 401, 403, 404) },
   }),
   async (c) => {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../env";
 import { guardFor } from "../../guard/user-guard";
 import { callerOf } from "../../http/caller";
 import { refused } from "../../http/refused";
-import { json, jsonBody, label, Method, problems } from "../../http/schemas";
+import { json, jsonBody, Method, Name, problems } from "../../http/schemas";
 import { validationHook } from "../../http/validation";
 import { finishEnrollment } from "../../security/routes";
 import { relyingParty } from "./config";
@@ -43,7 +43,7 @@ webAuthnRoutes.openapi(
     tags: ["security"],
     summary: "Register the key that answered the options (sudo, enrollment)",
     middleware: [enrolling, requireRecentReauth],
-    request: jsonBody(z.object({ name: label(64).optional(), response: CeremonyResponse })),
+    request: jsonBody(z.object({ name: Name.optional(), response: CeremonyResponse })),
     responses: {
       201: json(z.object({ method: Method, backupCodes: z.array(z.string()).optional() }), "Registered; backupCodes when this turned 2FA on"),
       ...problems(400, 401, 403, 409),

@@ -1,0 +1,203 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { Client, enableTOTP, newUser, PASSWORD, problemOf, reauth, uniqueEmail } from "./helpers";
+import { rowCounts } from "./helpers-foundation";
+import { SoftAuthenticator } from "./soft-authenticator";
+
+/**
+ * docs/api.md "Names and text from users": user, community and method names
+ * are 1 to 100 code points after NFC and trimming; control characters, line
+ * and paragraph separators and bidirectional overrides are refused (400
+ * invalid_request). Names reach other people's inboxes (invitations, reset
+ * notices), so an attacker's name must never become a header, a line of its
+ * own, or text that reads backwards; and no subject line carries a name
+ * chosen by another user.
+ */
+
+const HOSTILE: [string, string][] = [
+  ["CR LF and a header", "Acme\r\nBcc: victim@example.com"],
+  ["a bare LF", "Acme\nSupport"],
+  ["a bare CR", "Acme\rSupport"],
+  ["a tab", "Acme\tSupport"],
+  ["a NUL", "Acme\u0000Support"],
+  ["DEL (Cc)", "Acme\u007fSupport"],
+  ["a C1 control (Cc)", "Acme\u0085Support"],
+  ["U+2028 line separator", "Acme\u2028Support"],
+  ["U+2029 paragraph separator", "Acme\u2029Support"],
+  ["U+202E right-to-left override", "Acme \u202Egnp.exe"],
+  ["U+202A left-to-right embedding", "Acme\u202ASupport"],
+  ["U+2066 left-to-right isolate", "Acme\u2066Support"],
+  ["U+2069 pop directional isolate", "Acme\u2069Support"],
+  ["a trailing newline", "Acme\n"],
+];
+
+async function expectRefused(res: Response, field: string): Promise<void> {
+  expect(res.status).toBe(400);
+  const problem = (await problemOf(res)) as { code: string; errors?: { path: string }[] };
+  expect(problem.code).toBe("invalid_request");
+  expect(problem.errors?.map((e) => e.path)).toContain(field);
+}
+
+describe("hostile names are refused with 400 invalid_request and write nothing", () => {
+  it.each(HOSTILE)("signup: a user name and a community name with %s", async (_label, name) => {
+    const before = await rowCounts();
+    const client = new Client();
+    await expectRefused(await client.request("POST", "/api/auth/signup", { email: uniqueEmail(), password: PASSWORD, name }), "name");
+    await expectRefused(
+      await client.request("POST", "/api/auth/signup", { email: uniqueEmail(), password: PASSWORD, name: "Eve", community: name }),
+      "community",
+    );
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it.each(HOSTILE)("method names: a new app, a rename and a new key with %s", async (_label, name) => {
+    const u = await newUser();
+    const { methodId } = await enableTOTP(u.client);
+    await reauth(u.client);
+    await expectRefused(await u.client.request("POST", "/api/security/totp", { name }), "name");
+    await expectRefused(await u.client.request("PATCH", `/api/security/methods/${methodId}`, { name }), "name");
+    const options = await u.client.json("POST", "/api/security/webauthn/options");
+    const response = await (await SoftAuthenticator.create()).register(options.body);
+    await expectRefused(await u.client.request("POST", "/api/security/webauthn", { name, response }), "name");
+    const methods = (await u.client.json("GET", "/api/security")).body.methods;
+    expect(methods.map((m: { name: string }) => m.name)).toEqual(["Phone"]);
+  });
+});
+
+describe("name lengths count code points after NFC and trimming", () => {
+  it("1 to 100: surrounding spaces are trimmed, 100 astral characters pass, 101 and blank are refused", async () => {
+    const client = new Client();
+    const signup = (name: string) => client.json("POST", "/api/auth/signup", { email: uniqueEmail("len"), password: PASSWORD, name });
+    const trimmed = await signup("  Ada Lovelace  ");
+    expect(trimmed.status).toBe(201);
+    expect(trimmed.body.user.name).toBe("Ada Lovelace");
+    // "e" + COMBINING ACUTE is one code point after NFC: 100 of them fit.
+    expect((await signup("e\u0301".repeat(100))).status).toBe(201);
+    expect((await signup("😀".repeat(100))).status).toBe(201);
+    expect((await signup("😀".repeat(101))).status).toBe(400);
+    expect((await signup("   ")).status).toBe(400);
+    // Method names follow the same rule (they were capped at 64 before).
+    const u = await newUser();
+    await reauth(u.client);
+    expect((await u.client.json("POST", "/api/security/totp", { name: "m".repeat(100) })).status).toBe(201);
+    expect((await u.client.json("POST", "/api/security/totp", { name: "m".repeat(101) })).status).toBe(400);
+  });
+
+  it("right-to-left text and marks that are not overrides are names like any other", async () => {
+    const client = new Client();
+    const res = await client.json("POST", "/api/auth/signup", { email: uniqueEmail("rtl"), password: PASSWORD, name: "דוד\u200F כהן", community: "نادي" });
+    expect(res.status).toBe(201);
+  });
+});
+
+interface OutboxRow {
+  recipient: string;
+  template: string;
+  subject: string;
+  body: string;
+}
+
+async function mailTo(recipient: string): Promise<OutboxRow[]> {
+  const { results } = await env.DB.prepare("SELECT recipient, template, subject, body FROM outbox WHERE recipient = ? ORDER BY created_at, rowid")
+    .bind(recipient)
+    .all<OutboxRow>();
+  return results;
+}
+
+describe("names chosen by others in emails", () => {
+  it("the invitation's subject names no community and no inviter; the body quotes both as data on lines of their own", async () => {
+    const community = 'Account Security Team: "verify now" at https://evil.example';
+    const inviterName = "Support <support@bank.example>";
+    const admin = await newUser({ community, name: inviterName });
+    const email = uniqueEmail("invitee");
+    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email, role: "member" })).status).toBe(201);
+    const [mail] = await mailTo(email);
+    expect(mail?.template).toBe("invitation");
+    expect(mail?.subject).toBe("You are invited to join a community");
+    // JSON quoting: the name cannot close its quotes early or start a line of its own.
+    expect(mail?.body).toContain(`\nCommunity name, as its admins typed it: ${JSON.stringify(community)}\n`);
+    expect(mail?.body).toContain(`\nInvited by, as they typed their name: ${JSON.stringify(inviterName)}\n`);
+  });
+
+  it("the reset email to a member quotes the admin's and the community's names as data, and its subject names neither", async () => {
+    const marker = "Zq7 Mallory";
+    const admin = await newUser({ community: `${marker} Community`, name: `${marker} Admin` });
+    await enableTOTP(admin.client);
+    const member = await newUser({ name: "Member" });
+    const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: member.email, role: "member" });
+    expect((await member.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+    await enableTOTP(member.client);
+    await reauth(admin.client);
+    const reset = await admin.client.json("POST", `/api/communities/${admin.communityId}/members/${member.id}/reset-2fa`, { password: PASSWORD });
+    expect(reset.status).toBe(200);
+    const mails = await mailTo(member.email);
+    const resetMail = mails.find((m) => m.template === "recovery_code_issued");
+    expect(resetMail?.body).toContain(`\nAdmin, as they typed their name: ${JSON.stringify(`${marker} Admin`)}\n`);
+    expect(resetMail?.body).toContain(`\nCommunity name, as its admins typed it: ${JSON.stringify(`${marker} Community`)}\n`);
+    for (const row of mails) expect(row.subject, row.template).not.toContain(marker);
+  });
+});
+
+describe("invitations are throttled: at most 20 per admin per hour and 100 per community per day", () => {
+  const throttle = (key: string) => env.THROTTLE.get(env.THROTTLE.idFromName(key));
+
+  /** Moves a throttle's recorded invitations `ms` into the past, as if that much time had passed. */
+  async function age(key: string, ms: number): Promise<void> {
+    await runInDurableObject(throttle(key), async (_instance, state) => {
+      const times = state.storage.kv.get<number[]>("window");
+      expect(times, key).toBeDefined();
+      state.storage.kv.put(
+        "window",
+        (times ?? []).map((t) => t - ms),
+      );
+    });
+  }
+
+  const invite = (admin: { client: Client; communityId?: string }) =>
+    admin.client.request("POST", `/api/communities/${admin.communityId}/invitations`, { email: uniqueEmail("inv"), role: "member" });
+
+  it("30 invitations at once from one admin: exactly 20 are sent, 10 get 429 with Retry-After within the hour", async () => {
+    const admin = await newUser({ community: "Flood" });
+    const answers = await Promise.all(Array.from({ length: 30 }, () => invite(admin)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    for (const res of answers.filter((r) => r.status === 429)) {
+      expect((await problemOf(res)).code).toBe("too_many_attempts");
+      const retryAfter = Number(res.headers.get("Retry-After"));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(3600);
+    }
+    const { results } = await env.DB.prepare("SELECT count(*) AS n FROM invitations WHERE community_id = ?").bind(admin.communityId).all<{ n: number }>();
+    expect(results[0]?.n).toBe(20);
+  });
+
+  it("an hour later the admin may send 20 more; the community's 100 a day hold across admins and hours", async () => {
+    const admin = await newUser({ community: "Daily" });
+    const cid = admin.communityId as string;
+    for (let hour = 0; hour < 5; hour++) {
+      for (let i = 0; i < 20; i++) expect((await invite(admin)).status, `hour ${hour}, invitation ${i + 1}`).toBe(201);
+      expect((await invite(admin)).status).toBe(429);
+      await age(`invitations-admin:${admin.id}`, 60 * 60_000);
+      await age(`invitations-community:${cid}`, 60 * 60_000);
+    }
+    // 100 sent within the day: a fresh hour for the admin, but the community is full.
+    const refused = await invite(admin);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThan(18 * 3600);
+    expect(retryAfter).toBeLessThanOrEqual(19 * 3600 + 1);
+    // A day after the first ones, there is room again.
+    await age(`invitations-community:${cid}`, 19 * 60 * 60_000);
+    expect((await invite(admin)).status).toBe(201);
+  });
+
+  it("a refused invitation (already a member) does not count", async () => {
+    const admin = await newUser({ community: "Refunds" });
+    for (let i = 0; i < 25; i++) {
+      const res = await admin.client.request("POST", `/api/communities/${admin.communityId}/invitations`, { email: admin.email, role: "member" });
+      expect(res.status).toBe(409);
+    }
+    expect((await invite(admin)).status).toBe(201);
+  });
+});
