@@ -3,9 +3,10 @@ import { CLIENT_POLICY, EMAIL_POLICY } from "../guard/bucket";
 import { AppError } from "../http/errors";
 import { sha256Hex } from "../lib/hash";
 import { findUserByEmail, type UserRow } from "./accounts";
+import { clientAddress } from "./client-address";
 import { deviceFor } from "./device";
 import { dummyHash, hashPassword, passwordParams, verifyPassword } from "./passwords";
-import { throttleFor } from "./throttle";
+import { takeTokens } from "./throttle";
 
 /**
  * Checks an email and password, slowed per email and per client. Unknown
@@ -26,20 +27,19 @@ export async function checkPassword(
 ): Promise<{ user: UserRow; rehash: string | null; device: string | null }> {
   const now = Date.now();
   const device = await deviceFor(env, deviceToken, email);
-  const accountBucket = throttleFor(env, device ? `device:${device}` : `email:${sha256Hex(email)}`);
-  const clientBucket = throttleFor(env, `client:${meta.ip ?? "unknown"}`);
-  const [byAccount, byClient] = await Promise.all([accountBucket.take(EMAIL_POLICY, now), clientBucket.take(CLIENT_POLICY, now)]);
-  if (!byAccount.ok || !byClient.ok) {
-    // Give back the token the other bucket did spend: this attempt never ran.
-    if (byAccount.ok) await accountBucket.refund(EMAIL_POLICY, now);
-    if (byClient.ok) await clientBucket.refund(CLIENT_POLICY, now);
-    const retryAfter = Math.max(byAccount.ok ? 0 : byAccount.retryAfter, byClient.ok ? 0 : byClient.retryAfter);
-    throw new AppError("too_many_attempts", "Too many failed logins; wait before trying again", { retryAfter });
-  }
+  const refund = await takeTokens(
+    env,
+    [
+      { key: device ? `device:${device}` : `email:${sha256Hex(email)}`, policy: EMAIL_POLICY },
+      { key: `client:${clientAddress(meta.ip)}`, policy: CLIENT_POLICY },
+    ],
+    now,
+    "Too many failed logins; wait before trying again",
+  );
   const params = passwordParams(env);
   const user = await findUserByEmail(env.DB, email);
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) throw new AppError("invalid_credentials", "The email or password is wrong");
-  await Promise.all([accountBucket.refund(EMAIL_POLICY, now), clientBucket.refund(CLIENT_POLICY, now)]);
+  await refund();
   return { user, rehash: check.needsRehash ? await hashPassword(password, params) : null, device };
 }

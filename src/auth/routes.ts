@@ -1,18 +1,22 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { verifyWebAuthnAssertion, webAuthnLoginOptions } from "../factors/webauthn/login";
+import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "../guard/bucket";
 import type { VerifyResult } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { BackupCode, Email, json, jsonBody, Name, NewPassword, Password, problems, RecoveryCode, TOTPCode, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { sha256Hex } from "../lib/hash";
 import { newId } from "../lib/random";
 import { createAccount } from "./accounts";
+import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { checkPassword } from "./login";
 import { passwordParams } from "./passwords";
 import { advanceSession, clearSessionCookie, insertSession, requireStage, type Stage, sessionOf, setSessionCookie } from "./session";
+import { takeTokens } from "./throttle";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -25,10 +29,20 @@ authRoutes.openapi(
     tags: ["auth"],
     summary: "Create an account (optionally with a community it administers)",
     request: jsonBody(SignupBody),
-    responses: { 201: json(z.object({ user: User }), "Created"), ...problems(400, 409, 413, 415) },
+    responses: { 201: json(z.object({ user: User }), "Created"), ...problems(400, 409, 413, 415, 429) },
   }),
   async (c) => {
     const body = c.req.valid("json");
+    // Every signup costs a password hash and may answer 409: slowed per client and per email, never refunded.
+    await takeTokens(
+      c.env,
+      [
+        { key: `signup-client:${clientAddress(c.get("meta").ip)}`, policy: SIGNUP_CLIENT_POLICY },
+        { key: `signup-email:${sha256Hex(body.email)}`, policy: SIGNUP_EMAIL_POLICY },
+      ],
+      Date.now(),
+      "Too many signups; wait before trying again",
+    );
     const { user } = await createAccount(c.env.DB, body, passwordParams(c.env), c.get("meta"));
     return c.json({ user }, 201);
   },

@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { type BucketPolicy, type BucketState, giveBack, type TakeResult, take } from "../guard/bucket";
-import { releaseSlot, takeSlot, type WindowPolicy } from "../guard/window";
+import { type BucketPolicy, type BucketState, fullAt, giveBack, type TakeResult, take } from "../guard/bucket";
+import { live, releaseSlot, takeSlot, type WindowPolicy } from "../guard/window";
 import { AppError } from "../http/errors";
+
+/** A throttle whose state has said nothing for this long deletes it (one object per email ever tried). */
+export const IDLE_DELETE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Counts every isolate must see alike, one object per throttled key: a token
@@ -10,29 +13,87 @@ import { AppError } from "../http/errors";
  * window (invitations, admin resets: an exact count per period). A key uses
  * one of the two. The count lives here, not in module state, because every
  * isolate must see the same one.
+ *
+ * Storage (kv): `bucket` and its `policy`, or `window` and its `windowMs`, and
+ * `touched` (the last write). Every write sets the alarm to a day after the
+ * state stops mattering (bucket full again, window empty, last write); the
+ * alarm then deletes everything, so the objects of emails tried once do not
+ * pile up forever.
  */
 export class Throttle extends DurableObject<Env> {
-  take(policy: BucketPolicy, now = Date.now()): TakeResult {
+  async take(policy: BucketPolicy, now = Date.now()): Promise<TakeResult> {
     const { result, state } = take(policy, this.ctx.storage.kv.get<BucketState>("bucket") ?? null, now);
-    if (result.ok) this.ctx.storage.kv.put("bucket", state);
+    if (result.ok) await this.saveBucket(policy, state, now);
     return result;
   }
 
   /** Gives back the token of an attempt that turned out to be the right password. */
-  refund(policy: BucketPolicy, now = Date.now()): void {
-    this.ctx.storage.kv.put("bucket", giveBack(policy, this.ctx.storage.kv.get<BucketState>("bucket") ?? null, now));
+  async refund(policy: BucketPolicy, now = Date.now()): Promise<void> {
+    await this.saveBucket(policy, giveBack(policy, this.ctx.storage.kv.get<BucketState>("bucket") ?? null, now), now);
   }
 
   /** One event in the window at `now`, or the wait until there is room. */
-  takeSlot(policy: WindowPolicy, now = Date.now()): TakeResult {
+  async takeSlot(policy: WindowPolicy, now = Date.now()): Promise<TakeResult> {
     const { result, times } = takeSlot(policy, this.ctx.storage.kv.get<number[]>("window") ?? [], now);
-    this.ctx.storage.kv.put("window", times);
+    await this.saveWindow(policy.windowMs, times, now);
     return result;
   }
 
   /** Gives back the slot taken at `at`: the request it was taken for did not happen. */
-  releaseSlot(at: number): void {
-    this.ctx.storage.kv.put("window", releaseSlot(this.ctx.storage.kv.get<number[]>("window") ?? [], at));
+  async releaseSlot(at: number, now = Date.now()): Promise<void> {
+    const windowMs = this.ctx.storage.kv.get<number>("windowMs");
+    if (windowMs === undefined) return;
+    await this.saveWindow(windowMs, releaseSlot(this.ctx.storage.kv.get<number[]>("window") ?? [], at), now);
+  }
+
+  override async alarm(): Promise<void> {
+    const quiet = this.quietSince();
+    if (quiet === null || Date.now() >= quiet + IDLE_DELETE_MS) {
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    await this.ctx.storage.setAlarm(quiet + IDLE_DELETE_MS);
+  }
+
+  // The state is written synchronously (one step with its read); only the alarm is awaited after it.
+  private async saveBucket(policy: BucketPolicy, state: BucketState, now: number): Promise<void> {
+    const kv = this.ctx.storage.kv;
+    kv.put("bucket", state);
+    kv.put("policy", policy);
+    kv.put("touched", now);
+    await this.armCleanup();
+  }
+
+  private async saveWindow(windowMs: number, times: number[], now: number): Promise<void> {
+    const kv = this.ctx.storage.kv;
+    kv.put("window", times);
+    kv.put("windowMs", windowMs);
+    kv.put("touched", now);
+    await this.armCleanup();
+  }
+
+  private async armCleanup(): Promise<void> {
+    const quiet = this.quietSince();
+    if (quiet !== null) await this.ctx.storage.setAlarm(quiet + IDLE_DELETE_MS);
+  }
+
+  /** From when on the stored state says nothing a fresh object would not: null when nothing is stored. */
+  private quietSince(): number | null {
+    const kv = this.ctx.storage.kv;
+    const touched = kv.get<number>("touched");
+    if (touched === undefined) return null;
+    let quiet = touched;
+    const bucket = kv.get<BucketState>("bucket");
+    const policy = kv.get<BucketPolicy>("policy");
+    if (bucket && policy) quiet = Math.max(quiet, fullAt(policy, bucket));
+    const times = kv.get<number[]>("window");
+    const windowMs = kv.get<number>("windowMs");
+    if (times && windowMs !== undefined) {
+      const last = live({ limit: 0, windowMs }, times, touched).at(-1);
+      if (last !== undefined) quiet = Math.max(quiet, last + windowMs);
+    }
+    return quiet;
   }
 }
 
@@ -41,14 +102,36 @@ export function throttleFor(env: Env, key: string): DurableObjectStub<Throttle> 
 }
 
 /**
+ * Takes a token from every bucket, or none: when one is empty, the tokens
+ * already taken go back and the answer is 429 with the longest wait. Returns
+ * what gives them all back (a login whose password was right).
+ */
+export async function takeTokens(env: Env, buckets: { key: string; policy: BucketPolicy }[], now: number, detail: string): Promise<() => Promise<void>> {
+  const stubs = buckets.map((b) => throttleFor(env, b.key));
+  const results = await Promise.all(buckets.map((b, i) => (stubs[i] as DurableObjectStub<Throttle>).take(b.policy, now)));
+  const refund = async (onlyTaken: boolean) => {
+    await Promise.all(buckets.map((b, i) => (!onlyTaken || results[i]?.ok ? (stubs[i] as DurableObjectStub<Throttle>).refund(b.policy, now) : undefined)));
+  };
+  const waits = results.flatMap((r) => (r.ok ? [] : [r.retryAfter]));
+  if (waits.length > 0) {
+    // This attempt never ran: give back what the other buckets did spend.
+    await refund(true);
+    throw new AppError("too_many_attempts", detail, { retryAfter: Math.max(...waits) });
+  }
+  return () => refund(false);
+}
+
+/**
  * Takes a slot in every window, or none: when one is full, the slots already
  * taken are given back and the answer is 429 with the longest wait. Returns
- * what to call to give them all back if the request then fails.
+ * what gives them all back if the request then does not happen.
  */
 export async function takeSlots(env: Env, windows: { key: string; policy: WindowPolicy }[], now: number, detail: string): Promise<() => Promise<void>> {
   const stubs = windows.map((w) => throttleFor(env, w.key));
   const results = await Promise.all(windows.map((w, i) => (stubs[i] as DurableObjectStub<Throttle>).takeSlot(w.policy, now)));
-  const release = () => Promise.all(stubs.filter((_s, i) => results[i]?.ok).map((s) => s.releaseSlot(now))).then(() => undefined);
+  const release = async () => {
+    await Promise.all(stubs.map((s, i) => (results[i]?.ok ? s.releaseSlot(now) : undefined)));
+  };
   const waits = results.flatMap((r) => (r.ok ? [] : [r.retryAfter]));
   if (waits.length > 0) {
     await release();
