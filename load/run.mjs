@@ -94,21 +94,23 @@ async function main(base) {
 
   console.log(`load: ${base}, ${OPT.users} users, group ${OPT.group}, target ${OPT.verifications} verifications, at most ${OPT.maxSeconds} s`);
 
-  // ---- setup: an admin with a community, users with authenticator apps who joined it
-  const admin = new Client(base, { recorder: rec });
-  const adminEmail = uniqueEmail("admin");
-  expect(await admin.post("/api/auth/signup", { email: adminEmail, password: PASSWORD, name: "Load Admin", community: "Load" }, "signup"), 201, "admin signup");
-  expect(await admin.post("/api/auth/login", { email: adminEmail, password: PASSWORD }, "login"), 200, "admin login");
-  const me = expect(await admin.get("/api/me", "GET /api/me"), 200, "admin me");
-  const cid = me.body.communities[0].id;
+  // ---- setup: an admin with an authenticator app (only an admin with 2FA may reset), and users
+  // with authenticator apps. Each user makes a community of their own and invites the admin into
+  // it as an admin, so the admin's resets (at most 10 per community per day) and the invitations
+  // (at most 20 per admin per hour) stay within their limits however many users run.
+  const adminUser = await newTOTPUser(base, { recorder: rec, prefix: "admin" });
+  const admin = adminUser.client;
 
   const users = [];
   await pool(OPT.users, 4, async (i) => {
-    const u = await newTOTPUser(base, { recorder: rec, prefix: `u${i}` });
-    const inv = expect(await admin.post(`/api/communities/${cid}/invitations`, { email: u.email, role: "member" }, "invite"), 201, "invite");
-    expect(await u.client.post(`/api/invitations/${inv.body.invitation.id}/accept`, undefined, "accept invitation"), 200, "accept");
+    const u = await newTOTPUser(base, { recorder: rec, prefix: `u${i}`, community: `Load ${i}` });
+    const me = expect(await u.client.get("/api/me", "GET /api/me"), 200, "user me");
+    const cid = me.body.communities[0].id;
+    const inv = expect(await u.client.post(`/api/communities/${cid}/invitations`, { email: adminUser.email, role: "admin" }, "invite"), 201, "invite");
+    expect(await admin.post(`/api/invitations/${inv.body.invitation.id}/accept`, undefined, "accept invitation"), 200, "accept");
     users.push({
       ...u,
+      cid,
       index: i,
       authed: u.client,
       sessions: [],
@@ -205,7 +207,7 @@ async function main(base) {
 
   /** Admin reset, then `size` recovery sessions submit the one recovery code at once, then re-enrollment. */
   async function resetAndRecover(user, size) {
-    const r = await admin.post(`/api/communities/${cid}/members/${user.id}/reset-2fa`, { password: PASSWORD }, "reset-2fa");
+    const r = await admin.post(`/api/communities/${user.cid}/members/${user.id}/reset-2fa`, { password: PASSWORD }, "reset-2fa");
     if (r.status !== 200) return error(`reset: ${r.status} ${JSON.stringify(r.body)}`);
     stats.resets += 1;
     const code = r.body.recoveryCode;

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { meRoutes } from "./auth/me";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session";
+import { memberRoutes } from "./communities/member-routes";
 import { communityRoutes, invitationRoutes } from "./communities/routes";
 import type { AppEnv } from "./env";
 import { AppError, problem, toAppError } from "./http/errors";
@@ -21,6 +22,7 @@ app.route("/api/auth", authRoutes);
 app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
 app.route("/api/communities", communityRoutes);
+app.route("/api/communities", memberRoutes);
 app.route("/api/invitations", invitationRoutes);
 
 app.doc31("/api/openapi.json", {

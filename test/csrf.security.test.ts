@@ -130,8 +130,14 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
   "POST /api/communities/{cid}/members/{uid}/reset-2fa": async () => {
     const { admin, member } = await adminWorld();
     await enableTOTP(member.client);
+    // Only an admin with 2FA may reset.
+    await enableTOTP(admin.client);
     const path = fillPath("/api/communities/{cid}/members/{uid}/reset-2fa", { cid: admin.communityId, uid: member.id });
     return { client: admin.client, path, body: { password: PASSWORD }, succeeds: 200 };
+  },
+  "DELETE /api/communities/{cid}/members/{uid}": async () => {
+    const { admin, member } = await adminWorld();
+    return { client: admin.client, path: fillPath("/api/communities/{cid}/members/{uid}", { cid: admin.communityId, uid: member.id }), succeeds: 204 };
   },
   "POST /api/invitations/{id}/accept": async () => {
     const admin = await newUser({ community: "Invites" });

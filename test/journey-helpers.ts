@@ -85,6 +85,9 @@ export async function everyEvent(): Promise<Journey> {
   };
   ua(member.client, AGENTS.laptop);
   ua(admin.client, AGENTS.desk);
+  // Only an admin with 2FA may reset.
+  const adminApp = await enableTOTP(admin.client);
+  secrets.push(adminApp.secret, ...adminApp.backupCodes);
 
   // 2FA on with a first app.
   const first = await enableTOTP(member.client);

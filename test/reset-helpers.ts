@@ -15,9 +15,13 @@ export interface ResetWorld extends AdminWorld {
   totp: { secret: string; methodId: string; backupCodes: string[] };
 }
 
-/** An admin with a fresh re-entered password and a member (joined by invitation) with an authenticator app. */
+/**
+ * An admin with 2FA on (only such an admin may reset) and a fresh re-entered
+ * password, and a member (joined by invitation) with an authenticator app.
+ */
 export async function resetWorld(): Promise<ResetWorld> {
   const world = await adminWorld();
+  await enableTOTP(world.admin.client);
   const totp = await enableTOTP(world.member.client);
   return { ...world, totp };
 }

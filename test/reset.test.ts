@@ -212,6 +212,7 @@ describe("who may reset", () => {
 
   it("lets an admin reset another admin of the same community", async () => {
     const world = await adminWorld();
+    await enableTOTP(world.admin.client);
     const second = await newUser({ name: "Sam Second" });
     const inv = await world.admin.client.json("POST", `/api/communities/${world.admin.communityId}/invitations`, { email: second.email, role: "admin" });
     await second.client.json("POST", `/api/invitations/${inv.body.invitation.id}/accept`);

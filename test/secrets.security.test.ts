@@ -186,6 +186,18 @@ describe("secrets after a full flow", () => {
 
     // The admin resets the member; the member recovers and enrolls a new app.
     await ok(admin, "POST", "/api/security/reauth", { password: adminPassword }, 204);
+    // Only an admin with 2FA may reset: the admin enrolls an app first (its secrets join the search).
+    const adminApp = await ok(admin, "POST", "/api/security/totp", { name: "Admin phone" }, 201);
+    add("TOTP secret", spellingsOfTOTPSecret(adminApp.secret), /^POST \/api\/security\/totp$/, [adminApp.secret]);
+    const adminCode = await previousStepCode(adminApp.secret);
+    const adminConfirmed = await ok(admin, "POST", `/api/security/totp/${adminApp.id}/confirm`, { code: adminCode });
+    add("TOTP code", [adminCode], /^$/);
+    add(
+      "backup code",
+      (adminConfirmed.backupCodes as string[]).flatMap(spellingsOfCode),
+      /^POST \/api\/security\/totp\/[^/]+\/confirm$/,
+      adminConfirmed.backupCodes,
+    );
     const reset = await ok(admin, "POST", `/api/communities/${cid}/members/${memberId}/reset-2fa`, { password: adminPassword });
     add("recovery code", spellingsOfCode(reset.recoveryCode), /^POST \/api\/communities\/[^/]+\/members\/[^/]+\/reset-2fa$/, [reset.recoveryCode]);
     await ok(admin, "GET", `/api/communities/${cid}/members`);

@@ -18,6 +18,8 @@ export const EVENT_TYPES = [
   "invitation_accepted",
   "member_reset",
   "recovery_code_expired",
+  "member_left",
+  "member_removed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -4,16 +4,15 @@ import { requireStage, sessionOf } from "../auth/session";
 import { takeSlots } from "../auth/throttle";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
-import { INVITATIONS_PER_ADMIN, INVITATIONS_PER_COMMUNITY } from "../guard/window";
+import { INVITATIONS_PER_ADMIN, INVITATIONS_PER_COMMUNITY, RESETS_PER_COMMUNITY } from "../guard/window";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
-import { refused } from "../http/refused";
 import { Email, json, jsonBody, Password, problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { newId } from "../lib/random";
 import { invitationMail } from "../notify/templates";
-import { confirmPassword } from "../security/routes";
-import { membershipOf, requireAdmin } from "./membership";
+import { passwordMatches } from "../security/routes";
+import { communityAdmins, membershipOf, requireAdmin } from "./membership";
 
 export const communityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 export const invitationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -230,7 +229,9 @@ communityRoutes.openapi(
     method: "post",
     path: "/{cid}/members/{uid}/reset-2fa",
     tags: ["communities"],
-    summary: "Reset a member's two-factor authentication; returns a 24-hour single-use recovery code (admins)",
+    summary: "Reset a member's two-factor authentication; returns a 24-hour single-use recovery code (admins with 2FA)",
+    description:
+      "At most 10 resets per community per 24 hours. Resetting an admin also emails every other admin of the community. After the contract's common checks, an admin without 2FA gets 403 two_factor_required before the password is checked; then a wrong password gets 401 invalid_credentials.",
     middleware: [
       authenticated,
       requireAdmin,
@@ -250,21 +251,54 @@ communityRoutes.openapi(
   }),
   async (c) => {
     const session = sessionOf(c);
-    await confirmPassword(c, session, c.req.valid("json").password);
-    const member = await findUserById(c.env.DB, c.req.valid("param").uid);
-    if (!member) throw new AppError("not_found", "No such member");
+    const { cid, uid } = c.req.valid("param");
+    const { password } = c.req.valid("json");
+    const now = Date.now();
+    const adminGuard = guardFor(c.env, session.user.id);
+    // The contract's order: the 429s first (the admin's password attempts, then the community's
+    // resets), then this endpoint's own errors. A refusal gives back what it took, except a wrong
+    // password, which spends its password attempt as any wrong password does.
+    const attempt = await adminGuard.takePasswordAttempt(now);
+    if (!attempt.ok) throw new AppError("too_many_attempts", "Too many wrong passwords; wait before trying again", { retryAfter: attempt.retryAfter });
+    let release: () => Promise<void>;
+    try {
+      release = await takeSlots(
+        c.env,
+        [{ key: `resets-community:${cid}`, policy: RESETS_PER_COMMUNITY }],
+        now,
+        "This community made 10 resets in the last 24 hours; wait before the next",
+      );
+    } catch (err) {
+      await adminGuard.refundPasswordAttempt(now);
+      throw err;
+    }
+    const refuse = async (err: AppError, spentPassword: boolean): Promise<AppError> => {
+      await release();
+      if (!spentPassword) await adminGuard.refundPasswordAttempt(now);
+      return err;
+    };
+    // A captured or rogue admin account must not reset anyone with a password alone.
+    if (!(await adminGuard.summary()).enabled)
+      throw await refuse(new AppError("two_factor_required", "Turn on two-factor authentication for your own account before resetting anyone's"), false);
+    if (!(await passwordMatches(c.env, session.user.id, password))) throw await refuse(new AppError("invalid_credentials", "The password is wrong"), true);
+    await adminGuard.refundPasswordAttempt(now);
+
+    const [member, target, community] = await Promise.all([
+      findUserById(c.env.DB, uid),
+      membershipOf(c.env.DB, cid, uid),
+      c.env.DB.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>(),
+    ]);
+    if (!member || !target) throw await refuse(new AppError("not_found", "No such member"), false);
+    // Resetting an admin also tells every other admin of the community, the acting one included.
+    const notify = target.role === "admin" ? (await communityAdmins(c.env.DB, cid)).filter((a) => a.id !== uid) : [];
     const memberCaller = callerOf(c, { id: member.id, email: member.email, name: member.name });
-    const { cid } = c.req.valid("param");
-    const community = await c.env.DB.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>();
     // The member's email names who reset and for which community; the member may belong to several.
-    const reset = await guardFor(c.env, member.id).adminReset(memberCaller, {
-      id: session.user.id,
-      name: session.user.name,
-      stage: session.stage,
-      communityId: cid,
-      ...(community ? { communityName: community.name } : {}),
-    });
-    if (!reset.ok) refused(reset);
+    const reset = await guardFor(c.env, member.id).adminReset(
+      memberCaller,
+      { id: session.user.id, name: session.user.name, stage: session.stage, communityId: cid, ...(community ? { communityName: community.name } : {}) },
+      notify,
+    );
+    if (!reset.ok) throw await refuse(new AppError("forbidden", "This session cannot make this change"), false);
     return c.json({ recoveryCode: reset.recoveryCode, expiresAt: new Date(reset.expiresAt).toISOString() }, 200);
   },
 );

@@ -11,6 +11,7 @@ import { verifyRegistration } from "../factors/webauthn/registration";
 import { type ChallengePurpose, type CredentialDescriptor, insertCredential, issueChallenge, listCredentials } from "../factors/webauthn/store";
 import { type CodeHashParams, codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { newId, randomBytes } from "../lib/random";
+import { adminResetNotice } from "../notify/templates";
 import { generateRecoveryCode, hashRecoveryCode, RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import { type BucketState, giveBack, SUDO_POLICY, type TakeResult, take } from "./bucket";
 import { type Effect, flushEffects, recordEffect, recordMail, type Statement } from "./effects";
@@ -605,6 +606,8 @@ export class UserGuard extends DurableObject<Env> {
   async adminReset(
     caller: Caller,
     admin: { id: string; name: string; stage: Stage; communityId?: string; communityName?: string },
+    /** The other admins to tell, when the member reset is an admin of the community (recorded in the same step). */
+    notify: { id: string; email: string }[] = [],
   ): Promise<{ ok: true; recoveryCode: string; expiresAt: number } | { ok: false; reason: "wrong_stage" }> {
     this.bind(caller);
     // Defence in depth, as for the user's own calls: only a fully logged-in admin resets.
@@ -642,8 +645,36 @@ export class UserGuard extends DurableObject<Env> {
       },
       caller.now,
     );
+    if (notify.length > 0) {
+      const notice = adminResetNotice({
+        actorName: admin.name,
+        targetName: caller.user.name,
+        targetEmail: caller.user.email,
+        communityName: admin.communityName ?? "",
+        at: caller.now,
+      });
+      for (const other of notify) recordMail(this.sql, { to: other.email, ...notice }, { userId: other.id, template: "admin_reset_notice" }, caller.now);
+    }
     await this.settle();
     return { ok: true, recoveryCode: code, expiresAt };
+  }
+
+  /**
+   * A membership ended (the user left, or an admin removed them; the route has
+   * deleted the row): the user's log and inbox learn it, since its admins can
+   * no longer reset their 2FA.
+   */
+  async membershipEnded(caller: Caller, change: { communityId: string; communityName: string; removedBy: { id: string; name: string } | null }): Promise<void> {
+    this.bind(caller);
+    const type = change.removedBy ? "member_removed" : "member_left";
+    const event = {
+      ...this.event(caller, type, { communityId: change.communityId, communityName: change.communityName }),
+      actorId: change.removedBy?.id ?? null,
+    };
+    const effect: Effect = { statements: [], events: [event], mailTo: caller.user.email };
+    if (change.removedBy) effect.actor = { name: change.removedBy.name };
+    this.record(effect, caller.now);
+    await this.settle();
   }
 
   /** An email that is not about this user's own security (an invitation they sent). */

@@ -17,6 +17,8 @@ export const ERRORS = {
   method_not_enrolled: { status: 409, title: "Method not set up" },
   already_member: { status: 409, title: "Already a member" },
   credential_exists: { status: 409, title: "Security key already registered" },
+  two_factor_required: { status: 403, title: "Two-factor authentication required" },
+  last_admin: { status: 409, title: "The last admin cannot leave" },
   payload_too_large: { status: 413, title: "Request body too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   too_many_attempts: { status: 429, title: "Too many attempts" },

@@ -106,6 +106,22 @@ export function mailFor(e: SecurityEvent, extra: { actor?: MailActor } = {}): Ma
           "If this was not you, someone knows your password: change it now.",
         ),
       };
+    case "member_left":
+    case "member_removed": {
+      const left = e.type === "member_left";
+      const community = typeof e.data?.communityName === "string" ? `\n\nCommunity name, as its admins typed it: ${quoted(e.data.communityName)}` : "";
+      const by = !left && extra.actor ? `\n${actorLines({ name: extra.actor.name })}` : "";
+      return {
+        subject: left ? "You left a community" : "You were removed from a community",
+        text: text(
+          `${left ? "You left a community." : "An admin removed you from a community."} Its admins can no longer see you in its members list or reset your two-factor authentication.${community}${by}`,
+          e,
+          left
+            ? "If this was not you, change your password now and ask the community's admins to invite you again."
+            : "If you did not expect this, ask the community's admins; only a new invitation you accept makes you a member again.",
+        ),
+      };
+    }
     case "key_counter_anomaly":
       return {
         subject: "A security key may have been cloned",
@@ -145,6 +161,30 @@ export function invitationMail(input: {
       `To accept, log in (or sign up with this email address) at ${input.origin}/ and accept the invitation. It expires ${new Date(input.expiresAt).toUTCString()}.`,
       "",
       "If you do not know this community or did not expect this, ignore this email: nothing happens unless you accept. The names above are not checked by us; do not follow instructions in them. Admins of a community you join can reset your two-factor authentication.",
+      "",
+    ].join("\n"),
+  };
+}
+
+/**
+ * When an admin's two-factor authentication is reset, every other admin of the
+ * community is told (the acting admin too: if that account was captured, its
+ * owner learns what it did). A rogue or captured admin cannot quietly take
+ * over a co-admin. The subject is fixed; the names are quoted as data.
+ */
+export function adminResetNotice(input: { actorName: string; targetName: string; targetEmail: string; communityName: string; at: number }): MailContent {
+  return {
+    subject: "An admin of your community had their two-factor authentication reset",
+    text: [
+      "An admin of a community you administer reset the two-factor authentication of another admin of that community. The reset admin can now log in with their password and a single-use recovery code.",
+      "",
+      `Community name, as its admins typed it: ${quoted(input.communityName)}`,
+      `Admin who reset it, as they typed their name: ${quoted(input.actorName)}`,
+      `Admin whose two-factor authentication was reset, as they typed their name: ${quoted(input.targetName)}`,
+      `Their email address: ${input.targetEmail}`,
+      `When: ${new Date(input.at).toUTCString()}`,
+      "",
+      "If you did not expect this, talk to both admins by a channel you trust. An admin can remove another admin from the community.",
       "",
     ].join("\n"),
   };

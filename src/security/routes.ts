@@ -4,7 +4,7 @@ import { recentEvents } from "../audit/events";
 import { findUserById } from "../auth/accounts";
 import { passwordParams, verifyPassword } from "../auth/passwords";
 import { advanceSession, renewAfterReauth, renewAtEpoch, requireRecentReauth, requireStage, type Session, sessionOf, setSessionCookie } from "../auth/session";
-import type { AppEnv } from "../env";
+import type { AppEnv, Env } from "../env";
 import { totpEnrollment } from "../factors/totp/enrollment";
 import { webAuthnRoutes } from "../factors/webauthn/routes";
 import type { MethodConfirmed } from "../guard/types";
@@ -30,10 +30,14 @@ export async function confirmPassword(c: Context<AppEnv>, session: Session, pass
   const now = Date.now();
   const attempt = await guard.takePasswordAttempt(now);
   if (!attempt.ok) throw new AppError("too_many_attempts", "Too many wrong passwords; wait before trying again", { retryAfter: attempt.retryAfter });
-  const user = await findUserById(c.env.DB, session.user.id);
-  const check = user ? await verifyPassword(password, user.password_hash, passwordParams(c.env)) : { ok: false };
-  if (!check.ok) throw new AppError("invalid_credentials", "The password is wrong");
+  if (!(await passwordMatches(c.env, session.user.id, password))) throw new AppError("invalid_credentials", "The password is wrong");
   await guard.refundPasswordAttempt(now);
+}
+
+/** The user's own password, checked against the stored hash (the caller takes care of throttling). */
+export async function passwordMatches(env: Env, userId: string, password: string): Promise<boolean> {
+  const user = await findUserById(env.DB, userId);
+  return user ? (await verifyPassword(password, user.password_hash, passwordParams(env))).ok : false;
 }
 
 securityRoutes.openapi(

@@ -1,0 +1,51 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { findUserById } from "../auth/accounts";
+import { requireStage, sessionOf } from "../auth/session";
+import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { AppError } from "../http/errors";
+import { problems } from "../http/schemas";
+import { validationHook } from "../http/validation";
+import { endMembership, membershipOf } from "./membership";
+
+/** Ending a membership: a member leaves, or an admin removes them (`DELETE /api/communities/{cid}/members/{uid}`). */
+export const memberRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+memberRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{cid}/members/{uid}",
+    tags: ["communities"],
+    summary: "Leave a community (your own id), or remove a member (admins)",
+    description:
+      "Afterwards the community's admins neither list nor reset that user. The community's last admin cannot leave (409 last_admin). The user is emailed and a member_left or member_removed event is written to their log.",
+    middleware: [requireStage("authenticated")],
+    request: { params: z.object({ cid: z.string().max(64), uid: z.string().max(64) }) },
+    responses: { 204: { description: "Left or removed" }, ...problems(401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const { cid, uid } = c.req.valid("param");
+    const db = c.env.DB;
+    const own = await membershipOf(db, cid, session.user.id);
+    if (!own) throw new AppError("not_found", "No such community");
+    const leaving = uid === session.user.id;
+    if (!leaving && own.role !== "admin") throw new AppError("forbidden", "Only the community's admins can remove members");
+    const ended = await endMembership(db, cid, uid);
+    if (ended === "gone") throw new AppError("not_found", "No such member");
+    if (ended === "last_admin") throw new AppError("last_admin", "The community's last admin cannot leave; make someone else an admin first");
+    const [member, community] = await Promise.all([
+      findUserById(db, uid),
+      db.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>(),
+    ]);
+    if (member) {
+      await guardFor(c.env, uid).membershipEnded(callerOf(c, { id: member.id, email: member.email, name: member.name }), {
+        communityId: cid,
+        communityName: community?.name ?? "",
+        removedBy: leaving ? null : { id: session.user.id, name: session.user.name },
+      });
+    }
+    return c.body(null, 204);
+  },
+);
