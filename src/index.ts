@@ -34,7 +34,8 @@ app.notFound((_c) => problem(new AppError("not_found", "No such endpoint")));
 
 app.onError((err, c) => {
   const appError = toAppError(err);
-  if (appError.code === "internal") {
+  // An AppError("internal") was thrown on purpose and logged where it was thrown (with no request text).
+  if (appError.code === "internal" && !(err instanceof AppError)) {
     // The error's class and message only: request bodies and secrets never reach the log.
     console.error(
       `internal error on ${c.req.method} ${new URL(c.req.url).pathname}: ${err instanceof Error ? err.name : typeof err}: ${err instanceof Error ? err.message.slice(0, 200) : ""}`,

@@ -7,6 +7,7 @@ import { guardFor } from "../guard/user-guard";
 import { INVITATIONS_PER_ADMIN, INVITATIONS_PER_COMMUNITY, RESETS_PER_COMMUNITY } from "../guard/window";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
+import { publicOrigin } from "../http/public-origin";
 import { Email, json, jsonBody, Password, problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { newId } from "../lib/random";
@@ -156,6 +157,8 @@ communityRoutes.openapi(
     const { email, role } = c.req.valid("json");
     const db = c.env.DB;
     const now = Date.now();
+    // The link in the email: from configuration, or fail closed before anything is written or counted.
+    const origin = publicOrigin(c.env, c.get("meta"));
     // 429 comes before the endpoint's own errors (docs/api.md "Conventions").
     const release = await takeSlots(c.env, invitationWindows(session.user.id, cid), now, "Too many invitations; wait before sending more");
     const member = await db
@@ -182,7 +185,7 @@ communityRoutes.openapi(
       inviterName: session.user.name,
       role,
       expiresAt: invitation.expiresAt,
-      origin: c.get("meta").origin,
+      origin,
       at: now,
     });
     const meta = c.get("meta");

@@ -70,6 +70,17 @@ CREATE TABLE IF NOT EXISTS recovery (
   expires_at INTEGER NOT NULL
 );
 
+-- A recovery code accepted for one session, kept until that session's own
+-- lifetime ends: if the Worker's D1 write that moves the session on fails,
+-- the same session may give the same code again (never another session).
+CREATE TABLE IF NOT EXISTS recovery_claims (
+  session_id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  iterations INTEGER NOT NULL,
+  until INTEGER NOT NULL
+);
+
 -- What D1 (and the mailbox) must still learn about a change already applied here.
 CREATE TABLE IF NOT EXISTS pending (
   id TEXT PRIMARY KEY,
@@ -89,5 +100,6 @@ CREATE VIEW deadlines AS
   SELECT pending_expires_at AS due FROM totp WHERE confirmed_at IS NULL
   UNION ALL SELECT expires_at FROM challenges
   UNION ALL SELECT expires_at FROM recovery
+  UNION ALL SELECT until FROM recovery_claims
   UNION ALL SELECT next_at FROM pending;
 `;

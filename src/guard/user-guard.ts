@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SecurityEvent } from "../audit/events";
-import type { Stage } from "../auth/session";
+import { HALF_SESSION_MS, type Stage } from "../auth/session";
 import { BACKUP_CODE_COUNT, generateBackupCodes, hashBackupCode } from "../backup-codes/codes";
 import type { Env } from "../env";
 import { type KeyRing, loadKeyRing, open, seal } from "../factors/totp/secret-box";
@@ -10,6 +10,8 @@ import type { RelyingParty } from "../factors/webauthn/config";
 import { verifyRegistration } from "../factors/webauthn/registration";
 import { type ChallengePurpose, type CredentialDescriptor, insertCredential, issueChallenge, listCredentials } from "../factors/webauthn/store";
 import { type CodeHashParams, codeHashIterations, newCodeHashParams } from "../lib/code-hash";
+import { utf8 } from "../lib/encoding";
+import { timingSafeEqual } from "../lib/hash";
 import { newId, randomBytes } from "../lib/random";
 import { adminResetNotice } from "../notify/templates";
 import { generateRecoveryCode, hashRecoveryCode, RECOVERY_CODE_TTL_MS } from "../recovery/codes";
@@ -103,6 +105,7 @@ export class UserGuard extends DurableObject<Env> {
     const now = Date.now();
     this.sql.exec("DELETE FROM totp WHERE confirmed_at IS NULL AND pending_expires_at <= ?", now);
     this.sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
+    this.sql.exec("DELETE FROM recovery_claims WHERE until <= ?", now);
     const expired = this.sql
       .exec<{ expires_at: number; issued_by: string }>("DELETE FROM recovery WHERE expires_at <= ? RETURNING expires_at, issued_by", now)
       .toArray()[0];
@@ -264,25 +267,58 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true, methodId: null, methodType: "backup_code" };
   }
 
+  /**
+   * The recovery code: spent when accepted (the row is deleted in the claim).
+   * The claim is remembered for the claiming session until its own lifetime
+   * ends, so when the Worker's D1 write that moves that session on fails, the
+   * same session giving the same code again is accepted again (nothing is
+   * recorded twice) instead of stranding the user until a new reset. Any other
+   * session is refused as before.
+   */
   async verifyRecoveryCode(caller: SessionCaller, code: string): Promise<VerifyResult> {
     const early = this.admit(caller, RECOVERY);
     if (early) return early;
     const row = this.sql.exec<{ salt: string; iterations: number }>("SELECT salt, iterations FROM recovery WHERE id = 1").toArray()[0];
-    const hash = row && readState(this.sql).recovery_pending ? await hashRecoveryCode(caller.user.id, code, row) : null;
+    const claim = caller.sessionId
+      ? this.sql
+          .exec<{ hash: string; salt: string; iterations: number }>(
+            "SELECT hash, salt, iterations FROM recovery_claims WHERE session_id = ? AND until > ?",
+            caller.sessionId,
+            caller.now,
+          )
+          .toArray()[0]
+      : undefined;
+    // A new reset deletes every claim, so at most one of the two applies.
+    const params = row ?? claim;
+    const hash = params && readState(this.sql).recovery_pending ? await hashRecoveryCode(caller.user.id, code, params) : null;
     const late = this.admit(caller, RECOVERY);
     if (late) return late;
+    if (hash !== null && claim && !row && timingSafeEqual(utf8(hash), utf8(claim.hash))) {
+      clearFailures(this.sql);
+      return { ok: true, methodId: null, methodType: "recovery_code" };
+    }
     // Deleting the row is the claim: spent once accepted, and the expiry is checked here
     // too because the alarm that deletes expired codes may be late.
     const won =
       hash === null || !readState(this.sql).recovery_pending
         ? []
         : this.sql.exec("DELETE FROM recovery WHERE id = 1 AND hash = ? AND expires_at > ? RETURNING id", hash, caller.now).toArray();
-    if (won.length !== 1) {
+    if (won.length !== 1 || !row) {
       const refusal = this.refuse(caller);
       await this.settle();
       return refusal;
     }
     clearFailures(this.sql);
+    if (caller.sessionId) {
+      this.sql.exec(
+        "INSERT OR REPLACE INTO recovery_claims (session_id, hash, salt, iterations, until) VALUES (?, ?, ?, ?, ?)",
+        caller.sessionId,
+        hash,
+        row.salt,
+        row.iterations,
+        caller.now + HALF_SESSION_MS,
+      );
+    }
     this.record(
       {
         statements: [{ sql: "UPDATE users SET recovery_expires_at = NULL WHERE id = ?", params: [caller.user.id] }],
@@ -383,6 +419,7 @@ export class UserGuard extends DurableObject<Env> {
     if (fresh) {
       backupCodes = this.replaceBackupCodes(fresh);
       this.sql.exec("UPDATE state SET preferred = ?, recovery_pending = 0 WHERE id = 1", type);
+      this.sql.exec("DELETE FROM recovery_claims");
       epoch = bumpEpoch(this.sql);
       statements.push(
         {
@@ -619,6 +656,7 @@ export class UserGuard extends DurableObject<Env> {
     this.wipeFactors();
     clearFailures(this.sql);
     this.sql.exec("UPDATE state SET recovery_pending = 1 WHERE id = 1");
+    this.sql.exec("DELETE FROM recovery_claims");
     this.sql.exec(
       "INSERT OR REPLACE INTO recovery (id, hash, salt, iterations, issued_by, issued_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
       hash,

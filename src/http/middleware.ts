@@ -75,4 +75,6 @@ export const apiSecurityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => 
   h.set("Referrer-Policy", "no-referrer");
   h.set("Cross-Origin-Resource-Policy", "same-origin");
   h.set("Cache-Control", "no-store");
+  // Two years, subdomains too: after one visit a browser never speaks plain HTTP to the service (pages: public/_headers).
+  h.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
 };

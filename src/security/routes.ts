@@ -143,7 +143,9 @@ export async function finishEnrollment<S extends 200 | 201 = 200>(c: Context<App
   if (session.stage === "enrollment") renewed = advanceSession(c.env.DB, session, "authenticated", Date.now(), epoch);
   else if (confirmed.epoch !== null) renewed = renewAtEpoch(c.env.DB, session, confirmed.epoch);
   if (renewed) {
-    await renewed.statement.run();
+    // The session may have ended meanwhile (logged out, or another change ended it): no cookie for nothing.
+    const result = await renewed.statement.run();
+    if (result.meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in again with your new method");
     setSessionCookie(c, renewed.token, "authenticated");
   }
   const body: { method: z.infer<typeof Method>; backupCodes?: string[] } = { method: confirmed.method };

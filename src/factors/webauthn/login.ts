@@ -12,10 +12,12 @@ import { relyingParty } from "./config";
  * stored in the user's guard (single use, 5 minutes).
  */
 export async function webAuthnLoginOptions(c: Context<AppEnv>, guard: DurableObjectStub<UserGuard>, caller: SessionCaller): Promise<Record<string, unknown>> {
+  // First: without a configured relying party this fails closed before a challenge is stored.
+  const rp = relyingParty(c.env, c.get("meta"));
   const outcome = await guard.webAuthnChallenge(caller, "authentication");
   if (!outcome.ok) refused(outcome);
   if (outcome.keys.length === 0) throw new AppError("method_not_enrolled", "No security key is set up");
-  const options = await authenticationOptions(relyingParty(c.env, c.get("meta")), outcome.challenge, outcome.keys);
+  const options = await authenticationOptions(rp, outcome.challenge, outcome.keys);
   return options as unknown as Record<string, unknown>;
 }
 

@@ -29,9 +29,11 @@ webAuthnRoutes.openapi(
   }),
   async (c) => {
     const session = sessionOf(c);
+    // First: without a configured relying party this fails closed before a challenge is stored.
+    const rp = relyingParty(c.env, c.get("meta"));
     const outcome = await guardFor(c.env, session.user.id).webAuthnChallenge(callerOf(c, session.user, session), "registration");
     if (!outcome.ok) refused(outcome);
-    const options = await registrationOptions(relyingParty(c.env, c.get("meta")), session.user, outcome.challenge, outcome.keys);
+    const options = await registrationOptions(rp, session.user, outcome.challenge, outcome.keys);
     return c.json(options as unknown as Record<string, unknown>, 200);
   },
 );

@@ -1,0 +1,46 @@
+import type { Env, RequestMeta } from "../env";
+import { AppError } from "./errors";
+
+/**
+ * Where the service says it lives: WebAuthn's relying party and allowed
+ * origins (src/factors/webauthn/config.ts) and the links in emails. They come
+ * from configuration (RP_ID, ORIGINS). The request's own host is trusted only
+ * for `localhost` and `127.0.0.1`, which is what local development needs;
+ * anywhere else a Host header is whatever the client wrote, and a link or an
+ * origin taken from it would let anyone aim the service's emails and
+ * ceremonies at their own site. With the configuration missing the service
+ * fails closed: 500 and one log line (docs/deploy.md).
+ */
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+export function isLocalHost(host: string): boolean {
+  return LOCAL_HOSTS.has(host.toLowerCase());
+}
+
+/** ORIGINS, comma-separated, trimmed, empty entries dropped. */
+export function configuredOrigins(env: Pick<Env, "ORIGINS">): string[] {
+  return (env.ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+}
+
+/** The origin links in emails point to: the first entry of ORIGINS, or the request's own on localhost. */
+export function publicOrigin(env: Pick<Env, "ORIGINS">, meta: Pick<RequestMeta, "host" | "origin">): string {
+  const first = configuredOrigins(env)[0];
+  if (first) return first.replace(/\/+$/, "");
+  if (isLocalHost(meta.host)) return meta.origin;
+  throw notConfigured("ORIGINS");
+}
+
+/**
+ * The refusal when a value the deployment must set is empty. The log line
+ * names the setting only, never anything from the request (its host is what
+ * an attacker would write).
+ */
+export function notConfigured(setting: "RP_ID" | "ORIGINS"): AppError {
+  console.error(
+    `configuration: ${setting} is empty and the request is not for localhost; refusing to take it from the request. Set RP_ID and ORIGINS (docs/deploy.md).`,
+  );
+  return new AppError("internal", "The service is not configured for this address");
+}
