@@ -4,7 +4,7 @@
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, busy, copy, data, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
+import { $, busy, copy, data, h, methodLabel, say, show, time, validateInLanguage } from "./ui.js";
 
 let me = null;
 let community = null;
@@ -210,7 +210,7 @@ function resetDialog(member, opener) {
       h("output", { id: "recovery-code-output", class: "recovery-code", translate: "no" }, recoveryCode),
       h("div", { class: "actions-row" }, copyButton),
       status,
-      h("p", {}, ...tn("reset.validUntil", { date: h("strong", {}, formatDateTime(expiresAt)) })),
+      h("p", {}, ...tn("reset.validUntil", { date: h("strong", {}, time(expiresAt)) })),
       h("p", { class: "warning" }, t("reset.sendSafely", { name })),
       h("div", { class: "actions" }, done),
     );

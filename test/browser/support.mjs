@@ -112,6 +112,25 @@ export async function confirmPasswordIfAsked(page, password = PASSWORD) {
   }
 }
 
+/** Attaches a virtual authenticator to the page; every ceremony is answered with presence and verification. */
+export async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    credentials: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials,
+  };
+}
+
 // ---- TOTP codes from independent implementations (never our own) ----------
 
 const used = new Map();

@@ -4,7 +4,19 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { assertNoProblems, confirmPasswordIfAsked, decodeQR, freshTOTP, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser, wrongTOTP } from "./support.mjs";
+import {
+  assertNoProblems,
+  confirmPasswordIfAsked,
+  decodeQR,
+  freshTOTP,
+  logOut,
+  newPage,
+  signUp,
+  submitLogin,
+  uniqueEmail,
+  useBrowser,
+  wrongTOTP,
+} from "./support.mjs";
 
 const chrome = useBrowser();
 const CODE = /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/;
