@@ -27,7 +27,7 @@ export const LANGUAGES = Object.keys(catalogues()).sort((a, b) => (a === "en" ? 
 
 const normalize = (s) => s.replace(/\s+/g, " ").trim();
 const hasLetter = (s) => /\p{L}/u.test(s);
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * A test of whether a piece of text could have come from `catalogue`: it is a
@@ -45,7 +45,7 @@ export function fromCatalogue(catalogue) {
         continue;
       }
       for (const part of parts) if (hasLetter(part)) exact.add(part.trim());
-      if (hasLetter(parts.join(""))) patterns.push(new RegExp(`^${parts.map(escape).join(".+?")}$`, "su"));
+      if (hasLetter(parts.join(""))) patterns.push(new RegExp(`^${parts.map(escapeRegExp).join(".+?")}$`, "su"));
     }
   }
   return (text) => exact.has(text) || patterns.some((p) => p.test(text));
