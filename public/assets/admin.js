@@ -4,7 +4,7 @@
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, busy, copy, data, h, methodLabel, say, show, time, validateInLanguage } from "./ui.js";
+import { $, busy, copy, data, focusStep, h, methodLabel, say, show, time, validateInLanguage } from "./ui.js";
 
 let me = null;
 let community = null;
@@ -145,7 +145,11 @@ function resetDialog(member, opener) {
   document.body.append(dialog);
   dialog.addEventListener("close", () => {
     dialog.remove();
-    opener.focus();
+    // Back where the person was: the member's … button, redrawn if the list was reloaded meanwhile.
+    const row = [...document.querySelectorAll("#members tbody tr")].find((tr) => tr.dataset.member === member.email);
+    const target = opener.isConnected ? opener : row?.querySelector(".menu-button");
+    if (target) target.focus();
+    else focusStep($("#members-card"));
   });
   const cancel = () => h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, t("common.cancel"));
 
@@ -220,8 +224,9 @@ function resetDialog(member, opener) {
   }
 
   requirements();
-  // showModal focuses the first button, Cancel: the safe choice.
   dialog.showModal();
+  // The safe choice has focus (showModal alone would pick the title, which can hold focus for later steps).
+  body.querySelector("button").focus();
 }
 
 // ---- invitations -----------------------------------------------------------

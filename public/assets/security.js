@@ -212,7 +212,9 @@ async function rename(method, button) {
   } catch (err) {
     report(box, err);
   }
-  button.isConnected && button.focus();
+  // The list was redrawn: back to this method's Rename button, wherever it is now.
+  const row = [...document.querySelectorAll("#methods li")].find((li) => li.dataset.methodId === method.id);
+  (button.isConnected ? button : row?.querySelector("button"))?.focus();
 }
 
 async function remove(method, button) {

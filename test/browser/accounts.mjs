@@ -2,7 +2,7 @@
 // before the page under test opens (the journeys themselves go through pages).
 // Each account has its own browser context, so its cookies are its session.
 import assert from "node:assert/strict";
-import { freshTOTP, newPage, PASSWORD, uniqueEmail } from "./support.mjs";
+import { freshTOTP, newPage, PASSWORD, uniqueEmail, virtualAuthenticator } from "./support.mjs";
 
 /** A JSON call with the context's cookies; throws with the problem on a refusal. */
 export async function call(context, method, path, data) {
@@ -47,4 +47,27 @@ export async function join(admin, user, role = "member") {
 export async function resetTwoFactor(admin, user) {
   const { recoveryCode } = await call(admin.context, "POST", `/api/communities/${admin.communityId}/members/${user.id}/reset-2fa`, { password: PASSWORD });
   return recoveryCode;
+}
+
+/**
+ * Registers a security key on the Security page with a CDP virtual authenticator
+ * (a ceremony has no API shortcut), for someone whose 2FA is already on.
+ */
+export async function addKey(user, name) {
+  const page = user.page;
+  await virtualAuthenticator(page);
+  await page.goto("/security");
+  await page.locator("#add-key").click();
+  await page.locator("#key-name").fill(name);
+  await page.locator("#key-form button[type=submit]").click();
+  await confirmPassword(page);
+  await page.locator(`#methods li[data-method-id]`).filter({ hasText: name }).waitFor();
+}
+
+/** Enters the password in the "Confirm your password" dialog, which a new tab always asks for first. */
+export async function confirmPassword(page) {
+  const dialog = page.locator("dialog[open]").filter({ has: page.locator("input[type=password]") });
+  await dialog.locator("input[type=password]").fill(PASSWORD);
+  await dialog.locator("button[type=submit]").click();
+  await dialog.waitFor({ state: "detached" });
 }

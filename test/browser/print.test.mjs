@@ -34,6 +34,7 @@ test("Print sits beside Copy and Download, and the printed page shows only the c
   assert.equal(await page.evaluate(() => window.printed), 1);
 
   await page.emulateMedia({ media: "print", colorScheme: "dark" });
+  // biome-ignore lint/performance/useDomNodeTextContent: what is printed is what the print stylesheet lets show, which only innerText sees.
   const printed = (await page.evaluate(() => document.body.innerText))
     .split("\n")
     .map((line) => line.trim())

@@ -5,8 +5,8 @@
 // page (`open`). Steps find things by id or structure, never by words, so the
 // same view works in every language. Adding a page, a Security-page section or
 // a dialog: add a view here (docs/pages.md).
-import { account, addAuthenticatorApp, call, join, resetTwoFactor } from "./accounts.mjs";
-import { PASSWORD, virtualAuthenticator, wrongTOTP } from "./support.mjs";
+import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, resetTwoFactor } from "./accounts.mjs";
+import { PASSWORD, wrongTOTP } from "./support.mjs";
 
 /**
  * The people the views need, made afresh for each language through the API:
@@ -29,26 +29,6 @@ export async function cast(browser, locale) {
   const newcomer = await account(browser, { name: "Dan Moreau", locale, prefix: "newcomer" });
   await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: newcomer.email, role: "member" });
   return { owner, member, recovering, newcomer };
-}
-
-/** Registers a security key on the Security page with a CDP virtual authenticator (no API shortcut exists for a ceremony). */
-async function addKey(user, name) {
-  const page = user.page;
-  await virtualAuthenticator(page);
-  await page.goto("/security");
-  await page.locator("#add-key").click();
-  await page.locator("#key-name").fill(name);
-  await page.locator("#key-form button[type=submit]").click();
-  await confirmPassword(page);
-  await page.locator(`#methods li:nth-child(2)`).waitFor();
-}
-
-/** Enters the password in the "Confirm your password" dialog, which a new tab always asks for first. */
-export async function confirmPassword(page) {
-  const dialog = page.locator("dialog[open]").filter({ has: page.locator("input[type=password]") });
-  await dialog.locator("input[type=password]").fill(PASSWORD);
-  await dialog.locator("button[type=submit]").click();
-  await dialog.waitFor({ state: "detached" });
 }
 
 async function logInWithPassword(page, email) {
