@@ -10,7 +10,7 @@ import { PASSWORD, wrongTOTP } from "./support.mjs";
 
 /**
  * The people the views need, made afresh for each language through the API:
- * - owner: admin of a community, with an authenticator app and a security key;
+ * - owner: admin of two communities, with an authenticator app and a security key;
  * - member: in that community with an authenticator app (the admin resets them);
  * - recovering: in that community, reset by the admin, with a recovery code;
  * - newcomer: no 2FA, no community, one invitation waiting.
@@ -19,6 +19,9 @@ export async function cast(browser, locale) {
   const owner = await account(browser, { name: "Alice Martin", community: "Relais Nord", locale, prefix: "owner" });
   owner.totp = await addAuthenticatorApp(owner, "Pixel");
   await addKey(owner, "YubiKey");
+  // Admin of a second community too, so the admin page shows its community picker.
+  const partner = await account(browser, { name: "Rémi Garnier", community: "Relais Sud", locale, prefix: "partner" });
+  await join(partner, owner, "admin");
   const member = await account(browser, { name: "Bruno Petit", locale, prefix: "member" });
   await join(owner, member);
   await addAuthenticatorApp(member);
@@ -216,7 +219,11 @@ export const VIEWS = [
   },
 
   // ---- the admin page and the reset
-  { name: "admin: members and invitations", as: "owner", open: (page) => page.goto("/admin").then(() => shown(page, "#members tbody tr")) },
+  {
+    name: "admin: community picker, members and invitations",
+    as: "owner",
+    open: (page) => page.goto("/admin").then(() => shown(page, "#picker:visible").then(() => shown(page, "#members tbody tr"))),
+  },
   { name: "admin: not an admin", as: "newcomer", open: (page) => page.goto("/admin").then(() => shown(page, "#not-admin:visible")) },
   {
     name: "admin: a member's actions menu",
