@@ -17,7 +17,10 @@ export async function call(context, method, path, data) {
  * Signs up and logs in; `community` makes them its admin. Returns
  * { page, context, email, name, id, communityId? } with a page at "about:blank".
  */
-export async function account(browser, { name, community, locale = "en-US", colorScheme = "light", prefix = "acct", email = uniqueEmail(prefix), width, height } = {}) {
+export async function account(
+  browser,
+  { name, community, locale = "en-US", colorScheme = "light", prefix = "acct", email = uniqueEmail(prefix), width, height } = {},
+) {
   const page = await newPage(browser, { locale, colorScheme, width, height });
   const context = page.context();
   await call(context, "POST", "/api/auth/signup", { name, email, password: PASSWORD, ...(community ? { community } : {}) });
