@@ -265,11 +265,15 @@ async function main() {
     );
   const bundleFiles = walk(outdir, ".js");
   const pageFiles = walk(join(root, "public", "assets"), ".js");
+  // The pages' words are data beside the scripts: one catalogue per language, and a page loads one.
+  const catalogueFiles = walk(join(root, "public", "assets", "i18n"), ".json");
+  const largest = Math.max(...catalogueFiles.map((f) => sizeOf([f])));
   results.sizes = {
     worker: { raw: rawOf(bundleFiles), gzip: sizeOf(bundleFiles), files: bundleFiles.map((f) => relative(outdir, f)) },
     pages: { raw: rawOf(pageFiles), gzip: sizeOf(pageFiles), files: pageFiles.map((f) => relative(root, f)) },
+    catalogues: { raw: rawOf(catalogueFiles), gzip: sizeOf(catalogueFiles), largest, files: catalogueFiles.map((f) => relative(root, f)) },
   };
-  log(`worker bundle ${results.sizes.worker.gzip} B gzip, pages' scripts ${results.sizes.pages.gzip} B gzip`);
+  log(`worker bundle ${results.sizes.worker.gzip} B gzip, pages' scripts ${results.sizes.pages.gzip} B gzip, largest catalogue ${largest} B gzip`);
 
   // -- servers: the service and the hello world, each on its own wrangler dev
   const ourPort = await freePort(used);
@@ -488,6 +492,8 @@ function render({ results, machine, versions, passwordIterations, failures }) {
     `| Worker bundle (\`wrangler deploy --dry-run --outdir\`: ${results.sizes.worker.files.join(", ")}) | ${results.sizes.worker.raw} | ${results.sizes.worker.gzip} |`,
   );
   L.push(`| pages' scripts (${results.sizes.pages.files.join(", ")}) | ${results.sizes.pages.raw} | ${results.sizes.pages.gzip} |`);
+  const c = results.sizes.catalogues;
+  L.push(`| pages' catalogues (${c.files.join(", ")}; a page loads one, the largest is ${c.largest} B gzip) | ${c.raw} | ${c.gzip} |`);
   L.push("", "### Machine and versions", "");
   L.push(
     `- machine: \`nproc\` ${machine.nproc}, ${machine.cpuModel}, ${machine.memory} memory, Linux ${machine.kernel}; shared with other work while measured, so absolute numbers are noisy: compare the ratios.`,

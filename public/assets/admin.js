@@ -1,13 +1,15 @@
 // The community admin page: members with their 2FA status, invitations, and
-// the seed's "Reset user 2FA": … menu, requirements, Reset, the admin's
+// the "Reset user 2FA" action: … menu, requirements, Reset, the admin's
 // password, then the single-use recovery code to copy.
 import { ApiError, api, describe, whoAmI } from "./api.js";
+import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, busy, copy, formatDateTime, h, methodLabel, say, show } from "./ui.js";
+import { $, busy, copy, data, focusStep, h, methodLabel, say, show, time, validateInLanguage } from "./ui.js";
 
 let me = null;
 let community = null;
 const flash = $("#flash");
+validateInLanguage();
 
 async function init() {
   const who = await whoAmI();
@@ -27,7 +29,7 @@ async function init() {
   const wanted = new URLSearchParams(location.search).get("community");
   community = admined.find((c) => c.id === wanted) ?? admined[0];
   const select = $("#community-select");
-  select.replaceChildren(...admined.map((c) => h("option", { value: c.id, selected: c.id === community.id }, c.name)));
+  select.replaceChildren(...admined.map((c) => h("option", { value: c.id, selected: c.id === community.id, translate: "no" }, c.name)));
   show($("#picker"), admined.length > 1);
   select.addEventListener("change", () => {
     community = admined.find((c) => c.id === select.value);
@@ -39,14 +41,15 @@ async function init() {
 }
 
 async function load() {
-  $("#page-title").textContent = `${community.name}: community admin`;
-  document.title = `${community.name} · Community admin · Edge 2FA`;
+  $("#page-title").replaceChildren(...tn("admin.titleNamed", { community: data("span", community.name) }));
+  document.title = t("admin.pageTitleNamed", { community: community.name });
   show($("#members-card"), true);
   show($("#invite-card"), true);
   await Promise.all([loadMembers(), loadInvitations()]);
 }
 
 const base = () => `/api/communities/${encodeURIComponent(community.id)}`;
+const role = (r) => t(r === "admin" ? "role.admin" : "role.member");
 
 // ---- members ---------------------------------------------------------------
 
@@ -56,7 +59,7 @@ async function loadMembers() {
   try {
     ({ members } = await api("GET", `${base()}/members`));
   } catch (err) {
-    return say(box, describe(err, { forbidden: "Only admins of this community can see its members.", not_found: "This community no longer exists." }));
+    return say(box, describe(err, { forbidden: t("admin.onlyAdmins"), not_found: t("admin.communityGone") }));
   }
   say(box, "");
   $("#members tbody").replaceChildren(...members.map(memberRow));
@@ -65,19 +68,19 @@ async function loadMembers() {
 function memberRow(m) {
   const self = m.id === me.user.id;
   const twoFactor = m.twoFactor.enabled
-    ? [h("span", { class: "badge on" }, "On"), " ", m.twoFactor.methods.map(methodLabel).join(", ")]
+    ? [h("span", { class: "badge on" }, t("admin.on")), " ", m.twoFactor.methods.flatMap((type, i) => (i ? [", ", methodLabel(type)] : [methodLabel(type)]))]
     : m.recoveryCodeExpiresAt
-      ? [h("span", { class: "badge off" }, "Off"), " ", h("span", { class: "small" }, "Reset: waiting for them to log in with the recovery code")]
-      : [h("span", { class: "badge off" }, "Off")];
-  const recovery = m.recoveryCodeExpiresAt ? `Outstanding, expires ${formatDateTime(m.recoveryCodeExpiresAt)}` : "None";
+      ? [h("span", { class: "badge off" }, t("admin.off")), " ", h("span", { class: "small" }, t("admin.waitingForRecovery"))]
+      : [h("span", { class: "badge off" }, t("admin.off"))];
+  const recovery = m.recoveryCodeExpiresAt ? t("admin.outstanding", { date: formatDateTime(m.recoveryCodeExpiresAt) }) : t("admin.none");
   return h(
     "tr",
     { "data-member": m.email },
-    h("td", { class: "name-cell" }, m.name, self ? h("span", { class: "muted" }, " (you)") : null),
-    h("td", { "data-label": "Email", class: "email-cell" }, m.email),
-    h("td", { "data-label": "Role" }, m.role === "admin" ? "Admin" : "Member"),
-    h("td", { "data-label": "Two-factor" }, ...twoFactor),
-    h("td", { "data-label": "Recovery code" }, recovery),
+    h("td", { class: "name-cell" }, data("span", m.name), self ? h("span", { class: "muted" }, " ", t("admin.you")) : null),
+    h("td", { "data-label": t("admin.colEmail"), class: "email-cell", translate: "no" }, m.email),
+    h("td", { "data-label": t("admin.colRole") }, role(m.role)),
+    h("td", { "data-label": t("admin.colTwoFactor") }, ...twoFactor),
+    h("td", { "data-label": t("admin.colRecovery") }, recovery),
     h("td", { class: "menu-cell" }, self ? null : actionsMenu(m)),
   );
 }
@@ -102,20 +105,14 @@ document.addEventListener("keydown", (event) => {
 
 function actionsMenu(member) {
   const id = `menu-${member.id}`;
+  const label = t("admin.actionsFor", { name: member.name });
   const button = h(
     "button",
-    {
-      type: "button",
-      class: "secondary menu-button",
-      "aria-label": `Actions for ${member.name}`,
-      "aria-haspopup": "menu",
-      "aria-expanded": "false",
-      "aria-controls": id,
-    },
+    { type: "button", class: "secondary menu-button", "aria-label": label, "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": id },
     "…",
   );
-  const item = h("button", { type: "button", role: "menuitem" }, "Reset user 2FA");
-  const list = h("div", { id, role: "menu", class: "menu-list", "aria-label": `Actions for ${member.name}`, hidden: true }, item);
+  const item = h("button", { type: "button", role: "menuitem" }, t("admin.resetItem"));
+  const list = h("div", { id, role: "menu", class: "menu-list", "aria-label": label, hidden: true }, item);
   const root = h("div", { class: "menu" }, button, list);
   // Tabbing out of the menu closes it, as clicking elsewhere does.
   root.addEventListener("focusout", (event) => {
@@ -140,50 +137,49 @@ function actionsMenu(member) {
 // ---- the reset -------------------------------------------------------------
 
 function resetDialog(member, opener) {
+  const name = member.name;
   const dialog = h("dialog", { class: "modal", "aria-labelledby": "reset-title" });
-  const title = h("h2", { id: "reset-title", tabindex: "-1" }, `Reset two-factor authentication for ${member.name}?`);
+  const title = h("h2", { id: "reset-title", tabindex: "-1" }, t("reset.title", { name }));
   const body = h("div");
   dialog.append(title, body);
   document.body.append(dialog);
   dialog.addEventListener("close", () => {
     dialog.remove();
-    opener.focus();
+    // Back where the person was: the member's … button, redrawn if the list was reloaded meanwhile.
+    const row = [...document.querySelectorAll("#members tbody tr")].find((tr) => tr.dataset.member === member.email);
+    const target = opener.isConnected ? opener : row?.querySelector(".menu-button");
+    if (target) target.focus();
+    else focusStep($("#members-card"));
   });
-  const cancel = () => h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Cancel");
+  const cancel = () => h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, t("common.cancel"));
 
   function requirements() {
-    const reset = h("button", { type: "button", class: "danger" }, "Reset");
+    const reset = h("button", { type: "button", class: "danger" }, t("reset.continue"));
     reset.addEventListener("click", password);
     body.replaceChildren(
-      h("p", {}, `Do this only when ${member.name} asked for it and you are sure it is them (for example, you called them back on a number you know).`),
+      h("p", {}, t("reset.onlyWhen", { name })),
       h(
         "ul",
         {},
-        h("li", {}, `All of ${member.name}’s authenticator apps, security keys and backup codes are removed.`),
-        h("li", {}, "All of their sessions end: they are logged out everywhere."),
-        h("li", {}, "They get an email saying that you reset their two-factor authentication."),
-        h(
-          "li",
-          {},
-          "You get a recovery code to send them. It is valid ",
-          h("strong", {}, "once, for 24 hours"),
-          ". With their password and this code they log in and must set up a new method right away.",
-        ),
-        member.recoveryCodeExpiresAt ? h("li", {}, "The recovery code issued earlier stops working.") : null,
+        h("li", {}, t("reset.removes", { name })),
+        h("li", {}, t("reset.sessions")),
+        h("li", {}, t("reset.email")),
+        h("li", {}, ...tn("reset.code", { validity: h("strong", {}, t("reset.validity")) })),
+        member.recoveryCodeExpiresAt ? h("li", {}, t("reset.replaces")) : null,
       ),
       h("div", { class: "actions" }, cancel(), reset),
     );
   }
 
   function password() {
-    const error = h("div", { class: "notice error", role: "alert", hidden: true });
+    const error = h("div", { role: "alert" });
     const input = h("input", { id: "reset-password", name: "password", type: "password", autocomplete: "current-password", required: true });
-    const submit = h("button", { type: "submit", class: "danger" }, "Reset 2FA");
+    const submit = h("button", { type: "submit", class: "danger" }, t("reset.submit"));
     const form = h(
       "form",
       {},
-      h("p", {}, "Enter your own password to confirm the reset."),
-      h("label", { for: "reset-password" }, "Your password"),
+      h("p", {}, t("reset.passwordIntro")),
+      h("label", { for: "reset-password" }, t("reset.password")),
       input,
       error,
       h("div", { class: "actions" }, cancel(), submit),
@@ -197,13 +193,7 @@ function resetDialog(member, opener) {
           code(answer);
         } catch (err) {
           if (err instanceof ApiError && err.code === "unauthenticated") return location.assign("/");
-          say(
-            error,
-            describe(err, {
-              invalid_credentials: "That password is wrong. Enter your own password, not the member’s.",
-              not_found: `${member.name} is no longer a member of this community.`,
-            }),
-          );
+          say(error, describe(err, { invalid_credentials: t("reset.wrongPassword"), not_found: t("reset.gone", { name }) }));
           input.select();
         }
       });
@@ -213,32 +203,30 @@ function resetDialog(member, opener) {
   }
 
   function code({ recoveryCode, expiresAt }) {
-    title.textContent = `Recovery code for ${member.name}`;
+    title.textContent = t("reset.codeTitle", { name });
     const status = h("p", { class: "copy-status", "aria-live": "polite" });
-    const copyButton = h("button", { type: "button", class: "primary" }, "Copy");
+    const copyButton = h("button", { type: "button", class: "primary" }, t("common.copy"));
     copyButton.addEventListener("click", () => copy(recoveryCode, copyButton, status));
-    const done = h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Done");
+    const done = h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, t("reset.done"));
     body.replaceChildren(
-      h("p", {}, `${member.name}’s two-factor authentication was reset and they were logged out everywhere.`),
-      h("p", { class: "recovery-code", "aria-label": "Recovery code" }, recoveryCode),
+      h("p", {}, t("reset.doneText", { name })),
+      h("label", { for: "recovery-code-output", class: "code-label" }, t("reset.codeLabel")),
+      h("output", { id: "recovery-code-output", class: "recovery-code", translate: "no" }, recoveryCode),
       h("div", { class: "actions-row" }, copyButton),
       status,
-      h("p", {}, "Valid once, until ", h("strong", {}, formatDateTime(expiresAt)), " (24 hours)."),
-      h(
-        "p",
-        { class: "warning" },
-        `Send it to ${member.name} through a secure channel you trust, such as an encrypted messenger or in person. We do not email it, and it is not shown again.`,
-      ),
+      h("p", {}, ...tn("reset.validUntil", { date: h("strong", {}, time(expiresAt)) })),
+      h("p", { class: "warning" }, t("reset.sendSafely", { name })),
       h("div", { class: "actions" }, done),
     );
     title.focus();
-    say(flash, `${member.name}’s two-factor authentication was reset. A recovery code is outstanding.`, "success");
+    say(flash, t("reset.flash", { name }), "success");
     loadMembers();
   }
 
   requirements();
-  // showModal focuses the first button, Cancel: the safe choice.
   dialog.showModal();
+  // The safe choice has focus (showModal alone would pick the title, which can hold focus for later steps).
+  body.querySelector("button").focus();
 }
 
 // ---- invitations -----------------------------------------------------------
@@ -255,31 +243,31 @@ async function loadInvitations() {
           h(
             "div",
             { class: "row-main" },
-            h("strong", {}, i.email),
+            data("strong", i.email),
             " ",
-            h("span", { class: "badge" }, i.role === "admin" ? "Admin" : "Member"),
+            h("span", { class: "badge" }, role(i.role)),
             h("br"),
-            h("span", { class: "muted small" }, `Expires ${formatDateTime(i.expiresAt)}`),
+            h("span", { class: "muted small" }, t("common.expires", { date: formatDateTime(i.expiresAt) })),
           ),
         ),
       ),
     );
-    if (invitations.length === 0) list.append(h("li", { class: "muted" }, "No pending invitations."));
+    if (invitations.length === 0) list.append(h("li", { class: "muted" }, t("invite.none")));
   } catch (err) {
-    list.replaceChildren(h("li", { class: "muted" }, `Could not load invitations. ${describe(err)}`));
+    list.replaceChildren(h("li", { class: "muted" }, t("invite.loadFailed", { reason: describe(err) })));
   }
 }
 
 $("#invite-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
-  const box = $(".notice", form);
+  const box = $(".messages", form);
   say(box, "");
   await busy($("button[type=submit]", form), async () => {
     try {
       const { invitation } = await api("POST", `${base()}/invitations`, { email: form.email.value, role: form.role.value });
       form.email.value = "";
-      say(flash, `Invitation sent to ${invitation.email}. They join when they log in with that email and accept it (within 7 days).`, "success");
+      say(flash, t("invite.sent", { email: invitation.email }), "success");
       await loadInvitations();
       form.email.focus();
     } catch (err) {

@@ -1,12 +1,13 @@
 // The pages' one way to call the API: JSON in, JSON out, and every RFC 9457
-// problem turned into an ApiError whose message a person can read.
+// problem turned into an ApiError. The API speaks English; what a person reads
+// comes from the catalogue, chosen by the problem's stable `code`.
+import { t } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, problem = {}, retryAfter = null) {
     super(problem.detail || problem.title || `Request failed (${status})`);
     this.status = status;
     this.code = problem.code ?? (status === 0 ? "network" : "unknown");
-    this.detail = problem.detail ?? "";
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
     this.retryAfter = retryAfter;
   }
@@ -38,72 +39,32 @@ export async function api(method, path, body) {
   return data;
 }
 
-// Field names as the forms call them, for validation messages.
-const FIELDS = {
-  email: "Email",
-  password: "Password",
-  name: "Name",
-  community: "Community name",
-  code: "Code",
-  role: "Role",
-};
-
-function waitText(seconds) {
-  if (!seconds) return "a while";
-  if (seconds < 90) return `${Math.ceil(seconds)} seconds`;
-  return `${Math.ceil(seconds / 60)} minutes`;
+/** "30 seconds", "5 minutes": how long to wait, in words. */
+export function waitText(seconds) {
+  if (!seconds) return t("wait.aWhile");
+  if (seconds < 90) return t("wait.seconds", { count: Math.ceil(seconds) });
+  return t("wait.minutes", { count: Math.ceil(seconds / 60) });
 }
 
-/** Words for a person, never a raw code. `context` lets a page say it better. */
+// Fields the API validates, by the path it reports (docs/api.md); anything else gets the general sentence.
+const FIELDS = new Set(["email", "password", "name", "community", "code", "role", "method"]);
+
+/**
+ * Words for a person, never a raw code. `context` maps a code to better words
+ * for this place (a string, or a function of the error).
+ */
 export function describe(err, context = {}) {
-  if (!(err instanceof ApiError)) return "Something went wrong in this page. Reload and try again.";
-  if (context[err.code]) return typeof context[err.code] === "function" ? context[err.code](err) : context[err.code];
-  switch (err.code) {
-    case "network":
-      return "Could not reach the server. Check your connection and try again.";
-    case "invalid_request": {
-      if (err.errors.length) {
-        return err.errors.map((e) => `${FIELDS[e.path] ?? "This field"} ${e.message}.`).join(" ");
-      }
-      return err.detail || "Some of the information is not valid.";
-    }
-    case "invalid_credentials":
-      return "The email or password is wrong.";
-    case "invalid_code":
-      return "That code was not accepted. Check it and try again.";
-    case "unauthenticated":
-      return "You are not logged in (or your session ended). Log in again.";
-    case "second_factor_required":
-      return "Finish logging in with your second step first.";
-    case "enrollment_required":
-      return "Set up a new two-factor method before doing anything else.";
-    case "reauth_required":
-      return "For your safety, enter your password again to make this change.";
-    case "forbidden":
-      return err.detail || "You are not allowed to do that.";
-    case "csrf":
-      return "The request was refused because it came from another site. Reload this page and try again.";
-    case "not_found":
-      return err.detail || "That no longer exists. Reload the page.";
-    case "email_taken":
-      return "An account with this email already exists. Log in instead.";
-    case "last_method":
-      return "This is your only two-factor method, so it cannot be removed. Add another method first, or turn off two-factor authentication.";
-    case "method_not_enrolled":
-      return "Set up that kind of method before making it your preferred one.";
-    case "already_member":
-      return "This person is already a member of the community.";
-    case "credential_exists":
-      return "This security key is already registered.";
-    case "payload_too_large":
-      return "That is too much text. Shorten it and try again.";
-    case "too_many_attempts":
-      return `Too many attempts. Wait ${waitText(err.retryAfter)} and try again.`;
-    case "internal":
-      return "Something went wrong on our side. Try again in a moment.";
-    default:
-      return err.message;
+  if (!(err instanceof ApiError)) return t("errors.page");
+  const special = context[err.code];
+  if (special) return typeof special === "function" ? special(err) : special;
+  if (err.code === "invalid_request" && err.errors.length) {
+    const paths = [...new Set(err.errors.map((e) => e.path))];
+    return paths.map((p) => t(FIELDS.has(p) ? `errors.field.${p}` : "errors.field.other")).join(" ");
   }
+  if (err.code === "too_many_attempts") return t("errors.too_many_attempts", { wait: waitText(err.retryAfter) });
+  const key = `errors.${err.code}`;
+  const text = t(key);
+  return text === key ? t("errors.unknown", { status: err.status }) : text;
 }
 
 /** Where the caller stands: `{ me }`, or `{ stage }` when not fully in, or `{ error }`. */

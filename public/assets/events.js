@@ -1,27 +1,33 @@
 // Security events in words a person reads, with local times.
-import { formatDateTime, h, methodLabel } from "./ui.js";
+import { formatDateTime, t } from "./i18n.js";
+import { h, methodLabel } from "./ui.js";
 
-const quoted = (s) => (s ? `“${s}”` : "");
+const quoted = (s) => (s ? t("common.quoted", { text: s }) : "");
 
+/** The catalogue key and its parameters for each event type the API records (docs/api.md). */
 const LABELS = {
-  two_factor_enabled: () => "Two-factor authentication turned on",
-  two_factor_disabled: () => "Two-factor authentication turned off",
-  method_added: (d) => `Added ${methodLabel(d.methodType).toLowerCase()} ${quoted(d.methodName)}`,
-  method_renamed: (d) => `Renamed ${quoted(d.previousName)} to ${quoted(d.methodName)}`,
-  method_removed: (d) => `Removed ${methodLabel(d.methodType).toLowerCase()} ${quoted(d.methodName)}`,
-  backup_codes_regenerated: () => "New backup codes generated; the old ones stopped working",
-  backup_code_used: (d) => `Logged in with a backup code${typeof d.remaining === "number" ? ` (${d.remaining} left)` : ""}`,
-  recovery_code_issued: (d, e) =>
-    `Two-factor authentication reset by ${e.actor?.name ? `admin ${e.actor.name}` : "a community admin"}; recovery code issued${d.expiresAt ? `, valid until ${formatDateTime(d.expiresAt)}` : ""}`,
-  recovery_code_used: () => "Logged in with the recovery code from your admin",
-  locked_out: () => "Two-step login locked after too many wrong codes",
-  key_counter_anomaly: () => "A security key reported an unexpected counter (it may have been copied)",
-  preferred_method_changed: (d) => `Preferred method set to ${methodLabel(d.methodType).toLowerCase()}`,
-  signed_up: () => "Account created",
-  logged_in: (d) => (d.method && d.method !== "password" ? `Logged in with ${methodLabel(d.method).toLowerCase()}` : "Logged in with password"),
-  invitation_sent: () => "Sent a community invitation",
-  invitation_accepted: () => "Joined a community",
-  member_reset: () => "You reset a member’s two-factor authentication",
+  two_factor_enabled: () => ["event.two_factor_enabled"],
+  two_factor_disabled: () => ["event.two_factor_disabled"],
+  method_added: (d) => ["event.method_added", { method: methodLabel(d.methodType, { lower: true }), name: quoted(d.methodName) }],
+  method_renamed: (d) => ["event.method_renamed", { from: quoted(d.previousName), to: quoted(d.methodName) }],
+  method_removed: (d) => ["event.method_removed", { method: methodLabel(d.methodType, { lower: true }), name: quoted(d.methodName) }],
+  backup_codes_regenerated: () => ["event.backup_codes_regenerated"],
+  backup_code_used: (d) => (typeof d.remaining === "number" ? ["event.backup_code_used_left", { count: d.remaining }] : ["event.backup_code_used"]),
+  recovery_code_issued: (d, e) => [
+    e.actor?.name ? "event.recovery_code_issued_by" : "event.recovery_code_issued",
+    { admin: e.actor?.name ?? "", until: d.expiresAt ? formatDateTime(d.expiresAt) : "—" },
+  ],
+  recovery_code_used: () => ["event.recovery_code_used"],
+  recovery_code_expired: () => ["event.recovery_code_expired"],
+  locked_out: () => ["event.locked_out"],
+  key_counter_anomaly: () => ["event.key_counter_anomaly"],
+  preferred_method_changed: (d) => ["event.preferred_method_changed", { method: methodLabel(d.methodType, { lower: true }) }],
+  signed_up: () => ["event.signed_up"],
+  logged_in: (d) =>
+    d.method && d.method !== "password" ? ["event.logged_in_with", { method: methodLabel(d.method, { lower: true }) }] : ["event.logged_in_password"],
+  invitation_sent: () => ["event.invitation_sent"],
+  invitation_accepted: () => ["event.invitation_accepted"],
+  member_reset: () => ["event.member_reset"],
 };
 
 /** "Chrome on Linux" from a User-Agent string; good enough to recognise your own devices. */
@@ -36,8 +42,8 @@ export function browserName(ua) {
         : /Safari\//.test(ua)
           ? "Safari"
           : /curl|node|undici/i.test(ua)
-            ? "a script"
-            : "a browser";
+            ? t("event.aScript")
+            : t("event.aBrowser");
   const os = /Android/.test(ua)
     ? "Android"
     : /iPhone|iPad/.test(ua)
@@ -49,23 +55,26 @@ export function browserName(ua) {
           : /Linux/.test(ua)
             ? "Linux"
             : "";
-  return os ? `${browser} on ${os}` : browser;
+  return os ? t("event.browserOn", { browser, os }) : browser;
 }
 
 export function eventLabel(e) {
   const label = LABELS[e.type];
-  if (label) return label(e.data ?? {}, e);
-  const text = e.type.replaceAll("_", " ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  if (label) {
+    const [key, params] = label(e.data ?? {}, e);
+    return t(key, params);
+  }
+  return t("event.other", { type: e.type });
 }
 
 export function eventItem(e) {
-  const from = [e.ip ? `from ${e.ip}` : "", browserName(e.userAgent)].filter(Boolean).join(", ");
+  const browser = browserName(e.userAgent);
+  const from = e.ip && browser ? t("event.fromIpBrowser", { ip: e.ip, browser }) : e.ip ? t("event.fromIp", { ip: e.ip }) : browser;
   const d = new Date(e.at);
   return h(
     "li",
     { "data-type": e.type },
     h("span", {}, eventLabel(e)),
-    h("span", { class: "when" }, h("time", { datetime: d.toISOString() }, formatDateTime(e.at)), from ? ` · ${from}` : ""),
+    h("span", { class: "when" }, h("time", { datetime: d.toISOString(), translate: "no" }, formatDateTime(e.at)), from ? [" · ", h("span", {}, from)] : null),
   );
 }

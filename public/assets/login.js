@@ -1,10 +1,12 @@
 // The login page: sign up, log in, the second step, and the account overview.
-import { ApiError, api, describe, logOut, whoAmI } from "./api.js";
+import { ApiError, api, describe, logOut, waitText, whoAmI } from "./api.js";
+import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, busy, focusStep, formatDateTime, h, methodLabel, say, show } from "./ui.js";
+import { $, busy, data, focusStep, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
 
 const sections = ["login", "signup", "verify", "home"];
 const flash = $("#flash");
+validateInLanguage();
 
 function open(id, { focus = true } = {}) {
   show($("#loading"), false);
@@ -18,12 +20,24 @@ function note(message, kind = "success") {
 
 // ---- log in and sign up ----------------------------------------------------
 
-let pendingEmail = "";
+// The second step in progress, kept for this tab so a reload (or a change of
+// language) returns to it instead of to the password form. Not secret: the
+// email typed and the method types the login answered.
+const PENDING = "pendingLogin";
+
+function pending() {
+  try {
+    return JSON.parse(sessionStorage.getItem(PENDING) ?? "null");
+  } catch {
+    return null;
+  }
+}
 
 function showLogin(message, kind = "error") {
+  sessionStorage.removeItem(PENDING);
   renderNav(null);
   open("login");
-  say($("#login-form .notice"), message, kind);
+  say($("#login-form .messages"), message, kind);
 }
 
 $("#to-signup").addEventListener("click", () => {
@@ -38,7 +52,7 @@ $("#to-login").addEventListener("click", () => {
 $("#login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
-  const box = $(".notice", form);
+  const box = $(".messages", form);
   say(box, "");
   note("");
   await busy($("button[type=submit]", form), async () => {
@@ -54,25 +68,28 @@ $("#login-form").addEventListener("submit", async (event) => {
 
 async function logIn(email, password) {
   const answer = await api("POST", "/api/auth/login", { email, password });
-  pendingEmail = email.trim().toLowerCase();
   if (answer.status === "authenticated") return showHome();
-  startVerify(answer.methods ?? [], answer.preferred);
+  const step = { email: email.trim().toLowerCase(), methods: answer.methods ?? [], preferred: answer.preferred ?? null };
+  sessionStorage.setItem(PENDING, JSON.stringify(step));
+  startVerify(step);
 }
 
 const passwordInput = $("#signup-password");
-passwordInput.addEventListener("input", () => {
+function countPassword() {
   const n = [...passwordInput.value.normalize("NFC")].length;
   const count = $("#signup-password-count");
-  if (n < 15) count.textContent = `${15 - n} more character${15 - n === 1 ? "" : "s"} to go`;
-  else if (n > 128) count.textContent = `${n - 128} character${n - 128 === 1 ? "" : "s"} too long (at most 128)`;
-  else count.textContent = "Long enough";
+  if (n < 15) count.textContent = t("signup.toGo", { count: 15 - n });
+  else if (n > 128) count.textContent = t("signup.tooLong", { count: n - 128 });
+  else count.textContent = t("signup.longEnough");
   count.classList.toggle("ok", n >= 15 && n <= 128);
-});
+}
+passwordInput.addEventListener("input", countPassword);
+countPassword();
 
 $("#signup-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
-  const box = $(".notice", form);
+  const box = $(".messages", form);
   say(box, "");
   const body = { name: form.name.value, email: form.email.value, password: form.password.value };
   if (form.community.value.trim()) body.community = form.community.value;
@@ -80,17 +97,18 @@ $("#signup-form").addEventListener("submit", async (event) => {
     try {
       await api("POST", "/api/auth/signup", body);
     } catch (err) {
-      say(box, describe(err, { email_taken: "An account with this email already exists. Log in instead, or use another email." }));
+      say(box, describe(err, { email_taken: t("signup.emailTaken") }));
       return;
     }
     // The account exists: log straight in rather than asking for the password again.
     try {
       await logIn(body.email, body.password);
       form.reset();
-      note(body.community ? `Welcome! Your account and the community “${body.community.trim()}” are ready.` : "Welcome! Your account is ready.");
+      countPassword();
+      note(body.community ? t("signup.welcomeCommunity", { community: body.community.trim() }) : t("signup.welcome"));
     } catch (err) {
       $("#login-email").value = body.email;
-      showLogin(`Your account was created, but logging in failed: ${describe(err)}`);
+      showLogin(t("signup.createdButLoginFailed", { reason: describe(err) }));
     }
   });
 });
@@ -98,20 +116,20 @@ $("#signup-form").addEventListener("submit", async (event) => {
 // ---- the second step -------------------------------------------------------
 
 const OTHER_LABEL = {
-  totp: "Use a code from your authenticator app",
-  webauthn: "Use a security key",
-  backup_code: "Use a backup code",
-  recovery_code: "Use the recovery code",
+  totp: "verify.useTotp",
+  webauthn: "verify.useWebauthn",
+  backup_code: "verify.useBackup",
+  recovery_code: "verify.useRecovery",
 };
 let methods = [];
 
-function startVerify(list, preferred) {
+function startVerify({ email, methods: list, preferred }) {
   const supported = window.PublicKeyCredential !== undefined;
   methods = list.filter((m) => m !== "webauthn" || supported);
   if (methods.length === 0) methods = list;
   // The answer already puts the preferred method first; keep that order.
   const first = preferred && methods.includes(preferred) ? preferred : methods[0];
-  $("#verify-who").textContent = pendingEmail ? `Logging in as ${pendingEmail}.` : "";
+  $("#verify-who").replaceChildren(...(email ? tn("verify.who", { email: data("span", email) }) : []));
   renderNav(null);
   open("verify", { focus: false });
   chooseMethod(first);
@@ -131,7 +149,11 @@ function chooseMethod(method) {
   const list = $("#verify-other-list");
   list.replaceChildren(
     ...others.map((m) =>
-      h("li", {}, h("button", { type: "button", class: "link", "data-method": m, onclick: () => chooseMethod(m) }, OTHER_LABEL[m] ?? methodLabel(m))),
+      h(
+        "li",
+        {},
+        h("button", { type: "button", class: "link", "data-method": m, onclick: () => chooseMethod(m) }, OTHER_LABEL[m] ? t(OTHER_LABEL[m]) : methodLabel(m)),
+      ),
     ),
   );
   show($("#verify-others"), others.length > 0);
@@ -154,16 +176,16 @@ for (const method of ["totp", "backup_code", "recovery_code"]) {
 }
 
 const WRONG = {
-  totp: "That code was not accepted. Codes change every 30 seconds: enter the one your app shows now.",
-  backup_code: "That backup code was not accepted. It may be mistyped or already used.",
-  recovery_code:
-    "That recovery code was not accepted. It may be mistyped, already used, or more than 24 hours old. If it keeps failing, ask your admin to reset your two-factor authentication again.",
-  webauthn: "The security key was not accepted. Try again, or choose another way below.",
+  totp: "verify.wrongTotp",
+  backup_code: "verify.wrongBackup",
+  recovery_code: "verify.wrongRecovery",
+  webauthn: "verify.wrongWebauthn",
 };
 
 async function verify(body, input) {
   try {
     const answer = await api("POST", "/api/auth/verify", body);
+    sessionStorage.removeItem(PENDING);
     if (answer.status === "enrollment_required") {
       location.assign("/security?setup=1");
       return;
@@ -171,15 +193,14 @@ async function verify(body, input) {
     await showHome();
   } catch (err) {
     if (err instanceof ApiError && err.code === "unauthenticated") {
-      showLogin("This login has expired (the second step must be finished within 10 minutes). Log in again.");
+      showLogin(t("verify.expired"));
       return;
     }
     say(
       $("#verify-error"),
       describe(err, {
-        invalid_code: WRONG[body.method],
-        too_many_attempts: (e) =>
-          `Too many wrong codes: two-step login is locked for your account for ${e.retryAfter ? Math.ceil(e.retryAfter / 60) : 15} minutes. Wait, then try again.`,
+        invalid_code: t(WRONG[body.method]),
+        too_many_attempts: (e) => t("verify.locked", { wait: waitText(e.retryAfter ?? 15 * 60) }),
       }),
     );
     if (input) input.select();
@@ -199,7 +220,7 @@ async function runWebAuthn(button) {
       try {
         optionsJSON = await api("POST", "/api/auth/webauthn/options");
       } catch (err) {
-        if (err instanceof ApiError && err.code === "unauthenticated") return showLogin("This login has expired. Log in again.");
+        if (err instanceof ApiError && err.code === "unauthenticated") return showLogin(t("verify.expiredShort"));
         return say($("#verify-error"), describe(err));
       }
       let response;
@@ -209,12 +230,7 @@ async function runWebAuthn(button) {
       } catch (err) {
         if ($("#verify-webauthn").hidden) return; // the user chose another way meanwhile
         const cancelled = err?.name === "NotAllowedError" || err?.code === "ERROR_CEREMONY_ABORTED";
-        return say(
-          $("#verify-error"),
-          cancelled
-            ? "The security key request was cancelled or timed out. Press “Use security key” to try again, or choose another way below."
-            : "This browser could not use a security key. Choose another way below.",
-        );
+        return say($("#verify-error"), t(cancelled ? "verify.webauthnCancelled" : "verify.webauthnUnsupported"));
       }
       await verify({ method: "webauthn", response }, null);
     });
@@ -230,7 +246,10 @@ $("#verify-cancel").addEventListener("click", async () => {
 
 // ---- the account overview --------------------------------------------------
 
+const roleBadge = (role) => h("span", { class: "badge" }, t(role === "admin" ? "role.admin" : "role.member"));
+
 async function showHome() {
+  sessionStorage.removeItem(PENDING);
   const who = await whoAmI();
   if (!who.me) return who.error ? showLogin(describe(who.error)) : showLogin();
   const me = who.me;
@@ -239,24 +258,25 @@ async function showHome() {
     return;
   }
   renderNav(me);
-  $("#home-title").textContent = `Hello, ${me.user.name}`;
-  $("#home-who").replaceChildren("You are logged in as ", h("strong", {}, me.user.email), ".");
+  $("#home-title").replaceChildren(...tn("home.hello", { name: data("span", me.user.name) }));
+  $("#home-who").replaceChildren(...tn("home.who", { email: data("strong", me.user.email) }));
+  const on = me.twoFactor.enabled;
   $("#home-2fa").replaceChildren(
-    h("strong", {}, me.twoFactor.enabled ? "Two-factor authentication is on" : "Two-factor authentication is off"),
-    me.twoFactor.enabled
-      ? `${me.twoFactor.preferred ? `; you are asked for your ${methodLabel(me.twoFactor.preferred).toLowerCase()} first` : ""}.`
-      : ". Turn it on in your security settings, so a leaked password alone cannot open your account.",
+    h("strong", {}, t(on ? "home.on" : "home.off")),
+    " ",
+    on ? (me.twoFactor.preferred ? t("home.onPreferred", { method: methodLabel(me.twoFactor.preferred, { lower: true }) }) : "") : t("home.offAdvice"),
   );
-  $("#home-2fa").className = me.twoFactor.enabled ? "status on" : "status off";
-  $("#home-security-link").textContent = me.twoFactor.enabled ? "Security settings" : "Turn on two-factor authentication";
-  const communities = $("#home-communities");
-  communities.replaceChildren(
+  $("#home-2fa").className = on ? "status on" : "status off";
+  $("#home-security-link").textContent = t(on ? "home.securityLink" : "home.turnOnLink");
+  $("#home-communities").replaceChildren(
     ...me.communities.map((c) =>
       h(
         "li",
         {},
-        h("span", {}, h("strong", {}, c.name), " ", h("span", { class: "badge" }, c.role === "admin" ? "Admin" : "Member")),
-        c.role === "admin" ? h("a", { href: `/admin?community=${encodeURIComponent(c.id)}` }, "Manage members") : null,
+        h("span", {}, data("strong", c.name), " ", roleBadge(c.role)),
+        c.role === "admin"
+          ? h("a", { href: `/admin?community=${encodeURIComponent(c.id)}`, "aria-label": t("home.manageNamed", { community: c.name }) }, t("home.manage"))
+          : null,
       ),
     ),
   );
@@ -271,23 +291,26 @@ async function loadInvitations() {
   try {
     ({ invitations } = await api("GET", "/api/invitations"));
   } catch (err) {
-    say(box, `Could not load your invitations. ${describe(err)}`);
+    say(box, t("home.invitationsFailed", { reason: describe(err) }));
     show($("#home-invitations-card"), true);
     return;
   }
   say(box, "");
   $("#home-invitations").replaceChildren(
     ...invitations.map((inv) => {
-      const accept = h("button", { type: "button", class: "primary" }, "Accept");
-      accept.setAttribute("aria-label", `Accept the invitation to ${inv.community.name}`);
+      const accept = h(
+        "button",
+        { type: "button", class: "primary", "aria-label": t("home.acceptNamed", { community: inv.community.name }) },
+        t("home.accept"),
+      );
       accept.addEventListener("click", () =>
         busy(accept, async () => {
           try {
             const { community } = await api("POST", `/api/invitations/${encodeURIComponent(inv.id)}/accept`);
             await showHome();
-            note(`You joined ${community.name} as ${community.role === "admin" ? "an admin" : "a member"}.`);
+            note(t(community.role === "admin" ? "home.joinedAdmin" : "home.joinedMember", { community: community.name }));
           } catch (err) {
-            say(box, describe(err, { not_found: "This invitation has expired or was already used." }));
+            say(box, describe(err, { not_found: t("home.invitationGone") }));
           }
         }),
       );
@@ -297,11 +320,9 @@ async function loadInvitations() {
         h(
           "span",
           {},
-          "Join ",
-          h("strong", {}, inv.community.name),
-          ` as ${inv.role === "admin" ? "an admin" : "a member"}`,
+          ...tn(inv.role === "admin" ? "home.inviteAdmin" : "home.inviteMember", { community: data("strong", inv.community.name) }),
           h("br"),
-          h("span", { class: "muted small" }, `Expires ${formatDateTime(inv.expiresAt)}`),
+          h("span", { class: "muted small" }, t("common.expires", { date: formatDateTime(inv.expiresAt) })),
         ),
         accept,
       );
@@ -317,4 +338,5 @@ $("#home-logout").addEventListener("click", logOut);
 const who = await whoAmI();
 if (who.me) await showHome();
 else if (who.error) showLogin(describe(who.error));
+else if (who.stage === "second_factor" && pending()) startVerify(pending());
 else showLogin();

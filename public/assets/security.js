@@ -5,13 +5,15 @@
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { showBackupCodes } from "./backup-codes.js";
 import { eventItem } from "./events.js";
+import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, ask, busy, copy, field, focusStep, formatDateTime, formatTime, formDialog, group, h, methodLabel, say, show } from "./ui.js";
+import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
 
 let me = null;
 let security = null;
 const flash = $("#flash");
 const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "disable-card", "events-card"];
+validateInLanguage();
 
 // ---- password confirmation -------------------------------------------------
 
@@ -28,25 +30,24 @@ function setSudo(until) {
 function renderSudo() {
   const status = $("#sudo-status");
   if (me?.stage !== "authenticated") return;
-  status.textContent =
-    Date.now() < sudoUntil
-      ? `Password confirmed: you can make changes until ${formatTime(new Date(sudoUntil))} without entering it again.`
-      : "You will be asked for your password before changes are made.";
+  status.textContent = Date.now() < sudoUntil ? t("sudo.confirmedUntil", { time: formatTime(sudoUntil) }) : t("sudo.willAsk");
 }
 setInterval(renderSudo, 15_000);
 
+const wrongPassword = () => ({ invalid_credentials: t("sudo.wrongPassword") });
+
 function askPassword(reason) {
   return formDialog({
-    title: "Confirm your password",
-    intro: h("p", {}, reason ?? "For your safety, enter your password before changing your security settings. You will not be asked again for 10 minutes."),
-    fields: field({ label: "Password", name: "password", type: "password", autocomplete: "current-password" }),
-    submit: "Confirm",
+    title: t("sudo.title"),
+    intro: h("p", {}, reason ?? t("sudo.intro")),
+    fields: field({ label: t("sudo.password"), name: "password", type: "password", autocomplete: "current-password" }),
+    submit: t("common.confirm"),
     onSubmit: async (form) => {
       await api("POST", "/api/security/reauth", { password: form.password.value });
       setSudo(Date.now() + SUDO_MS);
       return true;
     },
-    errorText: (err) => describe(err, { invalid_credentials: "That password is wrong. Try again." }),
+    errorText: (err) => describe(err, wrongPassword()),
   });
 }
 
@@ -61,7 +62,7 @@ async function withSudo(action) {
   } catch (err) {
     if (!(err instanceof ApiError && err.code === "reauth_required")) throw err;
     setSudo(0);
-    if (!(await askPassword("Your password confirmation has expired. Enter your password again to continue."))) throw new Cancelled();
+    if (!(await askPassword(t("sudo.expired")))) throw new Cancelled();
     return await action();
   }
 }
@@ -96,12 +97,12 @@ async function init(message) {
     show($("#enroll-banner"), true);
     show($("#methods"), false);
     show($("#methods-empty"), false);
-    $("#methods-title").textContent = "Set up a new method";
+    $("#methods-title").textContent = t("security.enrollMethodsTitle");
     focusStep($("#enroll-banner").parentElement.querySelector("h1"));
     return;
   }
   show($("#enroll-banner"), false);
-  $("#methods-title").textContent = "Your sign-in methods";
+  $("#methods-title").textContent = t("security.methodsTitle");
   await refresh();
   show($("#loading"), false);
   if (message) say(flash, message, "success");
@@ -124,20 +125,15 @@ function render() {
   for (const id of ["preferred-card", "backup-card", "disable-card"]) show($(`#${id}`), on);
   const status = $("#tfa-status");
   status.className = `status ${on ? "on" : "off"}`;
-  status.replaceChildren(
-    h("strong", {}, on ? "On. " : "Off. "),
-    on
-      ? "After your password, you are asked for a code from your app, your security key or a backup code."
-      : "Your password alone logs you in. Add an authenticator app or a security key below to turn it on.",
-  );
+  status.replaceChildren(h("strong", {}, t(on ? "security.on" : "security.off")), " ", t(on ? "security.onText" : "security.offText"));
   renderSudo();
   renderMethods();
   renderPreferred();
   const left = security.backupCodes.remaining;
-  $("#backup-remaining").textContent = `${left} of 10 backup codes left.${left <= 3 ? " Generate new ones soon." : ""}`;
+  $("#backup-remaining").replaceChildren(t("backup.remaining", { count: left, total: 10 }), ...(left <= 3 ? [" ", t("backup.low")] : []));
   $("#backup-remaining").className = left <= 3 ? "warning" : "";
   $("#events").replaceChildren(...security.events.map(eventItem));
-  if (security.events.length === 0) $("#events").append(h("li", { class: "muted" }, "Nothing yet."));
+  if (security.events.length === 0) $("#events").append(h("li", { class: "muted" }, t("events.none")));
 }
 
 function renderMethods() {
@@ -152,21 +148,31 @@ function renderMethods() {
         h(
           "div",
           { class: "row-main" },
-          h("strong", {}, m.name),
+          data("strong", m.name),
           " ",
           h("span", { class: "badge" }, methodLabel(m.type)),
           h("br"),
           h(
             "span",
             { class: "muted small" },
-            `Added ${formatDateTime(m.createdAt)} · ${m.lastUsedAt ? `Last used ${formatDateTime(m.lastUsedAt)}` : "Never used"}`,
+            t("security.added", { date: formatDateTime(m.createdAt) }),
+            " · ",
+            m.lastUsedAt ? t("security.lastUsed", { date: formatDateTime(m.lastUsedAt) }) : t("security.neverUsed"),
           ),
         ),
         h(
           "div",
           { class: "row-actions" },
-          h("button", { type: "button", class: "secondary", "aria-label": `Rename ${m.name}`, onclick: (e) => rename(m, e.currentTarget) }, "Rename"),
-          h("button", { type: "button", class: "danger-outline", "aria-label": `Remove ${m.name}`, onclick: (e) => remove(m, e.currentTarget) }, "Remove"),
+          h(
+            "button",
+            { type: "button", class: "secondary", "aria-label": t("security.renameNamed", { name: m.name }), onclick: (e) => rename(m, e.currentTarget) },
+            t("security.rename"),
+          ),
+          h(
+            "button",
+            { type: "button", class: "danger-outline", "aria-label": t("security.removeNamed", { name: m.name }), onclick: (e) => remove(m, e.currentTarget) },
+            t("security.remove"),
+          ),
         ),
       ),
     ),
@@ -176,12 +182,12 @@ function renderMethods() {
 function renderPreferred() {
   const types = [...new Set(security.methods.map((m) => m.type))];
   const select = $("#preferred-select");
-  select.replaceChildren(...types.map((t) => h("option", { value: t, selected: t === security.preferred }, methodLabel(t))));
+  select.replaceChildren(...types.map((type) => h("option", { value: type, selected: type === security.preferred }, methodLabel(type))));
   // A choice of one is no choice: say what happens instead of showing a one-item menu.
   const single = types.length < 2;
-  for (const el of $("#preferred-form").children) if (!el.classList.contains("notice")) show(el, !single);
+  for (const el of $("#preferred-form").children) if (!el.classList.contains("messages")) show(el, !single);
   $("#preferred-single").textContent = single
-    ? `You are asked for your ${methodLabel(types[0] ?? "totp").toLowerCase()} first. Add ${types[0] === "webauthn" ? "an authenticator app" : "a security key"} to choose between them. A backup code can always be used instead.`
+    ? t(types[0] === "webauthn" ? "preferred.singleKey" : "preferred.singleApp", { method: methodLabel(types[0] ?? "totp", { lower: true }) })
     : "";
   show($("#preferred-single"), single);
 }
@@ -194,45 +200,41 @@ async function rename(method, button) {
   try {
     await withSudo(async () => {
       const renamed = await formDialog({
-        title: "Rename method",
-        fields: field({ label: "New name", name: "name", value: method.name, maxlength: 64 }),
-        submit: "Save",
+        title: t("rename.title"),
+        fields: field({ label: t("rename.label"), name: "name", value: method.name, maxlength: 64 }),
+        submit: t("common.save"),
         onSubmit: (form) => api("PATCH", `/api/security/methods/${encodeURIComponent(method.id)}`, { name: form.name.value }),
         errorText: (err) => describe(err),
       });
-      if (renamed) say(flash, `Renamed to “${renamed.method.name}”.`, "success");
+      if (renamed) say(flash, t("rename.done", { name: renamed.method.name }), "success");
     });
     await refresh();
   } catch (err) {
     report(box, err);
   }
-  button.isConnected && button.focus();
+  // The list was redrawn: back to this method's Rename button, wherever it is now.
+  const row = [...document.querySelectorAll("#methods li")].find((li) => li.dataset.methodId === method.id);
+  (button.isConnected ? button : row?.querySelector("button"))?.focus();
 }
 
 async function remove(method, button) {
   const box = $("#methods-error");
   say(box, "");
   const sure = await ask({
-    title: `Remove “${method.name}”?`,
-    body: [
-      h("p", {}, `You will no longer be able to log in with this ${methodLabel(method.type).toLowerCase()}.`),
-      h("p", {}, "For safety, your other sessions (other browsers and devices) will be logged out."),
-    ],
-    confirm: "Remove",
+    title: t("remove.title", { name: method.name }),
+    body: [h("p", {}, t("remove.what", { method: methodLabel(method.type, { lower: true }) })), h("p", {}, t("remove.sessions"))],
+    confirm: t("security.remove"),
     danger: true,
   });
   if (!sure) return button.focus();
   await busy(button, async () => {
     try {
       await withSudo(() => api("DELETE", `/api/security/methods/${encodeURIComponent(method.id)}`));
-      say(flash, `Removed “${method.name}”.`, "success");
+      say(flash, t("remove.done", { name: method.name }), "success");
       await refresh();
       focusStep($("#methods-card"));
     } catch (err) {
-      report(box, err, {
-        last_method:
-          "This is your only two-factor method, so it cannot be removed: you would be left with only backup codes. Add another method first, or turn off two-factor authentication below.",
-      });
+      report(box, err, { last_method: t("remove.lastMethod") });
     }
   });
 }
@@ -259,7 +261,7 @@ for (const button of document.querySelectorAll("[data-cancel]")) {
 $("#add-totp").addEventListener("click", () => {
   closeSetups();
   const count = security?.methods.filter((m) => m.type === "totp").length ?? 0;
-  $("#totp-name").value = count ? `Authenticator app ${count + 1}` : "Authenticator app";
+  $("#totp-name").value = count ? t("totp.defaultNameNumbered", { number: count + 1 }) : t("totp.defaultName");
   show($("#totp-name-form"), true);
   show($("#totp-scan"), false);
   show($("#totp-setup"), true);
@@ -276,6 +278,7 @@ $("#totp-name-form").addEventListener("submit", async (event) => {
       enrollmentId = started.id;
       // The SVG comes from our own API; as an <img> it cannot run anything or touch the page.
       $("#totp-qr").src = `data:image/svg+xml,${encodeURIComponent(started.qrSvg)}`;
+      $("#totp-qr-description").textContent = t("totp.qrDescription", { account: me.user.email, issuer: t("app.name") });
       $("#totp-secret").textContent = group(started.secret, 4);
       $("#totp-secret").dataset.secret = started.secret;
       $("#totp-open").href = started.uri;
@@ -306,10 +309,7 @@ $("#totp-confirm-form").addEventListener("submit", async (event) => {
       closeSetups();
       await added(result, addedMessage("totp", result.method?.name ?? name));
     } catch (err) {
-      report($("#totp-error"), err, {
-        invalid_code: "That code did not match. Enter the code the app shows now; if it keeps failing, check that your phone’s clock is set automatically.",
-        not_found: "This setup took longer than 10 minutes and expired. Press Cancel and start again.",
-      });
+      report($("#totp-error"), err, { invalid_code: t("totp.wrongCode"), not_found: t("totp.expired") });
       form.code.select();
     }
   });
@@ -320,8 +320,10 @@ $("#totp-confirm-form").addEventListener("submit", async (event) => {
 class KeyError extends Error {}
 
 if (window.PublicKeyCredential === undefined) {
+  // Said in words beside the button, not only in a tooltip a keyboard never shows.
   $("#add-key").disabled = true;
-  $("#add-key").title = "This browser does not support security keys";
+  $("#add-key").setAttribute("aria-describedby", "add-key-unsupported");
+  show($("#add-key-unsupported"), true);
 }
 
 $("#add-key").addEventListener("click", () => {
@@ -345,11 +347,9 @@ $("#key-form").addEventListener("submit", async (event) => {
           const { startRegistration } = await import("/assets/vendor/webauthn.js");
           response = await startRegistration({ optionsJSON });
         } catch (err) {
-          if (err?.name === "InvalidStateError" || err?.code === "ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED")
-            throw new KeyError("This key is already registered to your account.");
-          if (err?.name === "NotAllowedError" || err?.code === "ERROR_CEREMONY_ABORTED")
-            throw new KeyError("The key was not registered: the request was cancelled or timed out. Press Register key to try again.");
-          throw new KeyError("This browser could not register the key. Try another browser or add an authenticator app instead.");
+          if (err?.name === "InvalidStateError" || err?.code === "ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED") throw new KeyError(t("key.alreadyMine"));
+          if (err?.name === "NotAllowedError" || err?.code === "ERROR_CEREMONY_ABORTED") throw new KeyError(t("key.cancelled"));
+          throw new KeyError(t("key.unsupported"));
         }
         return api("POST", "/api/security/webauthn", { name, response });
       });
@@ -357,18 +357,14 @@ $("#key-form").addEventListener("submit", async (event) => {
       await added(result, addedMessage("webauthn", result.method?.name ?? name));
     } catch (err) {
       if (err instanceof KeyError) say($("#key-error"), err.message);
-      else
-        report($("#key-error"), err, {
-          invalid_code: "The key’s answer could not be verified, or the request expired. Press Register key to try again.",
-          credential_exists: "This security key is already registered.",
-        });
+      else report($("#key-error"), err, { invalid_code: t("key.notVerified") });
     }
   });
 });
 
 function addedMessage(type, name) {
   const kind = methodLabel(type);
-  return name && name !== kind ? `${kind} “${name}” added.` : `${kind} added.`;
+  return name && name !== kind ? t("security.addedNamed", { kind, name }) : t("security.addedKind", { kind });
 }
 
 /** After a confirmed method: backup codes when 2FA just turned on, else back to the list. */
@@ -378,10 +374,8 @@ async function added(result, message) {
   if (result.backupCodes) {
     for (const id of ALL_CARDS) show($(`#${id}`), false);
     show($("#enroll-banner"), false);
-    say(flash, `${message} Two-factor authentication is on.`, "success");
-    showBackupCodes(result.backupCodes, me.user.email, () =>
-      init(wasEnrollment ? "You are logged in again. Your new method is set up and your backup codes are saved." : undefined),
-    );
+    say(flash, t("security.addedNowOn", { added: message }), "success");
+    showBackupCodes(result.backupCodes, me.user.email, () => init(wasEnrollment ? t("security.backIn") : undefined));
     return;
   }
   say(flash, message, "success");
@@ -396,12 +390,9 @@ $("#codes-regenerate").addEventListener("click", async (event) => {
   const box = $("#backup-error");
   say(box, "");
   const sure = await ask({
-    title: "Generate new backup codes?",
-    body: [
-      h("p", { class: "warning" }, h("strong", {}, "All your current backup codes stop working immediately,"), " including any you printed or saved."),
-      h("p", {}, "You will see ten new codes once. Save them before leaving the page."),
-    ],
-    confirm: "Generate new codes",
+    title: t("regenerate.title"),
+    body: [h("p", { class: "warning" }, h("strong", {}, t("regenerate.warningStrong")), " ", t("regenerate.warning")), h("p", {}, t("regenerate.once"))],
+    confirm: t("regenerate.confirm"),
     danger: true,
   });
   if (!sure) return button.focus();
@@ -409,7 +400,7 @@ $("#codes-regenerate").addEventListener("click", async (event) => {
     try {
       const { codes } = await withSudo(() => api("POST", "/api/security/backup-codes"));
       for (const id of ALL_CARDS) show($(`#${id}`), false);
-      say(flash, "New backup codes generated. The old codes no longer work.", "success");
+      say(flash, t("regenerate.done"), "success");
       showBackupCodes(codes, me.user.email, () => init());
     } catch (err) {
       report(box, err);
@@ -420,14 +411,14 @@ $("#codes-regenerate").addEventListener("click", async (event) => {
 $("#preferred-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
-  const box = $(".notice", form);
+  const box = $(".messages", form);
   say(box, "");
   $("#preferred-status").textContent = "";
   await busy($("button[type=submit]", form), async () => {
     try {
       const { preferred } = await api("PUT", "/api/security/preferred", { method: form.method.value });
       security.preferred = preferred;
-      $("#preferred-status").textContent = `Saved: you will be asked for your ${methodLabel(preferred).toLowerCase()} first.`;
+      $("#preferred-status").textContent = t("preferred.saved", { method: methodLabel(preferred, { lower: true }) });
     } catch (err) {
       report(box, err);
     }
@@ -437,25 +428,17 @@ $("#preferred-form").addEventListener("submit", async (event) => {
 $("#disable-open").addEventListener("click", async (event) => {
   const button = event.currentTarget;
   const done = await formDialog({
-    title: "Disable two-factor authentication?",
-    intro: [
-      h(
-        "ul",
-        {},
-        h("li", {}, "All your methods (authenticator apps and security keys) and all backup codes are removed."),
-        h("li", {}, "Your password alone will log you in, which makes your account easier to take over."),
-        h("li", {}, "Your other sessions are logged out."),
-      ),
-    ],
-    fields: field({ label: "Current password", name: "password", type: "password", autocomplete: "current-password" }),
-    submit: "Disable",
+    title: t("disable.dialogTitle"),
+    intro: [h("ul", {}, h("li", {}, t("disable.removes")), h("li", {}, t("disable.passwordAlone")), h("li", {}, t("disable.sessions")))],
+    fields: field({ label: t("disable.password"), name: "password", type: "password", autocomplete: "current-password" }),
+    submit: t("disable.confirm"),
     danger: true,
     onSubmit: (form) => api("POST", "/api/security/disable", { password: form.password.value }),
-    errorText: (err) => describe(err, { invalid_credentials: "That password is wrong. Try again." }),
+    errorText: (err) => describe(err, wrongPassword()),
   });
   if (!done) return button.focus();
   setSudo(0);
-  say(flash, "Two-factor authentication is off. Your methods and backup codes were removed.", "success");
+  say(flash, t("disable.done"), "success");
   await refresh();
   focusStep($("#status-card"));
 });

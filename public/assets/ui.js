@@ -1,5 +1,8 @@
 // Small DOM helpers shared by the pages. Everything is built with
 // createElement/textContent: no HTML strings from data, nothing inline (CSP).
+// Every word comes from the catalogue (t); data a person typed or the API
+// returned is marked translate="no" where it stands alone.
+import { formatDateTime, t } from "./i18n.js";
 
 /** h("p", { class: "hint" }, "text", child…) */
 export function h(tag, attrs = {}, ...children) {
@@ -7,7 +10,6 @@ export function h(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, String(value));
@@ -18,6 +20,9 @@ export function h(tag, attrs = {}, ...children) {
   }
   return el;
 }
+
+/** Data shown as is (a name, an email, a code): never translated, by us or by a browser's translator. */
+export const data = (tag, value, attrs = {}) => h(tag, { ...attrs, translate: "no" }, value);
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -41,46 +46,37 @@ export function focusStep(el) {
  * Returns what `work` returns.
  */
 export async function busy(button, work) {
-  const label = button.textContent;
+  const label = [...button.childNodes];
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
-  button.textContent = "Working…";
+  button.textContent = t("common.working");
   try {
     return await work();
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
-    button.textContent = label;
+    button.replaceChildren(...label);
   }
 }
 
-/** Shows a message in an alert box (role=alert so it is announced), or clears it. */
-export function say(box, message, kind = "error") {
-  box.textContent = message ?? "";
-  box.className = `notice ${kind}`;
-  box.hidden = !message;
+/**
+ * Shows a message in a live region, or clears it. The region itself (role=alert
+ * or status in the markup) stays in the page, empty, so screen readers announce
+ * what appears in it; only the box inside comes and goes.
+ */
+export function say(region, message, kind = "error") {
+  region.replaceChildren(...(message ? [h("p", { class: `notice ${kind}` }, message)] : []));
 }
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 
 /** A local, readable time; with an ISO string in `datetime` for machines. */
-export function time(iso, { short = false } = {}) {
-  if (!iso) return h("span", {}, "Never");
+export function time(iso) {
+  if (!iso) return h("span", {}, t("common.never"));
   const d = new Date(iso);
-  return h("time", { datetime: d.toISOString(), title: d.toString() }, short ? timeOnly.format(d) : dateTime.format(d));
-}
-
-export function formatDateTime(iso) {
-  return dateTime.format(new Date(iso));
-}
-
-export function formatTime(date) {
-  return timeOnly.format(date);
+  return h("time", { datetime: d.toISOString(), translate: "no" }, formatDateTime(d));
 }
 
 /**
- * Copies text and says so on the button for two seconds. Falls back to a
+ * Copies text and says so on the button for a moment. Falls back to a
  * selection + execCommand when the async clipboard is refused.
  */
 export async function copy(text, button, status) {
@@ -102,8 +98,8 @@ export async function copy(text, button, status) {
   }
   const label = button.dataset.label ?? button.textContent;
   button.dataset.label = label;
-  button.textContent = ok ? "Copied" : "Copy failed";
-  if (status) status.textContent = ok ? "Copied to the clipboard." : "Could not copy. Select the text and copy it by hand.";
+  button.textContent = t(ok ? "common.copied" : "common.copyFailed");
+  if (status) status.textContent = t(ok ? "common.copiedStatus" : "common.copyFailedStatus");
   clearTimeout(Number(button.dataset.timer));
   button.dataset.timer = String(
     setTimeout(() => {
@@ -123,25 +119,28 @@ export function download(filename, text) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+let dialogs = 0;
+
 /**
- * A modal <dialog> that resolves with the value of the pressed button
- * ("cancel" on Escape). `build(body)` fills the content.
+ * A modal <dialog> that resolves true when confirmed, false on Cancel or
+ * Escape. `body` is a string or nodes.
  */
-export function ask({ title, body, confirm = "Confirm", danger = false, cancel = "Cancel" }) {
+export function ask({ title, body, confirm, danger = false }) {
   return new Promise((resolve) => {
-    const dialog = h("dialog", { class: "modal", "aria-labelledby": "ask-title" });
+    const titleId = `dlg-${++dialogs}`;
+    const dialog = h("dialog", { class: "modal", "aria-labelledby": titleId });
     const form = h("form", { method: "dialog" });
     const content = h("div", { class: "modal-body" });
     if (typeof body === "string") content.append(h("p", {}, body));
     else if (body) content.append(...[body].flat());
     form.append(
-      h("h2", { id: "ask-title" }, title),
+      h("h2", { id: titleId }, title),
       content,
       h(
         "div",
         { class: "actions" },
-        h("button", { value: "cancel", class: "secondary", type: "submit" }, cancel),
-        h("button", { value: "confirm", class: danger ? "danger" : "primary", type: "submit" }, confirm),
+        h("button", { value: "cancel", class: "secondary", type: "submit" }, t("common.cancel")),
+        h("button", { value: "confirm", class: danger ? "danger" : "primary", type: "submit" }, confirm ?? t("common.confirm")),
       ),
     );
     dialog.append(form);
@@ -162,8 +161,42 @@ export function group(text, size = 4) {
   return text.match(new RegExp(`.{1,${size}}`, "g"))?.join(" ") ?? text;
 }
 
-export function methodLabel(type) {
-  return { totp: "Authenticator app", webauthn: "Security key", backup_code: "Backup code", recovery_code: "Recovery code" }[type] ?? type;
+const METHOD_KEYS = { totp: "method.totp", webauthn: "method.webauthn", backup_code: "method.backupCode", recovery_code: "method.recoveryCode" };
+
+/** "Authenticator app", or with `{ lower: true }` the form used inside a sentence. */
+export function methodLabel(type, { lower = false } = {}) {
+  const key = METHOD_KEYS[type];
+  if (!key) return type;
+  return t(lower ? `${key}.inSentence` : key);
+}
+
+/**
+ * Browser validation in the page's language: the bubble a browser shows for a
+ * required, too short or malformed field says it with the catalogue's words.
+ */
+export function validateInLanguage(root = document) {
+  root.addEventListener(
+    "invalid",
+    (event) => {
+      const input = event.target;
+      const v = input.validity;
+      input.setCustomValidity("");
+      const message = v.valueMissing
+        ? t("validation.required")
+        : v.typeMismatch && input.type === "email"
+          ? t("validation.email")
+          : v.tooShort
+            ? t("validation.tooShort", { count: input.minLength })
+            : v.tooLong
+              ? t("validation.tooLong", { count: input.maxLength })
+              : v.patternMismatch
+                ? t("validation.pattern")
+                : "";
+      if (message) input.setCustomValidity(message);
+    },
+    true,
+  );
+  root.addEventListener("input", (event) => event.target.setCustomValidity?.(""), true);
 }
 
 /**
@@ -171,13 +204,13 @@ export function methodLabel(type) {
  * busy; if it throws, `errorText(err)` is shown inside the dialog and it stays
  * open. Resolves with what `onSubmit` returned, or null when cancelled.
  */
-export function formDialog({ title, intro, fields = [], submit = "Confirm", danger = false, onSubmit, errorText }) {
+export function formDialog({ title, intro, fields = [], submit, danger = false, onSubmit, errorText }) {
   return new Promise((resolve) => {
-    const titleId = `dlg-${Math.random().toString(36).slice(2, 8)}`;
+    const titleId = `dlg-${++dialogs}`;
     const dialog = h("dialog", { class: "modal", "aria-labelledby": titleId });
-    const error = h("div", { class: "notice error", role: "alert", hidden: true });
-    const cancelButton = h("button", { type: "button", class: "secondary" }, "Cancel");
-    const submitButton = h("button", { type: "submit", class: danger ? "danger" : "primary" }, submit);
+    const error = h("div", { role: "alert" });
+    const cancelButton = h("button", { type: "button", class: "secondary" }, t("common.cancel"));
+    const submitButton = h("button", { type: "submit", class: danger ? "danger" : "primary" }, submit ?? t("common.confirm"));
     const form = h(
       "form",
       {},
@@ -215,7 +248,7 @@ export function formDialog({ title, intro, fields = [], submit = "Confirm", dang
 
 /** A labelled input for formDialog. */
 export function field({ label, name, type = "text", value = "", autocomplete = "off", hint, required = true, maxlength }) {
-  const id = `f-${name}-${Math.random().toString(36).slice(2, 7)}`;
+  const id = `f-${name}-${++dialogs}`;
   const input = h("input", { id, name, type, autocomplete, required, maxlength, "aria-describedby": hint ? `${id}-hint` : null });
   input.value = value;
   return [h("label", { for: id }, label), input, hint ? h("p", { id: `${id}-hint`, class: "hint" }, hint) : null];

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before } from "node:test";
+import jsQR from "jsqr";
 import * as OTPAuth from "otpauth";
 import { chromium } from "playwright-core";
 
@@ -40,10 +41,17 @@ export function useBrowser() {
 /**
  * A fresh context (own cookies) and page. Clipboard access is granted so Copy
  * can be checked; page errors and CSP violations fail loudly in `problems`.
+ * `locale` sets navigator.languages (the pages' language comes from it);
+ * `colorScheme` sets prefers-color-scheme.
  */
-export async function newPage(browser, { width = 1100, height = 900 } = {}) {
-  const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, acceptDownloads: true });
+export async function newPage(browser, { width = 1100, height = 900, locale = "en-US", colorScheme = "light" } = {}) {
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, acceptDownloads: true, locale, colorScheme });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
+  return watchedPage(context);
+}
+
+/** A new page in `context` whose script errors and CSP violations are collected in `page.problems`. */
+export async function watchedPage(context) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.problems = [];
@@ -104,6 +112,25 @@ export async function confirmPasswordIfAsked(page, password = PASSWORD) {
   }
 }
 
+/** Attaches a virtual authenticator to the page; every ceremony is answered with presence and verification. */
+export async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    credentials: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials,
+  };
+}
+
 // ---- TOTP codes from independent implementations (never our own) ----------
 
 const used = new Map();
@@ -142,6 +169,28 @@ function oathtool(secret, step) {
 
 export function readText(path) {
   return readFileSync(path, "utf8");
+}
+
+/**
+ * The text of the QR code in a PNG screenshot, read by `jsqr` (an independent
+ * reader). Chromium only turns the PNG into pixels, on a blank page of its own.
+ */
+export async function decodeQR(browser, png) {
+  const page = await browser.newPage();
+  try {
+    const { width, height, pixels } = await page.evaluate(async (base64) => {
+      const blob = await (await fetch(`data:image/png;base64,${base64}`)).blob();
+      const bitmap = await createImageBitmap(blob);
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const context = canvas.getContext("2d");
+      context.drawImage(bitmap, 0, 0);
+      const image = context.getImageData(0, 0, bitmap.width, bitmap.height);
+      return { width: image.width, height: image.height, pixels: Array.from(image.data) };
+    }, png.toString("base64"));
+    return jsQR(Uint8ClampedArray.from(pixels), width, height)?.data ?? null;
+  } finally {
+    await page.close();
+  }
 }
 
 /** A 6-digit code that is none of the codes around now for `secret`, so it is surely refused. */

@@ -3,28 +3,9 @@
 // Register it on the Security page, log out, log in with it on the login page.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assertNoProblems, confirmPasswordIfAsked, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
+import { assertNoProblems, confirmPasswordIfAsked, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser, virtualAuthenticator } from "./support.mjs";
 
 const chrome = useBrowser();
-
-/** Attaches a virtual authenticator to the page; every ceremony is answered with presence and verification. */
-async function virtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return {
-    credentials: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials,
-  };
-}
 
 test("register a security key on the Security page, log out, and log in with it on the login page", async () => {
   const page = await newPage(chrome.browser);

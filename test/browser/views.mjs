@@ -1,0 +1,273 @@
+// Every page and dialog a person can meet, as a list the accessibility test
+// (test/browser/pages.test.mjs) walks in every language and colour scheme.
+// A view names who looks at it (`as`: one of the people `cast` makes, or
+// "anonymous" for a browser with no session) and how to get there from a blank
+// page (`open`). Steps find things by id or structure, never by words, so the
+// same view works in every language. Adding a page, a Security-page section or
+// a dialog: add a view here (docs/pages.md).
+import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, resetTwoFactor } from "./accounts.mjs";
+import { PASSWORD, wrongTOTP } from "./support.mjs";
+
+/**
+ * The people the views need, made afresh for each language through the API:
+ * - owner: admin of two communities, with an authenticator app and a security key;
+ * - member: in that community with an authenticator app (the admin resets them);
+ * - recovering: in that community, reset by the admin, with a recovery code;
+ * - newcomer: no 2FA, no community, one invitation waiting.
+ */
+export async function cast(browser, locale) {
+  const owner = await account(browser, { name: "Alice Martin", community: "Relais Nord", locale, prefix: "owner" });
+  owner.totp = await addAuthenticatorApp(owner, "Pixel");
+  await addKey(owner, "YubiKey");
+  // Admin of a second community too, so the admin page shows its community picker.
+  const partner = await account(browser, { name: "Rémi Garnier", community: "Relais Sud", locale, prefix: "partner" });
+  await join(partner, owner, "admin");
+  const member = await account(browser, { name: "Bruno Petit", locale, prefix: "member" });
+  await join(owner, member);
+  await addAuthenticatorApp(member);
+  const recovering = await account(browser, { name: "Chloé Durand", locale, prefix: "recovering" });
+  await join(owner, recovering);
+  await addAuthenticatorApp(recovering);
+  recovering.recoveryCode = await resetTwoFactor(owner, recovering);
+  const newcomer = await account(browser, { name: "Dan Moreau", locale, prefix: "newcomer" });
+  await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: newcomer.email, role: "member" });
+  return { owner, member, recovering, newcomer };
+}
+
+async function logInWithPassword(page, email) {
+  await page.goto("/");
+  await page.locator("#login-email").fill(email);
+  await page.locator("#login-password").fill(PASSWORD);
+  await page.locator("#login-form button[type=submit]").click();
+}
+
+const shown = (page, selector) => page.locator(selector).first().waitFor();
+
+export const VIEWS = [
+  // ---- the login page, before logging in
+  { name: "login", as: "anonymous", open: (page) => page.goto("/").then(() => shown(page, "#login:visible")) },
+  {
+    name: "login: a wrong password, explained",
+    as: "anonymous",
+    open: async (page, { owner }) => {
+      await page.goto("/");
+      await page.locator("#login-email").fill(owner.email);
+      await page.locator("#login-password").fill("not the password at all");
+      await page.locator("#login-form button[type=submit]").click();
+      await shown(page, "#login-form [role=alert] .notice");
+    },
+  },
+  {
+    name: "sign up",
+    as: "anonymous",
+    open: async (page) => {
+      await page.goto("/");
+      await page.locator("#to-signup").click();
+      await page.locator("#signup-password").fill("too short");
+      await shown(page, "#signup:visible");
+    },
+  },
+  { name: "page not found", as: "anonymous", open: (page) => page.goto("/no-such-page").then(() => shown(page, "h1")) },
+
+  // ---- the second step
+  {
+    name: "second step: authenticator app",
+    as: "anonymous",
+    open: async (page, { owner }) => {
+      await logInWithPassword(page, owner.email);
+      await shown(page, "#verify-totp:visible");
+    },
+  },
+  {
+    name: "second step: a wrong code, explained",
+    as: "anonymous",
+    open: async (page, { owner }) => {
+      await logInWithPassword(page, owner.email);
+      await page.locator("#totp-code").fill(wrongTOTP(owner.totp.secret));
+      await page.locator("#verify-totp button[type=submit]").click();
+      await shown(page, "#verify-error .notice");
+    },
+  },
+  {
+    name: "second step: backup code",
+    as: "anonymous",
+    open: async (page, { owner }) => {
+      await logInWithPassword(page, owner.email);
+      await page.locator("#verify-other-list [data-method=backup_code]").click();
+      await shown(page, "#verify-backup_code:visible");
+    },
+  },
+  {
+    name: "second step: security key, waiting for the key",
+    as: "anonymous",
+    open: async (page, { owner }) => {
+      // WebAuthn without any authenticator: the browser waits for a key, as a person's would.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("WebAuthn.enable");
+      await logInWithPassword(page, owner.email);
+      await page.locator("#verify-other-list [data-method=webauthn]").click();
+      await shown(page, "#webauthn-start[aria-busy=true]");
+    },
+  },
+  {
+    name: "second step: recovery code after an admin reset",
+    as: "anonymous",
+    open: async (page, { recovering }) => {
+      await logInWithPassword(page, recovering.email);
+      await shown(page, "#verify-recovery_code:visible");
+    },
+  },
+
+  // ---- the account page
+  { name: "account: an admin", as: "owner", open: (page) => page.goto("/").then(() => shown(page, "#home-communities-card:visible")) },
+  { name: "account: an invitation waiting", as: "newcomer", open: (page) => page.goto("/").then(() => shown(page, "#home-invitations li")) },
+
+  // ---- the Security page and its dialogs
+  { name: "security: two-factor off", as: "newcomer", open: (page) => page.goto("/security").then(() => shown(page, "#methods-empty:visible")) },
+  { name: "security: two-factor on", as: "owner", open: (page) => page.goto("/security").then(() => shown(page, "#events li")) },
+  {
+    name: "dialog: confirm your password",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#add-totp").click();
+      await page.locator("#totp-name-form button[type=submit]").click();
+      await shown(page, "dialog[open] input[type=password]");
+    },
+  },
+  {
+    name: "security: add an authenticator app (QR code and key)",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#add-totp").click();
+      await page.locator("#totp-name-form button[type=submit]").click();
+      await confirmPassword(page);
+      await shown(page, "#totp-scan:visible");
+      await page.locator("#totp-qr").evaluate((img) => img.decode());
+    },
+  },
+  {
+    name: "security: add a security key",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#add-key").click();
+      await shown(page, "#key-setup:visible");
+    },
+  },
+  {
+    name: "dialog: rename a method",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#methods li:first-child .row-actions button.secondary").click();
+      await confirmPassword(page);
+      await shown(page, "dialog[open] input[name=name]");
+    },
+  },
+  {
+    name: "dialog: remove a method",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#methods li:first-child .row-actions button.danger-outline").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
+    name: "dialog: generate new backup codes",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#codes-regenerate").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
+    name: "security: new backup codes, shown once",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#codes-regenerate").click();
+      await page.locator("dialog[open] button[value=confirm]").click();
+      await confirmPassword(page);
+      await shown(page, "#codes-list li");
+    },
+  },
+  {
+    name: "dialog: turn off two-factor, a wrong password explained",
+    as: "owner",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#disable-open").click();
+      await page.locator("dialog[open] input[type=password]").fill("not the password at all");
+      await page.locator("dialog[open] button[type=submit]").click();
+      await shown(page, "dialog[open] [role=alert] .notice");
+    },
+  },
+  {
+    name: "security: setting up a new method after a reset",
+    as: "anonymous",
+    open: async (page, { recovering }) => {
+      const context = page.context();
+      await call(context, "POST", "/api/auth/login", { email: recovering.email, password: PASSWORD });
+      await call(context, "POST", "/api/auth/verify", { method: "recovery_code", code: recovering.recoveryCode });
+      await page.goto("/security?setup=1");
+      await shown(page, "#enroll-banner:visible");
+    },
+  },
+
+  // ---- the admin page and the reset
+  {
+    name: "admin: community picker, members and invitations",
+    as: "owner",
+    open: (page) => page.goto("/admin").then(() => shown(page, "#picker:visible").then(() => shown(page, "#members tbody tr"))),
+  },
+  { name: "admin: not an admin", as: "newcomer", open: (page) => page.goto("/admin").then(() => shown(page, "#not-admin:visible")) },
+  {
+    name: "admin: a member's actions menu",
+    as: "owner",
+    open: async (page, { member }) => {
+      await page.goto("/admin");
+      await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
+      await shown(page, "[role=menu]:visible");
+    },
+  },
+  {
+    name: "dialog: reset a member's 2FA, what happens",
+    as: "owner",
+    open: async (page, { member }) => {
+      await page.goto("/admin");
+      await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
+      await page.locator("[role=menuitem]:visible").click();
+      await shown(page, "dialog[open] .danger");
+    },
+  },
+  {
+    name: "dialog: reset a member's 2FA, a wrong password explained",
+    as: "owner",
+    open: async (page, { member }) => {
+      await page.goto("/admin");
+      await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
+      await page.locator("[role=menuitem]:visible").click();
+      await page.locator("dialog[open] .danger").click();
+      await page.locator("#reset-password").fill("not the password at all");
+      await page.locator("dialog[open] button[type=submit]").click();
+      await shown(page, "dialog[open] [role=alert] .notice");
+    },
+  },
+  {
+    name: "dialog: reset a member's 2FA, the recovery code",
+    as: "owner",
+    open: async (page, { member }) => {
+      await page.goto("/admin");
+      await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
+      await page.locator("[role=menuitem]:visible").click();
+      await page.locator("dialog[open] .danger").click();
+      await page.locator("#reset-password").fill(PASSWORD);
+      await page.locator("dialog[open] button[type=submit]").click();
+      await shown(page, "dialog[open] output.recovery-code");
+    },
+  },
+];
