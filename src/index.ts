@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { routePath } from "hono/route";
 import { meRoutes } from "./auth/me";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session";
@@ -32,14 +33,18 @@ app.doc31("/api/openapi.json", {
 
 app.notFound((_c) => problem(new AppError("not_found", "No such endpoint")));
 
+/** Methods a route can be registered for; any other spelling is logged as "other". */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 app.onError((err, c) => {
   const appError = toAppError(err);
-  // An AppError("internal") was thrown on purpose and logged where it was thrown (with no request text).
+  // An AppError("internal") was thrown on purpose and logged where it was thrown (fixed text, src/http/public-origin.ts).
   if (appError.code === "internal" && !(err instanceof AppError)) {
-    // The error's class and message only: request bodies and secrets never reach the log.
-    console.error(
-      `internal error on ${c.req.method} ${new URL(c.req.url).pathname}: ${err instanceof Error ? err.name : typeof err}: ${err instanceof Error ? err.message.slice(0, 200) : ""}`,
-    );
+    // Fixed text only: the error's class and the route pattern as registered (`/api/communities/:cid/…`).
+    // Never its message (a driver may echo the values it was given), the path (ids, mistyped tokens)
+    // or anything else the request carried: a log line must never hold a password, code or token.
+    const method = METHODS.has(c.req.method) ? c.req.method : "other";
+    console.error(`internal error in ${method} ${routePath(c, -1)}: ${err.constructor.name}`);
   }
   return problem(appError);
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Client, enableTOTP, newUser, uniqueEmail } from "./helpers";
+import { recoveryLogin } from "./helpers-foundation";
 
 /**
  * No answer may tell whether an email has an account (API.md: login "same body
@@ -40,12 +41,17 @@ describe("login", () => {
     const plain = await newUser();
     const withTOTP = await newUser();
     await enableTOTP(withTOTP.client);
+    // Reset by its admin: the right password now answers recovery_code_required (recoveryLogin checks it).
+    const { member: recovering } = await recoveryLogin();
     const answers = [];
-    for (const email of [plain.email, withTOTP.email, uniqueEmail("nobody")]) {
+    for (const email of [plain.email, withTOTP.email, recovering.email, uniqueEmail("nobody")]) {
       answers.push(await observable(await new Client().request("POST", "/api/auth/login", { email, password: WRONG })));
     }
+    expect(answers[0]?.status).toBe(401);
+    expect(answers[0]?.body.code).toBe("invalid_credentials");
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
+    expect(answers[3]).toEqual(answers[0]);
   });
 
   it("the email's spelling (case, spaces) does not change the answer", async () => {

@@ -32,7 +32,7 @@ export async function sessionRow(client: Client): Promise<SessionRow | null> {
   return env.DB.prepare("SELECT * FROM sessions WHERE id = ?").bind(tokenHash(client.cookie)).first<SessionRow>();
 }
 
-/** Moves a session's timestamps by editing its D1 row (the clock the Worker reads is real time). */
+/** Moves a session's timestamps by editing its D1 row (moving the Worker's clock instead: vi.useFakeTimers, see sessions.security.test.ts "absolute"). */
 export async function updateSession(
   client: Client,
   fields: Partial<Pick<SessionRow, "created_at" | "last_seen_at" | "expires_at" | "reauth_at">>,

@@ -92,8 +92,10 @@ describe("500 internal", () => {
 
 describe("413 for bodies over 16 KiB", () => {
   it("16 KiB exactly passes the size check; one byte more is 413", async () => {
+    // Past the size check, the body is read and validated: the only fault is the over-long name.
     const ok = await new Client().request("POST", "/api/auth/signup", jsonOfSize(16 * KiB));
-    expect(ok.status).not.toBe(413);
+    const problem = (await expectProblem(ok, 400, "invalid_request")) as { errors?: { path: string }[] };
+    expect(problem.errors?.map((e) => e.path)).toEqual(["name"]);
     const big = await new Client().request("POST", "/api/auth/signup", jsonOfSize(16 * KiB + 1));
     await expectProblem(big, 413, "payload_too_large");
   });
@@ -150,8 +152,20 @@ describe("415 for bodies that are not JSON", () => {
   });
 
   it("body-less endpoints accept no Content-Type (logout, accept)", async () => {
-    const u = await newUser();
-    expect((await u.client.request("POST", "/api/auth/logout")).status).toBe(204);
+    const admin = await newUser({ community: "Body-less" });
+    const member = await newUser();
+    const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: member.email, role: "member" });
+    expect(invite.status).toBe(201);
+    // Neither request has a body or a Content-Type (rawFetch adds no headers of its own).
+    const accept = await rawFetch(`/api/invitations/${invite.body.invitation.id}/accept`, {
+      method: "POST",
+      headers: { Cookie: `__Host-session=${member.client.cookie}` },
+    });
+    expect(accept.status).toBe(200);
+    expect(await accept.json()).toEqual({ community: { id: admin.communityId, name: "Body-less", role: "member" } });
+    const logout = await rawFetch("/api/auth/logout", { method: "POST", headers: { Cookie: `__Host-session=${member.client.cookie}` } });
+    expect(logout.status).toBe(204);
+    expect((await member.client.json("GET", "/api/me")).status).toBe(401);
   });
 
   it("a body-less logout sent as text/plain (a beacon) still answers 204 and ends the session", async () => {
@@ -353,23 +367,40 @@ describe("refused requests write nothing to D1", () => {
     const email = uniqueEmail();
     const before = await rowCounts();
     const stranger = new Client();
-    const attempts: [Client, string, string, unknown, Record<string, string>?][] = [
-      [stranger, "POST", "/api/auth/signup", jsonOfSize(17 * KiB)],
-      [stranger, "POST", "/api/auth/signup", JSON.stringify({ email, password: PASSWORD, name: "x" }), { "Content-Type": "text/plain" }],
-      [stranger, "POST", "/api/auth/signup", { email, password: PASSWORD, name: "x", community: "Evil" }, { Origin: FOREIGN }],
-      [stranger, "POST", "/api/auth/signup", `{"email":"${email}",`],
-      [stranger, "POST", "/api/auth/signup", { email, password: "too short", name: "x", community: "Evil" }],
-      [stranger, "POST", "/api/auth/signup", { email, password: PASSWORD, name: "", community: "Evil" }],
-      [stranger, "POST", "/api/auth/login", { email: admin.email, password: PASSWORD }, { Origin: FOREIGN }],
-      [stranger, "POST", "/api/auth/login", { email: admin.email, password: 1 }],
-      [admin.client, "POST", `/api/communities/${cid}/invitations`, { email, role: "member" }, { Origin: "null" }],
-      [admin.client, "POST", `/api/communities/${cid}/invitations`, { email, role: "root" }],
-      [admin.client, "POST", `/api/communities/${cid}/invitations`, JSON.stringify({ email, role: "member" }), { "Content-Type": "text/plain" }],
-      [admin.client, "POST", "/api/auth/logout", undefined, { Origin: FOREIGN }],
+    // Each refusal with the one status and code it must get (413, then csrf, then 415, then validation).
+    const attempts: [Client, string, string, unknown, Record<string, string> | undefined, number, string][] = [
+      [stranger, "POST", "/api/auth/signup", jsonOfSize(17 * KiB), undefined, 413, "payload_too_large"],
+      [
+        stranger,
+        "POST",
+        "/api/auth/signup",
+        JSON.stringify({ email, password: PASSWORD, name: "x" }),
+        { "Content-Type": "text/plain" },
+        415,
+        "unsupported_media_type",
+      ],
+      [stranger, "POST", "/api/auth/signup", { email, password: PASSWORD, name: "x", community: "Evil" }, { Origin: FOREIGN }, 403, "csrf"],
+      [stranger, "POST", "/api/auth/signup", `{"email":"${email}",`, undefined, 400, "invalid_request"],
+      [stranger, "POST", "/api/auth/signup", { email, password: "too short", name: "x", community: "Evil" }, undefined, 400, "invalid_request"],
+      [stranger, "POST", "/api/auth/signup", { email, password: PASSWORD, name: "", community: "Evil" }, undefined, 400, "invalid_request"],
+      [stranger, "POST", "/api/auth/login", { email: admin.email, password: PASSWORD }, { Origin: FOREIGN }, 403, "csrf"],
+      [stranger, "POST", "/api/auth/login", { email: admin.email, password: 1 }, undefined, 400, "invalid_request"],
+      [admin.client, "POST", `/api/communities/${cid}/invitations`, { email, role: "member" }, { Origin: "null" }, 403, "csrf"],
+      [admin.client, "POST", `/api/communities/${cid}/invitations`, { email, role: "root" }, undefined, 400, "invalid_request"],
+      [
+        admin.client,
+        "POST",
+        `/api/communities/${cid}/invitations`,
+        JSON.stringify({ email, role: "member" }),
+        { "Content-Type": "text/plain" },
+        415,
+        "unsupported_media_type",
+      ],
+      [admin.client, "POST", "/api/auth/logout", undefined, { Origin: FOREIGN }, 403, "csrf"],
     ];
-    for (const [client, method, path, body, headers] of attempts) {
+    for (const [client, method, path, body, headers, status, code] of attempts) {
       const res = await client.request(method, path, body, headers ?? {});
-      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect({ path, status: res.status, code: (await problemOf(res)).code }).toEqual({ path, status, code });
     }
     expect(await rowCounts()).toEqual(before);
   });

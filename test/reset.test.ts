@@ -1,5 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { adminWorld, fillPath, key, openAPIDocument, operationsOf } from "./contract";
 import { Client, enableTOTP, guard, newUser, PASSWORD, previousStepCode, problemOf, totpCode } from "./helpers";
 import { codeForms, DAY_MS, everythingStored, moveRecoveryExpiry, recoveryClient, recoveryRow, resetMember, resetPath, resetWorld } from "./reset-helpers";
@@ -283,6 +283,55 @@ describe("the recovery code", () => {
     await recoveryClient(world.member);
     const events = await world.admin.client.json("GET", `/api/communities/${world.admin.communityId}/events`);
     expect(events.body.events[0]).toMatchObject({ type: "recovery_code_expired", member: { id: world.member.id }, actor: { id: world.admin.id } });
+  });
+
+  it("survives an early alarm: a WebAuthn challenge's and an unconfirmed app's deadlines fire, the code still works", async () => {
+    const world = await resetWorld();
+    const { recoveryCode, expiresAt } = await resetMember(world);
+    const stub = guard(world.member.id);
+    const issued = await recoveryRow(world.member.id);
+    const pending = () =>
+      runInDurableObject(stub, async (_instance, state) => ({
+        alarm: await state.storage.getAlarm(),
+        challenges: state.storage.sql.exec("SELECT count(*) AS n FROM challenges").one().n,
+        apps: state.storage.sql.exec("SELECT count(*) AS n FROM totp WHERE confirmed_at IS NULL").one().n,
+      }));
+    // The guard's clock is Date.now() in this isolate: frozen here, then moved to each deadline.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const now = Date.now();
+      // As the member's enrollment session would call (the guard checks the stage too).
+      const caller = {
+        user: { id: world.member.id, email: world.member.email, name: world.member.name },
+        ip: null,
+        userAgent: null,
+        now,
+        stage: "enrollment" as const,
+      };
+      // Two deadlines well before the code's 24 hours, through the guard's own calls: a challenge
+      // lives 5 minutes (docs/webauthn.md), an unconfirmed authenticator app 10 (docs/api.md).
+      expect(await stub.webAuthnChallenge(caller, "registration")).toMatchObject({ ok: true });
+      expect(await stub.startTOTP(caller, "Early")).toMatchObject({ ok: true });
+      expect(await pending()).toEqual({ alarm: now + 5 * 60_000, challenges: 1, apps: 1 });
+
+      vi.setSystemTime(now + 5 * 60_000);
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect(await pending()).toEqual({ alarm: now + 10 * 60_000, challenges: 0, apps: 1 });
+      expect(await recoveryRow(world.member.id)).toEqual(issued);
+
+      vi.setSystemTime(now + 10 * 60_000);
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect(await pending()).toEqual({ alarm: Date.parse(expiresAt), challenges: 0, apps: 0 });
+      expect(await recoveryRow(world.member.id)).toEqual(issued);
+
+      // Still outstanding for the admin, and still accepted.
+      const listed = (await members(world.admin.client, world.admin.communityId)).body.members.find((m: { id: string }) => m.id === world.member.id);
+      expect(listed.recoveryCodeExpiresAt).toBe(expiresAt);
+      const client = await recoveryClient(world.member);
+      expect((await client.json("POST", "/api/auth/verify", { method: "recovery_code", code: recoveryCode })).body).toEqual({ status: "enrollment_required" });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("expires after 24 hours through the guard's own time check when the alarm has not run", async () => {

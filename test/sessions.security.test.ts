@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Client, enableTOTP, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
 import { halfLoggedIn, parseSetCookie, rawFetch, recoveryLogin, sessionCookieOf, sessionRow, tokenHash, updateSession } from "./helpers-foundation";
 
@@ -96,7 +96,8 @@ describe("half-logged-in sessions reach nothing else", () => {
   it("a fully logged-in session calling verify is refused and stays as it is", async () => {
     const u = await newUser();
     const res = await u.client.json("POST", "/api/auth/verify", { method: "totp", code: "123456" });
-    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("invalid_request");
     expect((await sessionRow(u.client))?.stage).toBe("authenticated");
   });
 });
@@ -127,8 +128,8 @@ describe("server-side expiry", () => {
     const row = (await sessionRow(half))!;
     expect(row.stage).toBe("second_factor");
     expect(row.expires_at - row.created_at).toBe(10 * MINUTE);
-    const maxAge = parseSetCookie(sessionCookieOf(res))!.attributes.find((a) => a.startsWith("Max-Age="));
-    if (maxAge) expect(Number(maxAge.slice(8))).toBeLessThanOrEqual(600);
+    // The cookie lives exactly as long as the session: 600 seconds.
+    expect(parseSetCookie(sessionCookieOf(res))?.attributes.filter((a) => /^Max-Age=/i.test(a))).toEqual(["Max-Age=600"]);
   });
 
   it("a half session 9 minutes old still works; past 10 minutes it is dead, even with the right code", async () => {
@@ -175,15 +176,27 @@ describe("server-side expiry", () => {
     expect(res.body.code).toBe("unauthenticated");
   });
 
-  it("absolute: a session used every minute still ends 12 hours after login", async () => {
-    const now = Date.now();
-    const u = await newUser();
-    await updateSession(u.client, { created_at: now - 11 * HOUR - 59 * MINUTE, last_seen_at: now - MINUTE, expires_at: now + MINUTE });
-    expect((await u.client.json("GET", "/api/me")).status).toBe(200);
-
-    const old = await newUser();
-    await updateSession(old.client, { created_at: now - 12 * HOUR - 1000, last_seen_at: now - MINUTE, expires_at: now - 1000 });
-    expect((await old.client.json("GET", "/api/me")).status).toBe(401);
+  it("absolute: a session used every 50 minutes still ends 12 hours after login", async () => {
+    // The clock the Worker reads (Date.now(); the Worker shares this test's isolate) is frozen and
+    // moved; no row is edited. Each use must be recorded, or the hour of idleness would end it first.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const login = Date.now();
+      const u = await newUser();
+      for (let t = 50 * MINUTE; t < 12 * HOUR; t += 50 * MINUTE) {
+        vi.setSystemTime(login + t);
+        expect((await u.client.json("GET", "/api/me")).status).toBe(200);
+        await expect.poll(async () => (await sessionRow(u.client))?.last_seen_at, { timeout: 2000 }).toBe(login + t);
+      }
+      vi.setSystemTime(login + 12 * HOUR - 1);
+      expect((await u.client.json("GET", "/api/me")).status).toBe(200);
+      vi.setSystemTime(login + 12 * HOUR);
+      const res = await u.client.json("GET", "/api/me");
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe("unauthenticated");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a dead session's row is deleted when it is presented", async () => {
