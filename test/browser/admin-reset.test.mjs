@@ -32,6 +32,9 @@ test("an admin resets a member's 2FA on /admin; the member logs in with the reco
 
   // The admin invites the member.
   await signUp(admin, { name: "Alice Admin", email: uniqueEmail("admin"), community: "Reset Club" });
+  // An admin needs 2FA of their own before resetting anyone's.
+  await admin.goto("/security");
+  await addAuthenticatorApp(admin, { expectPassword: true });
   await admin.getByRole("navigation").getByRole("link", { name: "Admin" }).click();
   await admin.getByRole("heading", { name: "Reset Club: community admin" }).waitFor();
   await admin.getByLabel("Email").fill(memberEmail);

@@ -158,6 +158,8 @@ test("keyboard only: an admin resets a member's 2FA and copies the recovery code
   const member = await account(chrome.browser, { name: "Finn Member", prefix: "kbd-member" });
   await join(admin, member);
   await addAuthenticatorApp(member);
+  // An admin needs 2FA of their own before resetting anyone's.
+  await addAuthenticatorApp(admin);
   const page = admin.page;
   await page.goto("/admin");
   await page.getByRole("row").filter({ hasText: member.email }).waitFor();
