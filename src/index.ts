@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { routePath } from "hono/route";
-import { meRoutes } from "./auth/me";
+import { meRoutes } from "./auth/me-routes";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session";
 import { memberRoutes } from "./communities/member-routes";
@@ -9,6 +9,7 @@ import type { AppEnv } from "./env";
 import { AppError, problem, toAppError } from "./http/errors";
 import { apiSecurityHeaders, limitBody, refuseCrossSite, requestMeta, requireJSONBody } from "./http/middleware";
 import { validationHook } from "./http/validation";
+import { keyRoutes } from "./security/key-routes";
 import { securityRoutes } from "./security/routes";
 
 export { Throttle } from "./auth/throttle";
@@ -22,6 +23,7 @@ app.use("/api/*", apiSecurityHeaders, requestMeta, limitBody, refuseCrossSite, r
 app.route("/api/auth", authRoutes);
 app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
+app.route("/api/security/webauthn", keyRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
 app.route("/api/invitations", invitationRoutes);

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RelyingParty } from "../src/factors/webauthn/config";
+import type { RelyingParty } from "../src/factors/webauthn/relying-party";
 import { countFailure, MAX_FAILURES } from "../src/guard/state";
 import type { UserGuard } from "../src/guard/user-guard";
 import { enableTOTP, guard, newUser, type TestUser, totpCode } from "./helpers";

@@ -1,5 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { sha256Hex } from "../src/lib/hash";
+import { sha256Hex } from "../src/lib/sha256";
 import { guard } from "./helpers";
 
 /**

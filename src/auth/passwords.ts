@@ -1,5 +1,5 @@
+import { timingSafeEqual } from "../lib/constant-time";
 import { fromBase64, toBase64, utf8 } from "../lib/encoding";
-import { timingSafeEqual } from "../lib/hash";
 import { randomBytes } from "../lib/random";
 
 /**

@@ -1,21 +1,23 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
-import { verifyWebAuthnAssertion, webAuthnLoginOptions } from "../factors/webauthn/login";
-import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "../guard/bucket";
+import { authenticationOptions } from "../factors/webauthn/authentication";
 import type { VerifyResult } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
+import { relyingParty } from "../http/public-origin";
+import { refused } from "../http/refusals";
 import { BackupCode, Email, json, jsonBody, Name, NewPassword, Password, problems, RecoveryCode, TOTPCode, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
-import { sha256Hex } from "../lib/hash";
 import { newId } from "../lib/random";
-import { createAccount } from "./accounts";
+import { sha256Hex } from "../lib/sha256";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
-import { checkPassword } from "./login";
+import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
+import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
 import { advanceSession, clearSessionCookie, insertSession, requireStage, type Stage, sessionOf, setSessionCookie } from "./session";
+import { createAccount } from "./store";
 import { takeTokens } from "./throttle";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -140,14 +142,9 @@ authRoutes.openapi(
     if (body.method === "totp") result = await guard.verifyTOTP(caller, body.code);
     else if (body.method === "backup_code") result = await guard.verifyBackupCode(caller, body.code);
     else if (body.method === "recovery_code") result = await guard.verifyRecoveryCode(caller, body.code);
-    else result = await verifyWebAuthnAssertion(c, guard, caller, body.response);
-    if (!result.ok) {
-      if (result.reason === "locked")
-        throw new AppError("too_many_attempts", "Too many wrong codes; two-factor login is locked for a while", { retryAfter: result.retryAfter });
-      if (result.reason === "stale_session") throw new AppError("unauthenticated", "This login has ended; log in again");
-      if (result.reason === "wrong_stage") throw new AppError("forbidden", "This session cannot make this change");
-      throw new AppError("invalid_code", "That code or key was not accepted", { status: 401 });
-    }
+    // The assertion is checked inside the guard, which claims its challenge before verifying it.
+    else result = await guard.verifyWebAuthn(caller, body.response, relyingParty(c.env, c.get("meta")));
+    if (!result.ok) refused(result, "login");
     const next: Stage = session.stage === "recovery" ? "enrollment" : "authenticated";
     const now = Date.now();
     const { token, statement } = advanceSession(c.env.DB, session, next, now);
@@ -173,8 +170,14 @@ authRoutes.openapi(
   }),
   async (c) => {
     const session = sessionOf(c);
-    const options = await webAuthnLoginOptions(c, guardFor(c.env, session.user.id), callerOf(c, session.user, session));
-    return c.json(options, 200);
+    // First: without a configured relying party this fails closed before a challenge is stored.
+    const rp = relyingParty(c.env, c.get("meta"));
+    // This user's keys and a fresh challenge stored in the user's guard (single use, 5 minutes).
+    const outcome = await guardFor(c.env, session.user.id).webAuthnChallenge(callerOf(c, session.user, session), "authentication");
+    if (!outcome.ok) refused(outcome);
+    if (outcome.keys.length === 0) throw new AppError("method_not_enrolled", "No security key is set up");
+    const options = await authenticationOptions(rp, outcome.challenge, outcome.keys);
+    return c.json(options as unknown as Record<string, unknown>, 200);
   },
 );
 

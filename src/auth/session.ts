@@ -3,8 +3,8 @@ import type { AppEnv, RequestMeta } from "../env";
 import { readCookie, setHostCookie } from "../http/cookies";
 import { AppError } from "../http/errors";
 import { toBase64URL } from "../lib/encoding";
-import { sha256Hex } from "../lib/hash";
 import { randomBytes } from "../lib/random";
+import { sha256Hex } from "../lib/sha256";
 
 /** A session is in exactly one stage (API.md "Session stages"). */
 export type Stage = "second_factor" | "recovery" | "enrollment" | "authenticated";

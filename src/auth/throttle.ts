@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { type BucketPolicy, type BucketState, fullAt, giveBack, type TakeResult, take } from "../guard/bucket";
-import { live, releaseSlot, takeSlot, type WindowPolicy } from "../guard/window";
 import { AppError } from "../http/errors";
+import { live, releaseSlot, takeSlot, type WindowPolicy } from "../lib/sliding-window";
+import { type BucketPolicy, type BucketState, fullAt, giveBack, type TakeResult, take } from "../lib/token-bucket";
 
 /** A throttle whose state has said nothing for this long deletes it (one object per email ever tried). */
 export const IDLE_DELETE_MS = 24 * 60 * 60 * 1000;

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { findUserById } from "../auth/accounts";
 import { requireStage, sessionOf } from "../auth/session";
+import { findUserById } from "../auth/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";

@@ -1,26 +1,33 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { findUserById } from "../auth/accounts";
+import { passwordMatches } from "../auth/reauth";
 import { requireStage, sessionOf } from "../auth/session";
+import { findUserById } from "../auth/store";
 import { takeSlots } from "../auth/throttle";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
-import { INVITATIONS_PER_ADMIN, INVITATIONS_PER_COMMUNITY, RESETS_PER_COMMUNITY } from "../guard/window";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { publicOrigin } from "../http/public-origin";
 import { Email, json, jsonBody, Password, problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { newId } from "../lib/random";
+import type { WindowPolicy } from "../lib/sliding-window";
 import { invitationMail } from "../notify/templates";
-import { passwordMatches } from "../security/routes";
 import { communityAdmins, membershipOf, requireAdmin } from "./membership";
 
 export const communityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 export const invitationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const authenticated = requireStage("authenticated");
-/** Invitations are valid for 7 days (API.md). */
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+/** Invitations are valid for 7 days (docs/api.md). */
+export const INVITATION_TTL_MS = 7 * DAY;
+/** docs/api.md: at most 20 invitations per admin per hour and 100 per community per day. */
+export const INVITATIONS_PER_ADMIN: WindowPolicy = { limit: 20, windowMs: HOUR };
+export const INVITATIONS_PER_COMMUNITY: WindowPolicy = { limit: 100, windowMs: DAY };
+/** docs/api.md "Admin reset safeguards": at most 10 resets per community per 24 hours. */
+export const RESETS_PER_COMMUNITY: WindowPolicy = { limit: 10, windowMs: DAY };
 const Role = z.enum(["admin", "member"]);
 const Cid = z.object({ cid: z.string().max(64) });
 

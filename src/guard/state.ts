@@ -1,3 +1,4 @@
+import type { BucketPolicy } from "../lib/token-bucket";
 import type { Statement } from "./effects";
 import type { MethodType, MethodView } from "./types";
 
@@ -11,6 +12,9 @@ export const LOCK_MS = 15 * 60 * 1000;
  * lock never becomes permanent for a user with no admin to reset it.
  */
 export const MAX_LOCK_DOUBLINGS = 6;
+
+/** Re-entered passwords (reauth, disable, admin reset), per account: a token bucket in the guard, never a lock. */
+export const SUDO_POLICY: BucketPolicy = { capacity: 10, refillMs: 60_000 };
 
 export function lockDuration(previousLocks: number): number {
   return LOCK_MS * 2 ** Math.min(previousLocks, MAX_LOCK_DOUBLINGS);

@@ -6,16 +6,16 @@ import type { Env } from "../env";
 import { type KeyRing, loadKeyRing, open, seal } from "../factors/totp/secret-box";
 import { checkTOTP } from "../factors/totp/totp";
 import { acceptAssertion, verifyAssertion } from "../factors/webauthn/authentication";
-import type { RelyingParty } from "../factors/webauthn/config";
 import { verifyRegistration } from "../factors/webauthn/registration";
+import type { RelyingParty } from "../factors/webauthn/relying-party";
 import { type ChallengePurpose, type CredentialDescriptor, insertCredential, issueChallenge, listCredentials } from "../factors/webauthn/store";
 import { type CodeHashParams, codeHashIterations, newCodeHashParams } from "../lib/code-hash";
+import { timingSafeEqual } from "../lib/constant-time";
 import { utf8 } from "../lib/encoding";
-import { timingSafeEqual } from "../lib/hash";
 import { newId, randomBytes } from "../lib/random";
+import { type BucketState, giveBack, type TakeResult, take } from "../lib/token-bucket";
 import { adminResetNotice } from "../notify/templates";
 import { generateRecoveryCode, hashRecoveryCode, RECOVERY_CODE_TTL_MS } from "../recovery/codes";
-import { type BucketState, giveBack, SUDO_POLICY, type TakeResult, take } from "./bucket";
 import { type Effect, flushEffects, recordEffect, recordMail, type Statement } from "./effects";
 import { GUARD_SCHEMA } from "./schema";
 import {
@@ -29,6 +29,7 @@ import {
   lockRemaining,
   methodTypes,
   readState,
+  SUDO_POLICY,
 } from "./state";
 import type { Caller, GuardSummary, LoginState, MethodConfirmed, MethodType, MethodView, Outcome, Refusal, SessionCaller, VerifyResult } from "./types";
 

@@ -1,9 +1,10 @@
 import type { Env, RequestMeta } from "../env";
+import type { RelyingParty } from "../factors/webauthn/relying-party";
 import { AppError } from "./errors";
 
 /**
  * Where the service says it lives: WebAuthn's relying party and allowed
- * origins (src/factors/webauthn/config.ts) and the links in emails. They come
+ * origins (src/factors/webauthn/relying-party.ts) and the links in emails. They come
  * from configuration (RP_ID, ORIGINS). The request's own host is trusted only
  * for `localhost` and `127.0.0.1`, which is what local development needs;
  * anywhere else a Host header is whatever the client wrote, and a link or an
@@ -31,6 +32,22 @@ export function publicOrigin(env: Pick<Env, "ORIGINS">, meta: Pick<RequestMeta, 
   if (first) return first.replace(/\/+$/, "");
   if (isLocalHost(meta.host)) return meta.origin;
   throw notConfigured("ORIGINS");
+}
+
+/**
+ * From wrangler vars (a real domain: RP_ID = "example.com", ORIGINS =
+ * "https://example.com,https://login.example.com"). Empty values fall back to
+ * the request's own host and origin only for localhost, which is what local
+ * development needs (RP ID `localhost`, `http://localhost:PORT`; an IP address
+ * is not a valid RP ID); elsewhere they fail closed (docs/webauthn.md).
+ */
+export function relyingParty(env: Pick<Env, "RP_ID" | "RP_NAME" | "ORIGINS">, meta: Pick<RequestMeta, "host" | "origin">): RelyingParty {
+  const local = isLocalHost(meta.host);
+  const id = env.RP_ID?.trim() || (local ? meta.host : null);
+  if (id === null) throw notConfigured("RP_ID");
+  const origins = configuredOrigins(env);
+  if (origins.length === 0 && !local) throw notConfigured("ORIGINS");
+  return { id, name: env.RP_NAME?.trim() || "Edge 2FA", origins: origins.length > 0 ? origins : [meta.origin] };
 }
 
 /**

@@ -1,44 +1,21 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { recentEvents } from "../audit/events";
-import { findUserById } from "../auth/accounts";
-import { passwordParams, verifyPassword } from "../auth/passwords";
-import { advanceSession, renewAfterReauth, renewAtEpoch, requireRecentReauth, requireStage, type Session, sessionOf, setSessionCookie } from "../auth/session";
-import type { AppEnv, Env } from "../env";
-import { totpEnrollment } from "../factors/totp/enrollment";
-import { webAuthnRoutes } from "../factors/webauthn/routes";
-import type { MethodConfirmed } from "../guard/types";
+import { confirmPassword } from "../auth/reauth";
+import { renewAfterReauth, requireRecentReauth, requireStage, sessionOf, setSessionCookie } from "../auth/session";
+import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
-import { refused } from "../http/refused";
+import { refused } from "../http/refusals";
 import { json, jsonBody, Method, MethodType, Name, Password, problems, TOTPCode } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { finishEnrollment, startAuthenticatorApp } from "./enrollment";
 
 export const securityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const authenticated = requireStage("authenticated");
 /** Enrollment calls also accept an `enrollment` session, which counts as freshly re-entered. */
 const enrolling = requireStage("authenticated", "enrollment");
-
-/**
- * A re-entered password, slowed per account by the user's guard. A wrong one
- * answers like a wrong login password.
- */
-export async function confirmPassword(c: Context<AppEnv>, session: Session, password: string): Promise<void> {
-  const guard = guardFor(c.env, session.user.id);
-  const now = Date.now();
-  const attempt = await guard.takePasswordAttempt(now);
-  if (!attempt.ok) throw new AppError("too_many_attempts", "Too many wrong passwords; wait before trying again", { retryAfter: attempt.retryAfter });
-  if (!(await passwordMatches(c.env, session.user.id, password))) throw new AppError("invalid_credentials", "The password is wrong");
-  await guard.refundPasswordAttempt(now);
-}
-
-/** The user's own password, checked against the stored hash (the caller takes care of throttling). */
-export async function passwordMatches(env: Env, userId: string, password: string): Promise<boolean> {
-  const user = await findUserById(env.DB, userId);
-  return user ? (await verifyPassword(password, user.password_hash, passwordParams(env))).ok : false;
-}
 
 securityRoutes.openapi(
   createRoute({
@@ -105,7 +82,7 @@ securityRoutes.openapi(
     const session = sessionOf(c);
     // The body is optional: without a JSON content type there is nothing to validate.
     const name = (c.req.valid("json") as { name?: string } | undefined)?.name ?? "Authenticator app";
-    const enrollment = await totpEnrollment(c.env, guardFor(c.env, session.user.id), callerOf(c, session.user, session), name);
+    const enrollment = await startAuthenticatorApp(c.env, guardFor(c.env, session.user.id), callerOf(c, session.user, session), name);
     return c.json(enrollment, 201);
   },
 );
@@ -130,28 +107,6 @@ securityRoutes.openapi(
     return finishEnrollment(c, session, outcome);
   },
 );
-
-/**
- * Every confirmed method answers the same way. An `enrollment` session
- * becomes `authenticated` with its first one; a confirmation that turned 2FA
- * on moves the caller's session to the new epoch (every other one is dead).
- * Either way the session continues under a new token.
- */
-export async function finishEnrollment<S extends 200 | 201 = 200>(c: Context<AppEnv>, session: Session, confirmed: MethodConfirmed, status: S = 200 as S) {
-  const epoch = confirmed.epoch ?? session.epoch;
-  let renewed: { token: string; statement: D1PreparedStatement } | null = null;
-  if (session.stage === "enrollment") renewed = advanceSession(c.env.DB, session, "authenticated", Date.now(), epoch);
-  else if (confirmed.epoch !== null) renewed = renewAtEpoch(c.env.DB, session, confirmed.epoch);
-  if (renewed) {
-    // The session may have ended meanwhile (logged out, or another change ended it): no cookie for nothing.
-    const result = await renewed.statement.run();
-    if (result.meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in again with your new method");
-    setSessionCookie(c, renewed.token, "authenticated");
-  }
-  const body: { method: z.infer<typeof Method>; backupCodes?: string[] } = { method: confirmed.method };
-  if (confirmed.backupCodes) body.backupCodes = confirmed.backupCodes;
-  return c.json(body, status);
-}
 
 securityRoutes.openapi(
   createRoute({
@@ -242,5 +197,3 @@ securityRoutes.openapi(
     return c.json({ enabled: false as const }, 200);
   },
 );
-
-securityRoutes.route("/webauthn", webAuthnRoutes);

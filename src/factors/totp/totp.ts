@@ -1,8 +1,8 @@
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
+import { timingSafeEqual } from "../../lib/constant-time";
 import { utf8 } from "../../lib/encoding";
-import { timingSafeEqual } from "../../lib/hash";
 
 /**
  * HOTP (RFC 4226) and TOTP (RFC 6238), synchronous so the guard can check and

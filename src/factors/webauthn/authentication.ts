@@ -5,7 +5,7 @@ import {
   verifyAuthenticationResponse,
 } from "@simplewebauthn/server";
 import { fromBase64URL, toBase64URL, utf8 } from "../../lib/encoding";
-import type { RelyingParty } from "./config";
+import type { RelyingParty } from "./relying-party";
 import { CHALLENGE_TTL_MS, type CredentialDescriptor, clientChallenge, consumeChallenge, findCredential, recordUse } from "./store";
 
 /** Request options for `navigator.credentials.get()`: this user's keys only. */

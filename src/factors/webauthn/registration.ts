@@ -6,7 +6,7 @@ import {
 } from "@simplewebauthn/server";
 import { COSEALG } from "@simplewebauthn/server/helpers";
 import { fromBase64URL, utf8 } from "../../lib/encoding";
-import type { RelyingParty } from "./config";
+import type { RelyingParty } from "./relying-party";
 import { CHALLENGE_TTL_MS, type CredentialDescriptor, clientChallenge, consumeChallenge, type NewCredential } from "./store";
 
 /** ES256 (nearly every key), RS256 (Windows Hello), EdDSA (newer keys); the order is the preference. */

@@ -1,6 +1,8 @@
 /**
- * A token bucket as a pure function: `capacity` attempts at once, then one more
- * every `refillMs`. Used to slow password guessing without ever locking.
+ * A token bucket as pure functions: `capacity` attempts at once, then one more
+ * every `refillMs`. Used to slow password guessing without ever locking; the
+ * state lives wherever the count must be seen alike (a Throttle object, the
+ * user's guard).
  */
 export interface BucketPolicy {
   capacity: number;
@@ -36,23 +38,7 @@ export function giveBack(policy: BucketPolicy, state: BucketState | null, now: n
   return { tokens: Math.min(policy.capacity, b.tokens + 1), at: b.at };
 }
 
-/** Per email (known or not): 10 wrong passwords at once, then one a minute. */
-export const EMAIL_POLICY: BucketPolicy = { capacity: 10, refillMs: 60_000 };
-/** Per client address: room for an office behind one NAT, then one every 3 s. */
-export const CLIENT_POLICY: BucketPolicy = { capacity: 100, refillMs: 3_000 };
-/**
- * Signups per client address: a classroom behind one NAT at once, then one
- * every 90 seconds (40 an hour): well below the 300 the contract bounds.
- * Every signup spends a token (each costs a password hash and may answer 409
- * email_taken), so no refund.
- */
-export const SIGNUP_CLIENT_POLICY: BucketPolicy = { capacity: 40, refillMs: 90_000 };
-/** Signups per email (known or not): a few retries, then one every 10 minutes. */
-export const SIGNUP_EMAIL_POLICY: BucketPolicy = { capacity: 5, refillMs: 10 * 60_000 };
-
 /** When a bucket is full again, from which on its state says nothing a fresh bucket would not. */
 export function fullAt(policy: BucketPolicy, state: BucketState): number {
   return state.at + Math.max(0, Math.ceil(policy.capacity - state.tokens)) * policy.refillMs;
 }
-/** Re-entered passwords (reauth, disable, admin reset), per account, in its guard. */
-export const SUDO_POLICY: BucketPolicy = { capacity: 10, refillMs: 60_000 };

@@ -1,24 +1,24 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { requireRecentReauth, requireStage, sessionOf } from "../../auth/session";
-import type { AppEnv } from "../../env";
-import { guardFor } from "../../guard/user-guard";
-import { callerOf } from "../../http/caller";
-import { refused } from "../../http/refused";
-import { json, jsonBody, Method, Name, problems } from "../../http/schemas";
-import { validationHook } from "../../http/validation";
-import { finishEnrollment } from "../../security/routes";
-import { relyingParty } from "./config";
-import { registrationOptions } from "./registration";
+import { requireRecentReauth, requireStage, sessionOf } from "../auth/session";
+import type { AppEnv } from "../env";
+import { registrationOptions } from "../factors/webauthn/registration";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { relyingParty } from "../http/public-origin";
+import { refused } from "../http/refusals";
+import { json, jsonBody, Method, Name, problems } from "../http/schemas";
+import { validationHook } from "../http/validation";
+import { finishEnrollment } from "./enrollment";
 
 /** Security-key registration (`/api/security/webauthn/*`): sudo, and open to enrollment sessions. */
-export const webAuthnRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+export const keyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const enrolling = requireStage("authenticated", "enrollment");
 
 /** A browser's RegistrationResponseJSON; its fields are checked by the ceremony, which answers only "not accepted". */
 const CeremonyResponse = z.record(z.string(), z.unknown()).openapi("RegistrationResponseJSON");
 
-webAuthnRoutes.openapi(
+keyRoutes.openapi(
   createRoute({
     method: "post",
     path: "/options",
@@ -38,7 +38,7 @@ webAuthnRoutes.openapi(
   },
 );
 
-webAuthnRoutes.openapi(
+keyRoutes.openapi(
   createRoute({
     method: "post",
     path: "/",

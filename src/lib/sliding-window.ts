@@ -1,4 +1,4 @@
-import type { TakeResult } from "./bucket";
+import type { TakeResult } from "./token-bucket";
 
 /**
  * A sliding window as pure functions: at most `limit` events in any
@@ -10,15 +10,6 @@ export interface WindowPolicy {
   limit: number;
   windowMs: number;
 }
-
-const HOUR = 60 * 60 * 1000;
-const DAY = 24 * HOUR;
-
-/** docs/api.md: at most 20 invitations per admin per hour and 100 per community per day. */
-export const INVITATIONS_PER_ADMIN: WindowPolicy = { limit: 20, windowMs: HOUR };
-export const INVITATIONS_PER_COMMUNITY: WindowPolicy = { limit: 100, windowMs: DAY };
-/** docs/api.md "Admin reset safeguards": at most 10 resets per community per 24 hours. */
-export const RESETS_PER_COMMUNITY: WindowPolicy = { limit: 10, windowMs: DAY };
 
 /** The events still in the window, oldest first (callers' clocks differ a little: sort). */
 export function live(policy: WindowPolicy, times: readonly number[], now: number): number[] {

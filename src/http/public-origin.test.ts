@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { publicOrigin } from "../../http/public-origin";
-import { relyingParty } from "./config";
+import { publicOrigin, relyingParty } from "./public-origin";
 
 const local = { host: "localhost", origin: "http://localhost:8787" };
 

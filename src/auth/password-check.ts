@@ -1,11 +1,11 @@
 import type { Env, RequestMeta } from "../env";
-import { CLIENT_POLICY, EMAIL_POLICY } from "../guard/bucket";
 import { AppError } from "../http/errors";
-import { sha256Hex } from "../lib/hash";
-import { findUserByEmail, type UserRow } from "./accounts";
+import { sha256Hex } from "../lib/sha256";
 import { clientAddress } from "./client-address";
 import { deviceFor } from "./device";
+import { CLIENT_POLICY, EMAIL_POLICY } from "./limits";
 import { dummyHash, hashPassword, passwordParams, verifyPassword } from "./passwords";
+import { findUserByEmail, type UserRow } from "./store";
 import { takeTokens } from "./throttle";
 
 /**

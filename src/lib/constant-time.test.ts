@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { constantTimeEqual, timingSafeEqual } from "./hash";
+import { constantTimeEqual, timingSafeEqual } from "./constant-time";
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 

@@ -1,0 +1,20 @@
+import type { BucketPolicy } from "../lib/token-bucket";
+
+/**
+ * How fast passwords may be tried and accounts made, each a token bucket in a
+ * Throttle object (src/auth/throttle.ts) named by what it counts.
+ */
+
+/** Per email (known or not): 10 wrong passwords at once, then one a minute. */
+export const EMAIL_POLICY: BucketPolicy = { capacity: 10, refillMs: 60_000 };
+/** Per client address: room for an office behind one NAT, then one every 3 s. */
+export const CLIENT_POLICY: BucketPolicy = { capacity: 100, refillMs: 3_000 };
+/**
+ * Signups per client address: a classroom behind one NAT at once, then one
+ * every 90 seconds (40 an hour): well below the 300 the contract bounds.
+ * Every signup spends a token (each costs a password hash and may answer 409
+ * email_taken), so no refund.
+ */
+export const SIGNUP_CLIENT_POLICY: BucketPolicy = { capacity: 40, refillMs: 90_000 };
+/** Signups per email (known or not): a few retries, then one every 10 minutes. */
+export const SIGNUP_EMAIL_POLICY: BucketPolicy = { capacity: 5, refillMs: 10 * 60_000 };

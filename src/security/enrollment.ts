@@ -1,0 +1,47 @@
+import type { Context } from "hono";
+import * as OTPAuth from "otpauth";
+import { renderSVG } from "uqr";
+import { advanceSession, renewAtEpoch, type Session, setSessionCookie } from "../auth/session";
+import type { AppEnv, Env } from "../env";
+import { DIGITS, PERIOD_SECONDS } from "../factors/totp/totp";
+import type { MethodConfirmed, MethodView, SessionCaller } from "../guard/types";
+import type { UserGuard } from "../guard/user-guard";
+import { AppError } from "../http/errors";
+import { refused } from "../http/refusals";
+
+/**
+ * Starts an authenticator-app enrollment: the guard makes and encrypts the
+ * secret; here it becomes the key for manual entry, the otpauth:// URI
+ * (SHA1, 6 digits, 30 s: what every app supports) and the same URI as a QR code.
+ * This is the only time the secret leaves the guard.
+ */
+export async function startAuthenticatorApp(env: Env, guard: DurableObjectStub<UserGuard>, caller: SessionCaller, name: string) {
+  const outcome = await guard.startTOTP(caller, name);
+  if (!outcome.ok) refused(outcome);
+  const secret = new OTPAuth.Secret({ buffer: outcome.secret.slice().buffer });
+  const totp = new OTPAuth.TOTP({ issuer: env.ISSUER, label: caller.user.email, algorithm: "SHA1", digits: DIGITS, period: PERIOD_SECONDS, secret });
+  const uri = totp.toString();
+  return { id: outcome.id, secret: secret.base32, uri, qrSvg: renderSVG(uri, { border: 2 }) };
+}
+
+/**
+ * Every confirmed method answers the same way, app or key. An `enrollment`
+ * session becomes `authenticated` with its first one; a confirmation that
+ * turned 2FA on moves the caller's session to the new epoch (every other one
+ * is dead). Either way the session continues under a new token.
+ */
+export async function finishEnrollment<S extends 200 | 201 = 200>(c: Context<AppEnv>, session: Session, confirmed: MethodConfirmed, status: S = 200 as S) {
+  const epoch = confirmed.epoch ?? session.epoch;
+  let renewed: { token: string; statement: D1PreparedStatement } | null = null;
+  if (session.stage === "enrollment") renewed = advanceSession(c.env.DB, session, "authenticated", Date.now(), epoch);
+  else if (confirmed.epoch !== null) renewed = renewAtEpoch(c.env.DB, session, confirmed.epoch);
+  if (renewed) {
+    // The session may have ended meanwhile (logged out, or another change ended it): no cookie for nothing.
+    const result = await renewed.statement.run();
+    if (result.meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in again with your new method");
+    setSessionCookie(c, renewed.token, "authenticated");
+  }
+  const body: { method: MethodView; backupCodes?: string[] } = { method: confirmed.method };
+  if (confirmed.backupCodes) body.backupCodes = confirmed.backupCodes;
+  return c.json(body, status);
+}
