@@ -2,13 +2,15 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { routePath } from "hono/route";
 import { meRoutes } from "./auth/me-routes";
 import { authRoutes } from "./auth/routes";
-import { loadSession } from "./auth/session";
+import { loadSession } from "./auth/session-middleware";
 import { memberRoutes } from "./communities/member-routes";
-import { communityRoutes, invitationRoutes } from "./communities/routes";
+import { communityRoutes } from "./communities/routes";
 import type { AppEnv } from "./env";
-import { AppError, problem, toAppError } from "./http/errors";
+import { AppError } from "./http/errors";
 import { apiSecurityHeaders, limitBody, refuseCrossSite, requestMeta, requireJSONBody } from "./http/middleware";
+import { problem, toAppError } from "./http/problem";
 import { validationHook } from "./http/validation";
+import { invitationRoutes } from "./invitations/routes";
 import { keyRoutes } from "./security/key-routes";
 import { securityRoutes } from "./security/routes";
 
@@ -26,7 +28,7 @@ app.route("/api/security", securityRoutes);
 app.route("/api/security/webauthn", keyRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
-app.route("/api/invitations", invitationRoutes);
+app.route("/api", invitationRoutes);
 
 app.doc31("/api/openapi.json", {
   openapi: "3.1.0",

@@ -1,9 +1,9 @@
 import type { D1Migration } from "@cloudflare/vitest-plugin";
-import type { Env as WorkerEnv } from "../src/env";
 
+// The test-only binding vitest.config.ts adds to the Worker's own (src/worker-configuration.d.ts).
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
     }
   }

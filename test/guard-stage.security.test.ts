@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Stage } from "../src/auth/session";
 import type { RelyingParty } from "../src/factors/webauthn/relying-party";
+import type { Stage } from "../src/session";
 import { enableTOTP, guard, newUser, totpCode } from "./helpers";
 import { SoftAuthenticator } from "./soft-authenticator";
 import { guardSnapshot } from "./state-snapshot";

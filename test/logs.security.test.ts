@@ -9,7 +9,7 @@ import { contains, spellingsOfCode, spellingsOfTOTPSecret } from "./secret-spell
  * Objects run in this test's isolate, so spying on `console` here captures
  * every line they log. The service logs in three places (`grep -rn "console\."
  * src`): the internal-error line of `onError` (src/index.ts), the guard's
- * retry warning (src/guard/effects.ts), which a failed D1 write, a failed
+ * retry warning (src/guard/flush.ts), which a failed D1 write, a failed
  * delivery and a failed outbox update each reach, and the refusal to take an
  * origin from a request that is not for localhost (src/http/public-origin.ts). Every test below drives one
  * of those paths with secrets in its inputs and an error whose message quotes
@@ -294,7 +294,7 @@ const RETRY_WARNING = /^\[warn\] guard: pending record [A-Za-z0-9_-]{22} failed 
 
 /**
  * A backup-code login records an event and an email in the guard, which then
- * writes D1 and sends the email (src/guard/effects.ts). `fail` breaks one step
+ * writes D1 and sends the email (src/guard/flush.ts). `fail` breaks one step
  * of that with an error quoting everything the login carried; the login itself
  * succeeds, and the guard logs one warning that names only its record.
  */

@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import * as OTPAuth from "otpauth";
 import { expect } from "vitest";
-import type { Stage } from "../src/auth/session";
 import type { SessionCaller } from "../src/guard/types";
+import type { Stage } from "../src/session";
 import { Client, guard, PASSWORD, previousStepCode, reauth, type TestUser, totpCode } from "./helpers";
 
 /**

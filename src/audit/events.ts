@@ -1,4 +1,7 @@
-/** Security event types (API.md lists the first eleven; more may be added). */
+import { newId } from "../lib/random";
+import type { Statement } from "../lib/statement";
+
+/** Security event types (docs/api.md lists the first eleven; more may be added). */
 export const EVENT_TYPES = [
   "two_factor_enabled",
   "two_factor_disabled",
@@ -37,13 +40,32 @@ export interface SecurityEvent {
   data?: Record<string, string | number | null>;
 }
 
-/** Idempotent by id, so a retried write never records an event twice. */
-export function eventStatement(e: SecurityEvent): { sql: string; params: (string | number | null)[] } {
-  return {
-    sql: `INSERT OR IGNORE INTO events (id, user_id, type, at, ip, user_agent, actor_id, data)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    params: [e.id, e.userId, e.type, e.at, e.ip, e.userAgent, e.actorId ?? null, e.data ? JSON.stringify(e.data) : null],
-  };
+/** A new event of `userId`'s, from where `from` says (a request, or the guard's caller). */
+export function securityEvent(
+  type: EventType,
+  userId: string,
+  from: { ip: string | null; userAgent: string | null },
+  at: number,
+  extra: Pick<SecurityEvent, "actorId" | "data"> = {},
+): SecurityEvent {
+  const e: SecurityEvent = { id: newId(), userId, type, at, ip: from.ip, userAgent: from.userAgent };
+  if (extra.actorId !== undefined) e.actorId = extra.actorId;
+  if (extra.data) e.data = extra.data;
+  return e;
+}
+
+/**
+ * The one way an event is written. Idempotent by id, so a retried write never
+ * records an event twice. With `onlyIf`, D1 writes it only when that condition
+ * holds when the statement runs, inside the same batch as the change it
+ * records (an account that won its signup race, an invitation this request
+ * claimed): the event and the change land together or not at all.
+ */
+export function eventStatement(e: SecurityEvent, onlyIf?: Statement): Statement {
+  const values = [e.id, e.userId, e.type, e.at, e.ip, e.userAgent, e.actorId ?? null, e.data ? JSON.stringify(e.data) : null];
+  const columns = "INSERT OR IGNORE INTO events (id, user_id, type, at, ip, user_agent, actor_id, data)";
+  if (!onlyIf) return { sql: `${columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, params: values };
+  return { sql: `${columns} SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ${onlyIf.sql}`, params: [...values, ...onlyIf.params] };
 }
 
 export interface EventView {

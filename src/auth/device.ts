@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
-import { parseKeySpec } from "../factors/totp/secret-box";
 import { readCookie, setHostCookie } from "../http/cookies";
 import { fromBase64URL, toBase64URL, utf8 } from "../lib/encoding";
+import { parseEncryptionKeys } from "../lib/encryption-keys";
 import { randomBytes } from "../lib/random";
 
 /**
@@ -36,7 +36,7 @@ function signed(random: string, email: string): Uint8Array {
 }
 
 export async function mintDeviceToken(env: Env, email: string): Promise<string> {
-  const current = parseKeySpec(env.ENCRYPTION_KEYS)[0] as { id: string; raw: Uint8Array };
+  const current = parseEncryptionKeys(env.ENCRYPTION_KEYS)[0] as { id: string; raw: Uint8Array };
   const random = toBase64URL(randomBytes(16));
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(current.raw), signed(random, email)));
   return `${current.id}.${random}.${toBase64URL(mac)}`;
@@ -47,7 +47,7 @@ export async function deviceFor(env: Env, token: string | null, email: string): 
   if (!token || token.length > 200) return null;
   const [id, random, mac] = token.split(".");
   if (!id || !random || !mac) return null;
-  const entry = parseKeySpec(env.ENCRYPTION_KEYS).find((k) => k.id === id);
+  const entry = parseEncryptionKeys(env.ENCRYPTION_KEYS).find((k) => k.id === id);
   if (!entry) return null;
   let bytes: Uint8Array;
   try {

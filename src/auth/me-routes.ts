@@ -2,28 +2,10 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { json, problems, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
-import { requireStage, type Session, sessionOf } from "./session";
+import { requireStage, sessionOf } from "./session-middleware";
+import { meView } from "./store";
 
 export const meRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-
-export async function meView(db: D1Database, session: Session) {
-  const [communities, user] = await db.batch([
-    db
-      .prepare(
-        `SELECT c.id, c.name, m.role FROM memberships m JOIN communities c ON c.id = m.community_id
-         WHERE m.user_id = ? ORDER BY c.name`,
-      )
-      .bind(session.user.id),
-    db.prepare("SELECT two_factor_enabled, preferred FROM users WHERE id = ?").bind(session.user.id),
-  ]);
-  const row = (user?.results[0] ?? { two_factor_enabled: 0, preferred: null }) as { two_factor_enabled: number; preferred: "totp" | "webauthn" | null };
-  return {
-    user: session.user,
-    stage: session.stage,
-    communities: (communities?.results ?? []) as { id: string; name: string; role: "admin" | "member" }[],
-    twoFactor: { enabled: row.two_factor_enabled === 1, preferred: row.preferred },
-  };
-}
 
 meRoutes.openapi(
   createRoute({

@@ -2,8 +2,8 @@ import type { Context } from "hono";
 import type { AppEnv, Env } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { AppError } from "../http/errors";
+import type { Session } from "../session";
 import { passwordParams, verifyPassword } from "./passwords";
-import type { Session } from "./session";
 import { findUserById } from "./store";
 
 /**

@@ -9,15 +9,16 @@ import { relyingParty } from "../http/public-origin";
 import { refused } from "../http/refusals";
 import { BackupCode, Email, json, jsonBody, Name, NewPassword, Password, problems, RecoveryCode, TOTPCode, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
-import { newId } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
+import type { Stage } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
 import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
-import { advanceSession, clearSessionCookie, insertSession, requireStage, type Stage, sessionOf, setSessionCookie } from "./session";
-import { createAccount } from "./store";
+import { requireStage, sessionOf } from "./session-middleware";
+import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
+import { createAccount, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -83,9 +84,9 @@ authRoutes.openapi(
     const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now });
     const batch = [statement];
     const previous = c.get("session");
-    if (previous) batch.push(c.env.DB.prepare("DELETE FROM sessions WHERE id = ?").bind(previous.id));
-    if (rehash) batch.push(c.env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(rehash, user.id));
-    if (state.stage === "authenticated") batch.push(loggedInEvent(c.env.DB, user.id, meta, now, "password"));
+    if (previous) batch.push(deleteSession(c.env.DB, previous.id));
+    if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash));
+    if (state.stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, "password"));
     await c.env.DB.batch(batch);
     setSessionCookie(c, token, state.stage);
     const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
@@ -98,12 +99,6 @@ authRoutes.openapi(
     return c.json(answer, 200);
   },
 );
-
-function loggedInEvent(db: D1Database, userId: string, meta: { ip: string | null; userAgent: string | null }, now: number, method: string) {
-  return db
-    .prepare("INSERT INTO events (id, user_id, type, at, ip, user_agent, data) VALUES (?, ?, 'logged_in', ?, ?, ?, ?)")
-    .bind(newId(), userId, now, meta.ip, meta.userAgent, JSON.stringify({ method }));
-}
 
 const VerifyBody = z
   .discriminatedUnion("method", [
@@ -149,9 +144,8 @@ authRoutes.openapi(
     const now = Date.now();
     const { token, statement } = advanceSession(c.env.DB, session, next, now);
     const batch = [statement];
-    if (result.methodId)
-      batch.push(c.env.DB.prepare("UPDATE methods SET last_used_at = ? WHERE id = ? AND user_id = ?").bind(now, result.methodId, session.user.id));
-    if (next === "authenticated") batch.push(loggedInEvent(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
+    if (result.methodId) batch.push(methodUsedStatement(c.env.DB, session.user.id, result.methodId, now));
+    if (next === "authenticated") batch.push(loggedInStatement(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
@@ -191,7 +185,7 @@ authRoutes.openapi(
   }),
   async (c) => {
     const session = c.get("session");
-    if (session) await c.env.DB.prepare("DELETE FROM sessions WHERE id = ?").bind(session.id).run();
+    if (session) await deleteSession(c.env.DB, session.id).run();
     clearSessionCookie(c);
     return c.body(null, 204);
   },

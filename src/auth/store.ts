@@ -1,8 +1,12 @@
+import { eventStatement, securityEvent } from "../audit/events";
 import type { RequestMeta } from "../env";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/random";
+import { prepare } from "../lib/statement";
+import type { Session, SessionUser } from "../session";
 import { hashPassword, type PasswordParams } from "./passwords";
-import type { SessionUser } from "./session";
+
+/** The D1 statements of accounts: users, their first community, the listing copies a login stamps. Sessions: session-store.ts. */
 
 export interface UserRow {
   id: string;
@@ -32,6 +36,8 @@ export async function createAccount(
   const passwordHash = await hashPassword(input.password, params);
   const now = Date.now();
   const id = newId();
+  // Everything after the user row is guarded by its existence, so a lost race leaves no orphan.
+  const userExists = { sql: "EXISTS (SELECT 1 FROM users WHERE id = ?)", params: [id] };
   const statements = [
     db
       .prepare("INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING")
@@ -40,22 +46,56 @@ export async function createAccount(
   let community: { id: string; name: string; role: "admin" } | null = null;
   if (input.community) {
     community = { id: newId(), name: input.community, role: "admin" };
-    // Guarded by the user's existence so a lost race leaves no orphan community.
     statements.push(
+      db.prepare(`INSERT INTO communities (id, name, created_at) SELECT ?, ?, ? WHERE ${userExists.sql}`).bind(community.id, community.name, now, id),
       db
-        .prepare("INSERT INTO communities (id, name, created_at) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?)")
-        .bind(community.id, community.name, now, id),
-      db
-        .prepare("INSERT INTO memberships (community_id, user_id, role, joined_at) SELECT ?, ?, 'admin', ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?)")
+        .prepare(`INSERT INTO memberships (community_id, user_id, role, joined_at) SELECT ?, ?, 'admin', ? WHERE ${userExists.sql}`)
         .bind(community.id, id, now, id),
     );
   }
-  statements.push(
-    db
-      .prepare("INSERT INTO events (id, user_id, type, at, ip, user_agent) SELECT ?, ?, 'signed_up', ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?)")
-      .bind(newId(), id, now, meta.ip, meta.userAgent, id),
-  );
+  statements.push(prepare(db, eventStatement(securityEvent("signed_up", id, meta, now), userExists)));
   const [inserted] = await db.batch(statements);
   if (inserted?.meta.changes !== 1) throw new AppError("email_taken", "An account with this email already exists");
   return { user: { id, email: input.email, name: input.name }, community };
+}
+
+/** A hash made at the current cost replaces one made at a lower cost (at a successful login). */
+export function rehashStatement(db: D1Database, userId: string, passwordHash: string): D1PreparedStatement {
+  return db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(passwordHash, userId);
+}
+
+/** The listing copy of a method learns when it last logged someone in. */
+export function methodUsedStatement(db: D1Database, userId: string, methodId: string, now: number): D1PreparedStatement {
+  return db.prepare("UPDATE methods SET last_used_at = ? WHERE id = ? AND user_id = ?").bind(now, methodId, userId);
+}
+
+/** `logged_in`, with the method that completed the login. */
+export function loggedInStatement(
+  db: D1Database,
+  userId: string,
+  meta: Pick<RequestMeta, "ip" | "userAgent">,
+  now: number,
+  method: string,
+): D1PreparedStatement {
+  return prepare(db, eventStatement(securityEvent("logged_in", userId, meta, now, { data: { method } })));
+}
+
+/** What `/api/me` shows: the user, the stage, their communities and the D1 copy of their two-factor state (one batch). */
+export async function meView(db: D1Database, session: Session) {
+  const [communities, user] = await db.batch([
+    db
+      .prepare(
+        `SELECT c.id, c.name, m.role FROM memberships m JOIN communities c ON c.id = m.community_id
+         WHERE m.user_id = ? ORDER BY c.name`,
+      )
+      .bind(session.user.id),
+    db.prepare("SELECT two_factor_enabled, preferred FROM users WHERE id = ?").bind(session.user.id),
+  ]);
+  const row = (user?.results[0] ?? { two_factor_enabled: 0, preferred: null }) as { two_factor_enabled: number; preferred: "totp" | "webauthn" | null };
+  return {
+    user: session.user,
+    stage: session.stage,
+    communities: (communities?.results ?? []) as { id: string; name: string; role: "admin" | "member" }[],
+    twoFactor: { enabled: row.two_factor_enabled === 1, preferred: row.preferred },
+  };
 }

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { requireStage, sessionOf } from "../auth/session";
+import { requireStage, sessionOf } from "../auth/session-middleware";
 import { findUserById } from "../auth/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
@@ -7,7 +7,7 @@ import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
-import { endMembership, membershipOf } from "./membership";
+import { communityName, endMembership, membershipOf } from "./store";
 
 /** Ending a membership: a member leaves, or an admin removes them (`DELETE /api/communities/{cid}/members/{uid}`). */
 export const memberRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -35,14 +35,11 @@ memberRoutes.openapi(
     const ended = await endMembership(db, cid, uid);
     if (ended === "gone") throw new AppError("not_found", "No such member");
     if (ended === "last_admin") throw new AppError("last_admin", "The community's last admin cannot leave; make someone else an admin first");
-    const [member, community] = await Promise.all([
-      findUserById(db, uid),
-      db.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>(),
-    ]);
+    const [member, name] = await Promise.all([findUserById(db, uid), communityName(db, cid)]);
     if (member) {
       await guardFor(c.env, uid).membershipEnded(callerOf(c, { id: member.id, email: member.email, name: member.name }), {
         communityId: cid,
-        communityName: community?.name ?? "",
+        communityName: name ?? "",
         removedBy: leaving ? null : { id: session.user.id, name: session.user.name },
       });
     }

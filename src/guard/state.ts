@@ -1,8 +1,8 @@
-import type { BucketPolicy } from "../lib/token-bucket";
-import type { Statement } from "./effects";
-import type { MethodType, MethodView } from "./types";
+import type { Statement } from "../lib/statement";
+import { type BucketPolicy, type BucketState, giveBack, type TakeResult, take } from "../lib/token-bucket";
+import type { GuardSummary, LoginState, MethodType, MethodView } from "./types";
 
-/** At most 10 consecutive refused second factors, then 15 minutes locked (API.md "Lockout"). */
+/** At most 10 consecutive refused second factors, then 15 minutes locked (docs/api.md "Lockout"). */
 export const MAX_FAILURES = 10;
 export const LOCK_MS = 15 * 60 * 1000;
 /**
@@ -41,6 +41,12 @@ export function readState(sql: SqlStorage): StateRow {
 
 export function lockRemaining(state: StateRow, now: number): number {
   return state.locked_until > now ? Math.ceil((state.locked_until - now) / 1000) : 0;
+}
+
+/** The refusal while a lock runs, with its seconds left; null when none runs. */
+export function lockRefusal(sql: SqlStorage, now: number): { ok: false; reason: "locked"; retryAfter: number } | null {
+  const wait = lockRemaining(readState(sql), now);
+  return wait > 0 ? { ok: false, reason: "locked", retryAfter: wait } : null;
 }
 
 /**
@@ -120,4 +126,47 @@ export function backupCodesRemaining(sql: SqlStorage): number {
 export function effectivePreferred(state: StateRow, types: MethodType[]): MethodType | null {
   if (state.preferred && types.includes(state.preferred)) return state.preferred;
   return types[0] ?? null;
+}
+
+function passwordBucket(sql: SqlStorage, now: number): BucketState | null {
+  const s = readState(sql);
+  return s.password_tokens === null ? null : { tokens: s.password_tokens, at: s.password_tokens_at ?? now };
+}
+
+/** Re-entered passwords are slowed per account, like login: a token bucket, never a lock. */
+export function takePasswordAttempt(sql: SqlStorage, now: number): TakeResult {
+  const { result, state } = take(SUDO_POLICY, passwordBucket(sql, now), now);
+  if (result.ok) sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
+  return result;
+}
+
+export function refundPasswordAttempt(sql: SqlStorage, now: number): void {
+  const state = giveBack(SUDO_POLICY, passwordBucket(sql, now), now);
+  sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
+}
+
+/** What login needs to know: the stage the password leads to, and the methods to offer, the preferred first. */
+export function loginState(sql: SqlStorage): LoginState {
+  const state = readState(sql);
+  if (state.recovery_pending) return { stage: "recovery", methods: [], preferred: null, epoch: state.epoch };
+  const types = methodTypes(sql);
+  if (types.length === 0) return { stage: "authenticated", methods: [], preferred: null, epoch: state.epoch };
+  const preferred = effectivePreferred(state, types);
+  const methods: LoginState["methods"] = preferred ? [preferred, ...types.filter((t) => t !== preferred)] : [...types];
+  if (backupCodesRemaining(sql) > 0) methods.push("backup_code");
+  return { stage: "second_factor", methods, preferred, epoch: state.epoch };
+}
+
+/** The Security page's view of the user's methods. */
+export function summary(sql: SqlStorage): GuardSummary {
+  const state = readState(sql);
+  const methods = listMethods(sql);
+  const recovery = sql.exec<{ expires_at: number }>("SELECT expires_at FROM recovery").toArray()[0];
+  return {
+    enabled: methods.length > 0,
+    preferred: effectivePreferred(state, methodTypes(sql)),
+    methods,
+    backupCodesRemaining: backupCodesRemaining(sql),
+    recoveryExpiresAt: recovery?.expires_at ?? null,
+  };
 }

@@ -1,4 +1,4 @@
-import type { SessionUser, Stage } from "../auth/session";
+import type { SessionUser, Stage } from "../session";
 
 export type MethodType = "totp" | "webauthn";
 export type LoginMethod = MethodType | "backup_code";
@@ -54,6 +54,15 @@ export interface GuardSummary {
   recoveryExpiresAt: number | null;
 }
 
+/** The stages each kind of call is made from (docs/api.md "Session stages"). */
+export const SECOND_STEP: readonly Stage[] = ["second_factor"];
+export const RECOVERY: readonly Stage[] = ["recovery"];
+export const ENROLLING: readonly Stage[] = ["authenticated", "enrollment"];
+export const FULL: readonly Stage[] = ["authenticated"];
+
+/** Why a call is refused at the door, before anything is read: the wrong stage, or a session a newer epoch ended. */
+export type EntryRefusal = { ok: false; reason: "wrong_stage" | "stale_session" };
+
 /** Results cross RPC as unions: custom error classes do not survive it. */
 export type Refusal =
   | { ok: false; reason: "invalid" }
@@ -66,3 +75,5 @@ export type VerifyResult = { ok: true; methodId: string | null; methodType: Logi
 export type Outcome<T> =
   | ({ ok: true } & T)
   | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" | "wrong_stage" };
+
+export type ResetResult = { ok: true; recoveryCode: string; expiresAt: number } | { ok: false; reason: "wrong_stage" };

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import type { Session, SessionUser } from "../auth/session";
 import type { AppEnv } from "../env";
 import type { Caller, SessionCaller } from "../guard/types";
+import type { Session, SessionUser } from "../session";
 
 /**
  * The guard's view of a request: the user, where from, when and, with a

@@ -1,5 +1,3 @@
-import { HTTPException } from "hono/http-exception";
-
 /** Every error code of the contract, with its status and a human title. */
 export const ERRORS = {
   invalid_request: { status: 400, title: "Invalid request" },
@@ -32,7 +30,7 @@ export interface FieldError {
   message: string;
 }
 
-/** The one error type of the service; `onError` renders it as RFC 9457. */
+/** The one error type of the service; `onError` renders it as RFC 9457 (src/http/problem.ts). */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
@@ -46,29 +44,4 @@ export class AppError extends Error {
     this.retryAfter = options.retryAfter;
     this.errors = options.errors;
   }
-}
-
-export function problem(err: AppError): Response {
-  const body: Record<string, unknown> = {
-    type: `https://edge-2fa.dev/problems/${err.code.replaceAll("_", "-")}`,
-    title: ERRORS[err.code].title,
-    status: err.status,
-    detail: err.message,
-    code: err.code,
-  };
-  if (err.errors) body.errors = err.errors;
-  const headers: Record<string, string> = { "Content-Type": "application/problem+json" };
-  if (err.retryAfter !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(err.retryAfter)));
-  return new Response(JSON.stringify(body), { status: err.status, headers });
-}
-
-/** Maps anything thrown to problem+json; unknown errors never leak their message. */
-export function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof HTTPException) {
-    if (err.status === 413) return new AppError("payload_too_large");
-    if (err.status === 400) return new AppError("invalid_request", "The body is not valid JSON");
-    if (err.status === 415) return new AppError("unsupported_media_type");
-  }
-  return new AppError("internal", "Something went wrong on our side");
 }

@@ -95,6 +95,11 @@ export const Method = z
   })
   .openapi("Method");
 
+export const Role = z.enum(["admin", "member"]);
+
+/** A community named in the path. */
+export const Cid = z.object({ cid: z.string().max(64) });
+
 export const User = z.object({ id: z.string(), email: z.string(), name: z.string() }).openapi("User");
 
 /** JSON body helper for createRoute. */

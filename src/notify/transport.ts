@@ -17,7 +17,7 @@ export const OUTBOX_ID_HEADER = "X-Outbox-Id";
  * `wrangler dev` the same binding logs the message and writes it to a file.
  *
  * It resolves when the provider accepted the message and throws otherwise;
- * the outbox (src/guard/effects.ts) retries a throw with backoff. To use
+ * the outbox (src/guard/flush.ts) retries a throw with backoff. To use
  * another provider, change only this function (docs/email.md): keep it
  * throwing on failure and never log the message body.
  *

@@ -1,13 +1,14 @@
 import type { Context } from "hono";
 import * as OTPAuth from "otpauth";
 import { renderSVG } from "uqr";
-import { advanceSession, renewAtEpoch, type Session, setSessionCookie } from "../auth/session";
+import { advanceSession, renewAtEpoch, setSessionCookie } from "../auth/session-store";
 import type { AppEnv, Env } from "../env";
 import { DIGITS, PERIOD_SECONDS } from "../factors/totp/totp";
 import type { MethodConfirmed, MethodView, SessionCaller } from "../guard/types";
 import type { UserGuard } from "../guard/user-guard";
 import { AppError } from "../http/errors";
 import { refused } from "../http/refusals";
+import type { Session } from "../session";
 
 /**
  * Starts an authenticator-app enrollment: the guard makes and encrypts the

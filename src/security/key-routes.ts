@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { requireRecentReauth, requireStage, sessionOf } from "../auth/session";
+import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
 import type { AppEnv } from "../env";
 import { registrationOptions } from "../factors/webauthn/registration";
 import { guardFor } from "../guard/user-guard";

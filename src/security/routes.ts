@@ -1,7 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { recentEvents } from "../audit/events";
 import { confirmPassword } from "../auth/reauth";
-import { renewAfterReauth, requireRecentReauth, requireStage, sessionOf, setSessionCookie } from "../auth/session";
+import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
+import { renewAfterReauth, setSessionCookie } from "../auth/session-store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";

@@ -1,12 +1,13 @@
-import { fromBase64, utf8 } from "../../lib/encoding";
+import { utf8 } from "../../lib/encoding";
+import { parseEncryptionKeys } from "../../lib/encryption-keys";
 import { randomBytes } from "../../lib/random";
 
 /**
  * AES-256-GCM for secrets at rest (TOTP keys). Keys come from the
- * ENCRYPTION_KEYS secret as `id:base64,…`; the first encrypts, every listed key
- * decrypts, so a key can be rotated by putting a new one first. The additional
- * data binds a ciphertext to its user and method: a row copied elsewhere does
- * not decrypt.
+ * ENCRYPTION_KEYS secret (src/lib/encryption-keys.ts); the first encrypts,
+ * every listed key decrypts, so a key can be rotated by putting a new one
+ * first. The additional data binds a ciphertext to its user and method: a row
+ * copied elsewhere does not decrypt.
  */
 const IV_BYTES = 12;
 
@@ -15,22 +16,8 @@ export interface KeyRing {
   keys: Map<string, CryptoKey>;
 }
 
-/** The entries of ENCRYPTION_KEYS, current first. */
-export function parseKeySpec(spec: string): { id: string; raw: Uint8Array }[] {
-  const entries: { id: string; raw: Uint8Array }[] = [];
-  for (const entry of spec.split(",")) {
-    const [id, b64] = entry.trim().split(":");
-    if (!id || !b64) continue;
-    const raw = fromBase64(b64);
-    if (raw.length !== 32) throw new Error(`encryption key ${id} must be 32 bytes`);
-    entries.push({ id, raw });
-  }
-  if (entries.length === 0) throw new Error("ENCRYPTION_KEYS holds no key");
-  return entries;
-}
-
 export async function loadKeyRing(spec: string): Promise<KeyRing> {
-  const entries = parseKeySpec(spec);
+  const entries = parseEncryptionKeys(spec);
   const keys = new Map<string, CryptoKey>();
   for (const { id, raw } of entries) keys.set(id, await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
   return { currentId: (entries[0] as { id: string }).id, keys };

@@ -1,9 +1,23 @@
 /**
- * The guard's own SQLite schema: everything about one user that must be
- * consumed once, counted, or kept secret. Created in the constructor, so every
- * statement is idempotent.
+ * The guard's own SQLite storage, one numbered migration at a time: everything
+ * about one user that must be consumed once, counted, or kept secret.
+ *
+ * A guard outlives any deployment, so a schema change is a new migration
+ * appended here, never an edit of an old one. The constructor runs the ones a
+ * guard has not had yet (`migrate`), once per object, before any call is
+ * served. The number of the last one applied is kept in `schema_version`:
+ * Durable Object SQLite refuses `PRAGMA user_version` (SQLITE_AUTH).
+ *
+ * Migration 1 is the schema as it stood before migrations were numbered, in
+ * statements that change nothing when run again: guards made then have its
+ * tables and no version, and come through it unchanged.
+ *
+ * test/guard-upgrade.test.ts builds a guard at version 1, upgrades it and logs
+ * its user in with every method: a new migration is tested by it as it stands.
  */
-export const GUARD_SCHEMA = `
+export const MIGRATIONS: readonly string[] = [
+  // 1: state, authenticator apps, security keys, challenges, backup and recovery codes, pending D1 writes, deadlines.
+  `
 CREATE TABLE IF NOT EXISTS state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   user_id TEXT,
@@ -102,4 +116,28 @@ CREATE VIEW deadlines AS
   UNION ALL SELECT expires_at FROM recovery
   UNION ALL SELECT until FROM recovery_claims
   UNION ALL SELECT next_at FROM pending;
-`;
+`,
+];
+
+/** The version this code expects; every guard is brought to it before it serves a call. */
+export const LATEST_VERSION = MIGRATIONS.length;
+
+/**
+ * Applies the migrations after the guard's version, each with its new version
+ * number in one transaction, up to `target` (the latest unless a test asks
+ * for less). Returns the version reached.
+ */
+export function migrate(storage: DurableObjectStorage, target = LATEST_VERSION): number {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+  let version = sql.exec<{ version: number }>("SELECT version FROM schema_version WHERE id = 1").toArray()[0]?.version ?? 0;
+  while (version < target) {
+    const next = version + 1;
+    storage.transactionSync(() => {
+      sql.exec(MIGRATIONS[next - 1] as string);
+      sql.exec("INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", next);
+    });
+    version = next;
+  }
+  return version;
+}

@@ -1,47 +1,20 @@
-import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv, RequestMeta } from "../env";
+import type { Context } from "hono";
+import type { RequestMeta } from "../env";
 import { readCookie, setHostCookie } from "../http/cookies";
-import { AppError } from "../http/errors";
 import { toBase64URL } from "../lib/encoding";
 import { randomBytes } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
+import { IDLE_MS, lifetime, type Session, type Stage } from "../session";
 
-/** A session is in exactly one stage (API.md "Session stages"). */
-export type Stage = "second_factor" | "recovery" | "enrollment" | "authenticated";
-export type HalfStage = Exclude<Stage, "authenticated">;
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  name: string;
-}
-
-export interface Session {
-  id: string;
-  stage: Stage;
-  epoch: number;
-  createdAt: number;
-  lastSeenAt: number;
-  expiresAt: number;
-  reauthAt: number | null;
-  user: SessionUser;
-}
+/**
+ * The sessions table (D1) and the cookie that names a row: a row is keyed by
+ * the SHA-256 of a 256-bit token that only the cookie holds. Every statement
+ * that reads or writes a session is here.
+ */
 
 export const COOKIE = "__Host-session";
-const MINUTE = 60_000;
-/** Half-logged-in stages live 10 minutes (API.md). */
-export const HALF_SESSION_MS = 10 * MINUTE;
-/** Full sessions: 12 hours at most, and 1 hour without a request ends them (NIST SP 800-63B-4 AAL2 §2.2.3). */
-export const FULL_SESSION_MS = 12 * 60 * MINUTE;
-export const IDLE_MS = 60 * MINUTE;
 /** last_seen_at is written at most this often, to keep D1 writes per request near zero. */
-const TOUCH_MS = 5 * MINUTE;
-/** A re-entered password ("sudo") lasts 10 minutes. */
-export const REAUTH_MS = 10 * MINUTE;
-
-export function lifetime(stage: Stage): number {
-  return stage === "authenticated" ? FULL_SESSION_MS : HALF_SESSION_MS;
-}
+export const TOUCH_MS = 5 * 60_000;
 
 /** 256 random bits; only their SHA-256 is stored, so a leaked table holds no usable token. */
 export function newToken(): { token: string; id: string } {
@@ -126,7 +99,7 @@ export function clearSessionCookie(c: Context): void {
   setHostCookie(c, COOKIE, "", 0);
 }
 
-interface SessionRow {
+export interface SessionRow {
   id: string;
   user_id: string;
   stage: Stage;
@@ -140,6 +113,7 @@ interface SessionRow {
   session_epoch: number;
 }
 
+/** A live session's row keeps its user's epoch beside its own (see isLive). */
 export function isLive(row: Pick<SessionRow, "stage" | "epoch" | "expires_at" | "last_seen_at" | "session_epoch">, now: number): boolean {
   if (now >= row.expires_at) return false;
   // A reset, a disable or a method removal raises the user's epoch: older sessions are dead.
@@ -148,73 +122,40 @@ export function isLive(row: Pick<SessionRow, "stage" | "epoch" | "expires_at" | 
   return true;
 }
 
-/** Loads the session named by the cookie, if live; never fails the request by itself. */
-export const loadSession: MiddlewareHandler<AppEnv> = async (c, next) => {
+/** The session a cookie names, with its user, or null; whether it is still live is `isLive`'s to say. */
+export function readSessionCookie(c: Context): string | null {
   const cookie = readCookie(c.req.header("Cookie"), COOKIE);
-  const token = cookie && cookie.length <= 128 ? cookie : null;
-  if (token) {
-    const id = sha256Hex(token);
-    const row = await c.env.DB.prepare(
+  return cookie && cookie.length <= 128 ? cookie : null;
+}
+
+export async function findSession(db: D1Database, token: string): Promise<SessionRow | null> {
+  return db
+    .prepare(
       `SELECT s.id, s.user_id, s.stage, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.reauth_at,
               u.email, u.name, u.session_epoch
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     )
-      .bind(id)
-      .first<SessionRow>();
-    const now = Date.now();
-    if (row && isLive(row, now)) {
-      c.set("session", {
-        id: row.id,
-        stage: row.stage,
-        epoch: row.epoch,
-        createdAt: row.created_at,
-        lastSeenAt: row.last_seen_at,
-        expiresAt: row.expires_at,
-        reauthAt: row.reauth_at,
-        user: { id: row.user_id, email: row.email, name: row.name },
-      });
-      if (row.stage === "authenticated" && now - row.last_seen_at >= TOUCH_MS) {
-        c.executionCtx.waitUntil(c.env.DB.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ?").bind(now, row.id).run());
-      }
-    } else if (row) {
-      c.executionCtx.waitUntil(c.env.DB.prepare("DELETE FROM sessions WHERE id = ?").bind(row.id).run());
-    }
-  }
-  await next();
-};
+    .bind(sha256Hex(token))
+    .first<SessionRow>();
+}
 
-/**
- * Admits only the listed stages. The refusal names what the caller must do next,
- * in the contract's words: log in, finish the second step, or set up a method.
- */
-export function requireStage(...allowed: Stage[]): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const session = c.get("session");
-    if (!session) throw new AppError("unauthenticated", "Log in first");
-    if (!allowed.includes(session.stage)) {
-      if (session.stage === "second_factor" || session.stage === "recovery") {
-        throw new AppError("second_factor_required", "Finish the second login step first");
-      }
-      if (session.stage === "enrollment") {
-        throw new AppError("enrollment_required", "Set up a new two-factor method first");
-      }
-      throw new AppError("invalid_request", "This session is already fully logged in");
-    }
-    await next();
+export function sessionOfRow(row: SessionRow): Session {
+  return {
+    id: row.id,
+    stage: row.stage,
+    epoch: row.epoch,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    reauthAt: row.reauth_at,
+    user: { id: row.user_id, email: row.email, name: row.name },
   };
 }
 
-/** The session, once `requireStage` has run. */
-export function sessionOf(c: Context<AppEnv>): Session {
-  const session = c.get("session");
-  if (!session) throw new AppError("unauthenticated", "Log in first");
-  return session;
+export function touchSession(db: D1Database, id: string, now: number): D1PreparedStatement {
+  return db.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ?").bind(now, id);
 }
 
-/** Sudo: a password re-entered within 10 minutes, or a fresh enrollment session. */
-export const requireRecentReauth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const session = sessionOf(c);
-  const fresh = session.reauthAt !== null && Date.now() - session.reauthAt < REAUTH_MS;
-  if (!fresh) throw new AppError("reauth_required", "Enter your password again to make this change");
-  await next();
-};
+export function deleteSession(db: D1Database, id: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM sessions WHERE id = ?").bind(id);
+}

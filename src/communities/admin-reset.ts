@@ -1,0 +1,64 @@
+import type { Context } from "hono";
+import { passwordMatches } from "../auth/reauth";
+import { findUserById } from "../auth/store";
+import { takeSlots } from "../auth/throttle";
+import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { AppError } from "../http/errors";
+import type { WindowPolicy } from "../lib/sliding-window";
+import type { Session } from "../session";
+import { communityAdmins, communityName, membershipOf } from "./store";
+
+/** docs/api.md "Admin reset safeguards": at most 10 resets per community per 24 hours. */
+export const RESETS_PER_COMMUNITY: WindowPolicy = { limit: 10, windowMs: 24 * 60 * 60 * 1000 };
+
+/**
+ * An admin resets a member's 2FA, with the safeguards in the contract's order:
+ * the 429s first (the admin's password attempts, then the community's resets),
+ * then this endpoint's own errors. A refusal gives back what it took, except a
+ * wrong password, which spends its password attempt as any wrong password
+ * does. The member's guard makes the reset in one step.
+ */
+export async function resetMember(c: Context<AppEnv>, session: Session, cid: string, uid: string, password: string) {
+  const now = Date.now();
+  const adminGuard = guardFor(c.env, session.user.id);
+  const attempt = await adminGuard.takePasswordAttempt(now);
+  if (!attempt.ok) throw new AppError("too_many_attempts", "Too many wrong passwords; wait before trying again", { retryAfter: attempt.retryAfter });
+  let release: () => Promise<void>;
+  try {
+    release = await takeSlots(
+      c.env,
+      [{ key: `resets-community:${cid}`, policy: RESETS_PER_COMMUNITY }],
+      now,
+      "This community made 10 resets in the last 24 hours; wait before the next",
+    );
+  } catch (err) {
+    await adminGuard.refundPasswordAttempt(now);
+    throw err;
+  }
+  const refuse = async (err: AppError, spentPassword: boolean): Promise<AppError> => {
+    await release();
+    if (!spentPassword) await adminGuard.refundPasswordAttempt(now);
+    return err;
+  };
+  // A captured or rogue admin account must not reset anyone with a password alone.
+  if (!(await adminGuard.summary()).enabled)
+    throw await refuse(new AppError("two_factor_required", "Turn on two-factor authentication for your own account before resetting anyone's"), false);
+  if (!(await passwordMatches(c.env, session.user.id, password))) throw await refuse(new AppError("invalid_credentials", "The password is wrong"), true);
+  await adminGuard.refundPasswordAttempt(now);
+
+  const [member, target, name] = await Promise.all([findUserById(c.env.DB, uid), membershipOf(c.env.DB, cid, uid), communityName(c.env.DB, cid)]);
+  if (!member || !target) throw await refuse(new AppError("not_found", "No such member"), false);
+  // Resetting an admin also tells every other admin of the community, the acting one included.
+  const notify = target.role === "admin" ? (await communityAdmins(c.env.DB, cid)).filter((a) => a.id !== uid) : [];
+  const memberCaller = callerOf(c, { id: member.id, email: member.email, name: member.name });
+  // The member's email names who reset and for which community; the member may belong to several.
+  const reset = await guardFor(c.env, member.id).adminReset(
+    memberCaller,
+    { id: session.user.id, name: session.user.name, stage: session.stage, communityId: cid, ...(name !== null ? { communityName: name } : {}) },
+    notify,
+  );
+  if (!reset.ok) throw await refuse(new AppError("forbidden", "This session cannot make this change"), false);
+  return { recoveryCode: reset.recoveryCode, expiresAt: new Date(reset.expiresAt).toISOString() };
+}

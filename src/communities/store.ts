@@ -1,0 +1,114 @@
+/** The D1 statements of communities and their memberships. Invitations: src/invitations/store.ts. */
+
+export type Role = "admin" | "member";
+
+export async function membershipOf(db: D1Database, cid: string, uid: string): Promise<{ role: Role } | null> {
+  return db.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?").bind(cid, uid).first<{ role: Role }>();
+}
+
+export async function communityName(db: D1Database, cid: string): Promise<string | null> {
+  return (await db.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>())?.name ?? null;
+}
+
+/** Whether someone with this email already belongs to the community. */
+export async function hasMemberWithEmail(db: D1Database, cid: string, email: string): Promise<boolean> {
+  return (
+    (await db.prepare("SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.community_id = ? AND u.email = ?").bind(cid, email).first()) !==
+    null
+  );
+}
+
+export interface CommunityAdmin {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export async function communityAdmins(db: D1Database, cid: string): Promise<CommunityAdmin[]> {
+  const { results } = await db
+    .prepare("SELECT u.id, u.email, u.name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.community_id = ? AND m.role = 'admin' ORDER BY u.id")
+    .bind(cid)
+    .all<CommunityAdmin>();
+  return results;
+}
+
+/**
+ * Ends a membership in one statement, unless it is the community's last
+ * admin: the count and the delete are one step in D1, so two admins leaving at
+ * once cannot both go. "gone" when it was no membership (any more).
+ */
+export async function endMembership(db: D1Database, cid: string, uid: string): Promise<"ended" | "last_admin" | "gone"> {
+  const [deleted, still] = await db.batch([
+    db
+      .prepare(
+        `DELETE FROM memberships WHERE community_id = ?1 AND user_id = ?2
+           AND (role <> 'admin' OR (SELECT count(*) FROM memberships WHERE community_id = ?1 AND role = 'admin') > 1)
+         RETURNING role`,
+      )
+      .bind(cid, uid),
+    db.prepare("SELECT 1 AS present FROM memberships WHERE community_id = ? AND user_id = ?").bind(cid, uid),
+  ]);
+  if ((deleted?.results.length ?? 0) === 1) return "ended";
+  return (still?.results.length ?? 0) === 1 ? "last_admin" : "gone";
+}
+
+export interface MemberRow {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  two_factor_enabled: number;
+  recovery_expires_at: number | null;
+  /** The types of the member's methods, comma-separated (D1's listing copy). */
+  types: string | null;
+}
+
+/** Every member with the D1 copy of their two-factor state, by name. */
+export async function membersOf(db: D1Database, cid: string): Promise<MemberRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT u.id, u.email, u.name, m.role, u.two_factor_enabled, u.recovery_expires_at,
+              (SELECT group_concat(DISTINCT t.type) FROM methods t WHERE t.user_id = u.id) AS types
+       FROM memberships m JOIN users u ON u.id = m.user_id
+       WHERE m.community_id = ? ORDER BY u.name, u.email`,
+    )
+    .bind(cid)
+    .all<MemberRow>();
+  return results;
+}
+
+/** The events of a member's reset, from issue to use or expiry: what an admin needs to follow one up. */
+export const RESET_EVENTS = ["recovery_code_issued", "recovery_code_used", "recovery_code_expired"] as const;
+
+export interface ResetEventRow {
+  type: (typeof RESET_EVENTS)[number];
+  at: number;
+  data: string | null;
+  id: string;
+  email: string;
+  name: string;
+  actor_id: string | null;
+  actor_name: string | null;
+}
+
+/**
+ * The last 50 reset events of the community's members, newest first, whichever
+ * community's admin made the reset; the actor only when that admin belongs to
+ * this community.
+ */
+export async function resetEventsOf(db: D1Database, cid: string): Promise<ResetEventRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT e.type, e.at, e.data, u.id, u.email, u.name, a.id AS actor_id, a.name AS actor_name
+       FROM memberships m
+       JOIN users u ON u.id = m.user_id
+       JOIN events e ON e.user_id = m.user_id
+       LEFT JOIN memberships am ON am.community_id = m.community_id AND am.user_id = e.actor_id
+       LEFT JOIN users a ON a.id = am.user_id
+       WHERE m.community_id = ? AND e.type IN (${RESET_EVENTS.map(() => "?").join(", ")})
+       ORDER BY e.at DESC, e.rowid DESC LIMIT 50`,
+    )
+    .bind(cid, ...RESET_EVENTS)
+    .all<ResetEventRow>();
+  return results;
+}

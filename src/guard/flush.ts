@@ -1,0 +1,105 @@
+import type { Env } from "../env";
+import type { Statement } from "../lib/statement";
+import { deliver, type OutgoingMail } from "../notify/transport";
+
+/**
+ * The second half of a change that touches both stores: what src/guard/effects.ts
+ * recorded in the guard's `pending` table is written to D1 and handed to the
+ * mail transport here, and retried with backoff until both are done.
+ */
+interface PendingRow {
+  id: string;
+  statements: string;
+  mail: string | null;
+  d1_done: number;
+  /** 0, or when the provider accepted the message. */
+  mail_done: number;
+  attempts: number;
+  next_at: number;
+  [key: string]: SqlStorageValue;
+}
+
+/** Backoff for a failed write or delivery: 2 s, 4 s, 8 s … up to an hour; never given up. */
+export function retryDelay(attempts: number): number {
+  return Math.min(3_600_000, 2_000 * 2 ** Math.min(attempts, 11));
+}
+
+/** Only the error's class and a short message: never a payload, which may name a user. */
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown error";
+}
+
+/**
+ * Applies what is pending, oldest first (rowid order), and deletes each record
+ * once both its D1 part and its email are done.
+ *
+ * D1 parts are applied strictly in order and are always tried: a reset's
+ * "delete every method" must never land after the re-enrollment that followed
+ * it. The first D1 failure stops the D1 parts behind it (they inherit its retry
+ * time, so the alarm does not spin on them).
+ *
+ * Emails go out only after their own record's D1 part (the outbox row must exist
+ * to be marked sent), each on its own backoff: one undeliverable message never
+ * holds up D1 or the other messages. A message is sent at least once; its
+ * outbox id travels with it (OUTBOX_ID_HEADER) so a duplicate can be recognised.
+ */
+export async function flushEffects(sql: SqlStorage, env: Env, now: number): Promise<void> {
+  const rows = sql.exec<PendingRow>("SELECT * FROM pending ORDER BY rowid").toArray();
+  let blockedUntil: number | null = null;
+  for (const row of rows) {
+    if (!row.d1_done) {
+      if (blockedUntil !== null) {
+        if (row.next_at < blockedUntil) sql.exec("UPDATE pending SET next_at = ? WHERE id = ?", blockedUntil, row.id);
+        continue;
+      }
+      try {
+        const statements = JSON.parse(row.statements) as Statement[];
+        if (statements.length > 0) await env.DB.batch(statements.map((s) => env.DB.prepare(s.sql).bind(...s.params)));
+        sql.exec("UPDATE pending SET d1_done = 1 WHERE id = ?", row.id);
+      } catch (err) {
+        blockedUntil = fail(sql, row, err);
+        continue;
+      }
+    }
+    if (!row.mail) {
+      sql.exec("DELETE FROM pending WHERE id = ?", row.id);
+      continue;
+    }
+    const mail = JSON.parse(row.mail) as OutgoingMail;
+    if (!row.mail_done) {
+      // A record that just had its D1 part applied is due; one waiting for a retry is not.
+      if (row.d1_done && row.next_at > now) continue;
+      try {
+        await deliver(env, mail);
+      } catch (err) {
+        fail(sql, row, err);
+        // Best effort: the outbox row shows the failure too; the pending record is what retries.
+        await env.DB.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL")
+          .bind(reasonOf(err), mail.id)
+          .run()
+          .catch(() => undefined);
+        continue;
+      }
+      // mail_done holds the time it was sent, so marking the outbox row can be retried alone.
+      row.mail_done = Date.now();
+      sql.exec("UPDATE pending SET mail_done = ? WHERE id = ?", row.mail_done, row.id);
+    }
+    try {
+      await env.DB.prepare("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ? AND sent_at IS NULL")
+        .bind(row.mail_done, mail.id)
+        .run();
+      sql.exec("DELETE FROM pending WHERE id = ?", row.id);
+    } catch (err) {
+      fail(sql, row, err);
+    }
+  }
+}
+
+/** Schedules a retry of one record with backoff; returns when. */
+function fail(sql: SqlStorage, row: PendingRow, err: unknown): number {
+  const attempts = row.attempts + 1;
+  const next = Date.now() + retryDelay(attempts);
+  sql.exec("UPDATE pending SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, next, reasonOf(err), row.id);
+  console.warn(`guard: pending record ${row.id} failed (attempt ${attempts}); will retry`);
+  return next;
+}

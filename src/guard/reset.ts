@@ -1,0 +1,120 @@
+import { securityEvent } from "../audit/events";
+import type { CodeHashParams } from "../lib/code-hash";
+import { adminResetNotice } from "../notify/templates";
+import { RECOVERY_CODE_TTL_MS } from "../recovery/codes";
+import type { Stage } from "../session";
+import { type Effect, eventBy } from "./effects";
+import { wipeFactors } from "./manage";
+import { bumpEpoch, clearFailures, epochStatements, readState } from "./state";
+import type { Caller } from "./types";
+
+/**
+ * What others do to a user's account, and what time does to it: an admin's
+ * reset, the end of a membership, the alarm's expiries. Synchronous bodies.
+ */
+
+export interface ResettingAdmin {
+  id: string;
+  name: string;
+  stage: Stage;
+  communityId?: string;
+  communityName?: string;
+}
+
+/**
+ * An admin's reset, as one step: every method and backup code goes, every
+ * session dies (epoch), a lock is cleared, and one recovery code (hashed
+ * before this step) replaces any unused one. `caller` is the member; `admin`
+ * acts. Resetting an admin also tells `notify`, the community's other admins,
+ * in the same step.
+ */
+export function adminReset(
+  sql: SqlStorage,
+  caller: Caller,
+  admin: ResettingAdmin,
+  code: { hash: string; params: CodeHashParams },
+  notify: { id: string; email: string }[],
+): { expiresAt: number; effects: Effect[] } {
+  const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
+  wipeFactors(sql);
+  clearFailures(sql);
+  sql.exec("UPDATE state SET recovery_pending = 1 WHERE id = 1");
+  sql.exec("DELETE FROM recovery_claims");
+  sql.exec(
+    "INSERT OR REPLACE INTO recovery (id, hash, salt, iterations, issued_by, issued_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+    code.hash,
+    code.params.salt,
+    code.params.iterations,
+    admin.id,
+    caller.now,
+    expiresAt,
+  );
+  const epoch = bumpEpoch(sql);
+  const where: Record<string, string> = admin.communityId ? { communityId: admin.communityId } : {};
+  const issued = { ...eventBy(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString(), ...where }), actorId: admin.id };
+  const adminEvent = { ...eventBy(caller, "member_reset", { memberId: caller.user.id, ...where }), userId: admin.id, actorId: admin.id };
+  const effects: Effect[] = [
+    {
+      statements: [
+        { sql: "DELETE FROM methods WHERE user_id = ?", params: [caller.user.id] },
+        { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL, recovery_expires_at = ? WHERE id = ?", params: [expiresAt, caller.user.id] },
+        ...epochStatements(caller.user.id, epoch),
+      ],
+      events: [issued, adminEvent],
+      mailTo: caller.user.email,
+      actor: admin.communityName !== undefined ? { name: admin.name, communityName: admin.communityName } : { name: admin.name },
+    },
+  ];
+  if (notify.length > 0) {
+    const notice = adminResetNotice({
+      actorName: admin.name,
+      targetName: caller.user.name,
+      targetEmail: caller.user.email,
+      communityName: admin.communityName ?? "",
+      at: caller.now,
+    });
+    for (const other of notify) effects.push({ statements: [], mail: { to: other.email, ...notice, userId: other.id, template: "admin_reset_notice" } });
+  }
+  return { expiresAt, effects };
+}
+
+/**
+ * A membership ended (the user left, or an admin removed them; the route has
+ * deleted the row): the user's log and inbox learn it, since its admins can
+ * no longer reset their 2FA.
+ */
+export function membershipEnded(
+  caller: Caller,
+  change: { communityId: string; communityName: string; removedBy: { id: string; name: string } | null },
+): Effect {
+  const type = change.removedBy ? "member_removed" : "member_left";
+  const event = {
+    ...eventBy(caller, type, { communityId: change.communityId, communityName: change.communityName }),
+    actorId: change.removedBy?.id ?? null,
+  };
+  const effect: Effect = { statements: [], events: [event], mailTo: caller.user.email };
+  if (change.removedBy) effect.actor = { name: change.removedBy.name };
+  return effect;
+}
+
+/**
+ * The alarm's part: whatever has expired goes (unconfirmed apps, challenges,
+ * recovery claims, an unused recovery code). An expired recovery code leaves
+ * login at recovery_code_required (recovery_pending is kept: only a new reset
+ * helps), and D1's copy of its expiry is cleared only if it still names this
+ * code's, so a late retry never clears a newer reset's.
+ */
+export function expire(sql: SqlStorage, now: number): Effect | null {
+  sql.exec("DELETE FROM totp WHERE confirmed_at IS NULL AND pending_expires_at <= ?", now);
+  sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
+  sql.exec("DELETE FROM recovery_claims WHERE until <= ?", now);
+  const expired = sql
+    .exec<{ expires_at: number; issued_by: string }>("DELETE FROM recovery WHERE expires_at <= ? RETURNING expires_at, issued_by", now)
+    .toArray()[0];
+  const userId = readState(sql).user_id;
+  if (!expired || !userId) return null;
+  return {
+    statements: [{ sql: "UPDATE users SET recovery_expires_at = NULL WHERE id = ? AND recovery_expires_at = ?", params: [userId, expired.expires_at] }],
+    events: [securityEvent("recovery_code_expired", userId, { ip: null, userAgent: null }, now, { actorId: expired.issued_by })],
+  };
+}

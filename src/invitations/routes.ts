@@ -1,0 +1,137 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { securityEvent } from "../audit/events";
+import { requireStage, sessionOf } from "../auth/session-middleware";
+import { takeSlots } from "../auth/throttle";
+import { requireAdmin } from "../communities/membership";
+import { communityName, hasMemberWithEmail } from "../communities/store";
+import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { AppError } from "../http/errors";
+import { publicOrigin } from "../http/public-origin";
+import { Cid, Email, json, jsonBody, problems, Role } from "../http/schemas";
+import { validationHook } from "../http/validation";
+import { newId } from "../lib/random";
+import type { WindowPolicy } from "../lib/sliding-window";
+import { invitationMail } from "../notify/templates";
+import { acceptInvitation, invitationsFor, pendingInvitations, replaceInvitation } from "./store";
+
+/** Invitations: an admin invites an email into a community; the account joins only by accepting. Mounted at `/api`. */
+export const invitationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const authenticated = requireStage("authenticated");
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+/** Invitations are valid for 7 days (docs/api.md). */
+export const INVITATION_TTL_MS = 7 * DAY;
+/** docs/api.md: at most 20 invitations per admin per hour and 100 per community per day. */
+export const INVITATIONS_PER_ADMIN: WindowPolicy = { limit: 20, windowMs: HOUR };
+export const INVITATIONS_PER_COMMUNITY: WindowPolicy = { limit: 100, windowMs: DAY };
+
+/** The counts that bound invitations: per admin (an hour) and per community (a day), in Throttle objects. */
+export function invitationWindows(adminId: string, cid: string) {
+  return [
+    { key: `invitations-admin:${adminId}`, policy: INVITATIONS_PER_ADMIN },
+    { key: `invitations-community:${cid}`, policy: INVITATIONS_PER_COMMUNITY },
+  ];
+}
+
+const Invitation = z.object({ id: z.string(), email: z.string(), role: Role, expiresAt: z.string() }).openapi("Invitation");
+
+invitationRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/communities/{cid}/invitations",
+    tags: ["communities"],
+    summary: "Invite an email; the account joins only by accepting (admins)",
+    middleware: [authenticated, requireAdmin],
+    request: { params: Cid, ...jsonBody(z.object({ email: Email, role: Role })) },
+    responses: { 201: json(z.object({ invitation: Invitation }), "Invited"), ...problems(400, 401, 403, 404, 409, 429) },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    const { cid } = c.req.valid("param");
+    const { email, role } = c.req.valid("json");
+    const db = c.env.DB;
+    const now = Date.now();
+    // The link in the email: from configuration, or fail closed before anything is written or counted.
+    const origin = publicOrigin(c.env, c.get("meta"));
+    // 429 comes before the endpoint's own errors (docs/api.md "Conventions").
+    const release = await takeSlots(c.env, invitationWindows(session.user.id, cid), now, "Too many invitations; wait before sending more");
+    if (await hasMemberWithEmail(db, cid, email)) {
+      // Nothing is sent: the slots go back. Any later failure keeps them (an email may be on its way).
+      await release();
+      throw new AppError("already_member", "This person is already a member");
+    }
+    const invitation = { id: newId(), email, role, expiresAt: now + INVITATION_TTL_MS };
+    const name = await communityName(db, cid);
+    await replaceInvitation(db, cid, invitation, session.user.id, now);
+    // The email goes through the inviting admin's guard: recorded, then delivered with retries.
+    const mail = invitationMail({ communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now });
+    const sent = securityEvent("invitation_sent", session.user.id, c.get("meta"), now, { data: { communityId: cid, role } });
+    await guardFor(c.env, session.user.id).sendMail(
+      callerOf(c, session.user),
+      { to: email, ...mail, template: "invitation" },
+      { statements: [], events: [sent] },
+    );
+    return c.json({ invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } }, 201);
+  },
+);
+
+invitationRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/communities/{cid}/invitations",
+    tags: ["communities"],
+    summary: "Pending invitations (admins)",
+    middleware: [authenticated, requireAdmin],
+    request: { params: Cid },
+    responses: { 200: json(z.object({ invitations: z.array(Invitation) }), "Pending"), ...problems(401, 403, 404) },
+  }),
+  async (c) => {
+    const pending = await pendingInvitations(c.env.DB, c.req.valid("param").cid, Date.now());
+    return c.json({ invitations: pending.map((i) => ({ ...i, expiresAt: new Date(i.expiresAt).toISOString() })) }, 200);
+  },
+);
+
+invitationRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/invitations",
+    tags: ["communities"],
+    summary: "Invitations waiting for the caller's email",
+    middleware: [authenticated],
+    responses: {
+      200: json(
+        z.object({
+          invitations: z.array(z.object({ id: z.string(), community: z.object({ id: z.string(), name: z.string() }), role: Role, expiresAt: z.string() })),
+        }),
+        "Pending",
+      ),
+      ...problems(401, 403),
+    },
+  }),
+  async (c) => {
+    const waiting = await invitationsFor(c.env.DB, sessionOf(c).user.email, Date.now());
+    return c.json({ invitations: waiting.map((i) => ({ ...i, expiresAt: new Date(i.expiresAt).toISOString() })) }, 200);
+  },
+);
+
+invitationRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/invitations/{id}/accept",
+    tags: ["communities"],
+    summary: "Join a community by accepting its invitation (the invitee, fully logged in)",
+    middleware: [authenticated],
+    request: { params: z.object({ id: z.string().max(64) }) },
+    responses: { 200: json(z.object({ community: z.object({ id: z.string(), name: z.string(), role: Role }) }), "Joined"), ...problems(401, 403, 404) },
+  }),
+  async (c) => {
+    const session = sessionOf(c);
+    // Only the invitee's own, unexpired, unused invitation; anything else is the same 404.
+    const joined = await acceptInvitation(c.env.DB, c.req.valid("param").id, session.user, c.get("meta"), Date.now());
+    if (!joined) throw new AppError("not_found", "No such invitation");
+    return c.json({ community: joined }, 200);
+  },
+);

@@ -1,0 +1,40 @@
+/**
+ * A session as every part of the service sees it: its stage, its user and
+ * how long each stage lives. The sessions table and its cookie are
+ * src/auth/session-store.ts; the guard sees a session through its Caller
+ * (src/guard/types.ts).
+ */
+
+/** A session is in exactly one stage (docs/api.md "Session stages"). */
+export type Stage = "second_factor" | "recovery" | "enrollment" | "authenticated";
+export type HalfStage = Exclude<Stage, "authenticated">;
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface Session {
+  id: string;
+  stage: Stage;
+  epoch: number;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  reauthAt: number | null;
+  user: SessionUser;
+}
+
+const MINUTE = 60_000;
+/** Half-logged-in stages live 10 minutes (docs/api.md). */
+export const HALF_SESSION_MS = 10 * MINUTE;
+/** Full sessions: 12 hours at most, and 1 hour without a request ends them (NIST SP 800-63B-4 AAL2 §2.2.3). */
+export const FULL_SESSION_MS = 12 * 60 * MINUTE;
+export const IDLE_MS = 60 * MINUTE;
+/** A re-entered password ("sudo") lasts 10 minutes. */
+export const REAUTH_MS = 10 * MINUTE;
+
+export function lifetime(stage: Stage): number {
+  return stage === "authenticated" ? FULL_SESSION_MS : HALF_SESSION_MS;
+}
