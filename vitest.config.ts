@@ -17,6 +17,8 @@ export default defineConfig(async () => ({
       },
     }),
   ],
+  // As in wrangler.toml's [alias]: the OpenAPI extension gets the part of zod the service uses (src/http/zod.ts).
+  resolve: { alias: [{ find: /^zod$/, replacement: new URL("./src/http/zod.ts", import.meta.url).pathname }] },
   test: {
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],

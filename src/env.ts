@@ -13,6 +13,8 @@ export interface RequestMeta {
   userAgent: string | null;
   origin: string;
   host: string;
+  /** The request's id (X-Request-Id), for log lines. */
+  requestId: string;
 }
 
 /** What a request carries through Hono: the bindings, where it came from, its session if any. */
@@ -21,5 +23,6 @@ export type AppEnv = {
   Variables: {
     session: Session | null;
     meta: RequestMeta;
+    requestId: string;
   };
 };

@@ -83,7 +83,9 @@ describe("500 internal", () => {
     expect(res.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.code).toBe("internal");
-    expect(Object.keys(body).sort()).toEqual(["code", "detail", "status", "title", "type"]);
+    // Beside the contract's members, only the request's id (the one in X-Request-Id), to match a report with its log line.
+    expect(Object.keys(body).sort()).toEqual(["code", "detail", "requestId", "status", "title", "type"]);
+    expect(body.requestId).toBe(res.headers.get("X-Request-Id"));
     expect(JSON.stringify(body)).not.toMatch(/atob|base64|InvalidCharacter|\.ts:/i);
     expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect((await u.client.json("GET", "/api/me")).status).toBe(200);
@@ -356,7 +358,18 @@ describe("security headers on API responses", () => {
       expect(h.get("Referrer-Policy")).toBe("no-referrer");
       expect(h.get("X-Frame-Options")).toBe("DENY");
       expect(h.get("Cache-Control")).toBe("no-store");
+      expect(h.get("Strict-Transport-Security")).toBe("max-age=63072000; includeSubDomains");
+      expect(h.get("X-Request-Id")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     }
+    expect(new Set(responses.map((r) => r.headers.get("X-Request-Id"))).size).toBe(responses.length);
+  });
+
+  it("the request id is always the service's own: one a client sends is never taken (it would write our log lines)", async () => {
+    const chosen = "my-own-id-0123456789";
+    const res = await new Client().request("GET", "/api/me", undefined, { "X-Request-Id": chosen });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get("X-Request-Id")).not.toBe(chosen);
   });
 });
 

@@ -7,15 +7,18 @@ import { contains, spellingsOfCode, spellingsOfTOTPSecret } from "./secret-spell
  * No password, code, secret, token or cookie ever appears in a log line
  * (docs/security.md). In @cloudflare/vitest-plugin the Worker and its Durable
  * Objects run in this test's isolate, so spying on `console` here captures
- * every line they log. The service logs in three places (`grep -rn "console\."
- * src`): the internal-error line of `onError` (src/index.ts), the guard's
- * retry warning (src/guard/flush.ts), which a failed D1 write, a failed
- * delivery and a failed outbox update each reach, and the refusal to take an
- * origin from a request that is not for localhost (src/http/public-origin.ts). Every test below drives one
- * of those paths with secrets in its inputs and an error whose message quotes
- * them (as a driver quoting the values it was given would), and checks that the
- * one line it expects arrived, word for word; the last test searches every
- * line this file captured for every secret this file used.
+ * every line they log. The service logs in two places (`grep -rn "console\."
+ * src`): `onError` (src/http/problem.ts), for an internal error and for an
+ * error that carries a fixed line of its own (the refusal to take an origin
+ * from a request that is not for localhost, src/http/public-origin.ts), and
+ * the guard's retry warning (src/guard/flush.ts), which a failed D1 write, a
+ * failed delivery and a failed outbox update each reach. Every line ends with
+ * the request's id, which the answer carries in X-Request-Id (and a 500 in its
+ * body). Every test below drives one of those paths with secrets in its
+ * inputs and an error whose message quotes them (as a driver quoting the
+ * values it was given would), and checks that the one line it expects
+ * arrived, word for word; the last test searches every line this file
+ * captured for every secret this file used.
  */
 
 const LEVELS = ["log", "info", "warn", "error", "debug", "trace"] as const;
@@ -170,16 +173,22 @@ async function internalError(
 ): Promise<void> {
   // The error quotes everything the request carried: its body, its cookies, its path.
   const failure = failD1(sql, [JSON.stringify(body ?? null), browser.cookieHeader, path, ...alsoQuoted]);
+  let id = "";
   const got = await logged(async () => {
     const res = await browser.request(method, path, body);
     expect(res.status).toBe(500);
-    expect(((await res.json()) as { code: string }).code).toBe("internal");
+    id = res.headers.get("X-Request-Id") ?? "";
+    expect(await res.json()).toMatchObject({ code: "internal", requestId: id });
   });
   failure.restore();
   expect(failure.hit()).toBe(true);
-  expect(got).toEqual([line]);
-  expected.push(line);
+  expect(id).toMatch(REQUEST_ID);
+  expect(got).toEqual([`${line} (request ${id})`]);
+  expected.push(got[0] as string);
 }
+
+/** Our ids are UUIDs (an id a client sends is never taken). */
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The loadSession lookup, the first statement of every request that carries a session cookie. */
 const SESSION_LOOKUP = /FROM sessions s JOIN users u/;
@@ -290,7 +299,7 @@ async function pendingOf(userId: string): Promise<{ d1_done: number; mail_done: 
   ) as Promise<{ d1_done: number; mail_done: number; attempts: number }[]>;
 }
 
-const RETRY_WARNING = /^\[warn\] guard: pending record [A-Za-z0-9_-]{22} failed \(attempt 1\); will retry$/;
+const RETRY_WARNING = /^\[warn\] guard: pending record [A-Za-z0-9_-]{22} failed \(attempt 1\); will retry \(request [0-9a-f-]{36}\)$/;
 
 /**
  * A backup-code login records an event and an email in the guard, which then
@@ -304,11 +313,16 @@ async function backupLoginWhile(fail: (quoted: string[]) => () => boolean): Prom
   const half = await halfLogin(a);
   const code = app.backupCodes[0] as string;
   const hit = fail([code, half.cookieHeader, a.password, app.secret]);
+  let id = "";
   const got = await logged(async () => {
-    expect(await half.ok("POST", "/api/auth/verify", { method: "backup_code", code })).toEqual({ status: "authenticated" });
+    const res = await half.request("POST", "/api/auth/verify", { method: "backup_code", code });
+    expect(await res.json()).toEqual({ status: "authenticated" });
+    id = res.headers.get("X-Request-Id") ?? "";
   });
   expect(hit()).toBe(true);
   expect(got).toEqual([expect.stringMatching(RETRY_WARNING)]);
+  // The warning names the request whose change it was flushing.
+  expect(got[0]).toMatch(new RegExp(`\\(request ${id}\\)$`));
   expected.push(got[0] as string);
   return { userId: a.id, got };
 }
@@ -357,13 +371,16 @@ describe("a missing RP_ID or ORIGINS is logged as fixed text naming the setting,
       ["/api/security/webauthn/options", undefined, "RP_ID"],
       [`/api/communities/${cid}/invitations`, { email: invitee, role: "member" }, "ORIGINS"],
     ] as const) {
+      let id = "";
       const got = await logged(async () => {
         const res = await atHost(path, body);
         expect(res.status).toBe(500);
-        expect(((await res.json()) as { code: string }).code).toBe("internal");
+        id = res.headers.get("X-Request-Id") ?? "";
+        expect(await res.json()).toMatchObject({ code: "internal", requestId: id });
       });
-      expect(got).toEqual([line(setting)]);
-      expected.push(line(setting));
+      expect(id).toMatch(REQUEST_ID);
+      expect(got).toEqual([`${line(setting)} (request ${id})`]);
+      expected.push(got[0] as string);
     }
   });
 });

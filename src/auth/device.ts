@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
-import { readCookie, setHostCookie } from "../http/cookies";
+import { readHostCookie, setHostCookie } from "../http/cookies";
 import { fromBase64URL, toBase64URL, utf8 } from "../lib/encoding";
 import { parseEncryptionKeys } from "../lib/encryption-keys";
 import { randomBytes } from "../lib/random";
@@ -17,7 +17,8 @@ import { randomBytes } from "../lib/random";
  * HKDF from an ENCRYPTION_KEYS entry) over the random part and the email, so
  * a cookie minted for one account is worthless for another.
  */
-export const DEVICE_COOKIE = "__Host-device";
+/** `__Host-device`. The MAC below is ours, not a signed cookie's: it binds the token to one email and uses the rotating ENCRYPTION_KEYS. */
+const DEVICE_COOKIE = "device";
 const MAX_AGE_S = 365 * 24 * 60 * 60;
 
 async function macKey(raw: Uint8Array): Promise<CryptoKey> {
@@ -61,7 +62,7 @@ export async function deviceFor(env: Env, token: string | null, email: string): 
 }
 
 export function readDeviceCookie(c: Context): string | null {
-  return readCookie(c.req.header("Cookie"), DEVICE_COOKIE);
+  return readHostCookie(c, DEVICE_COOKIE);
 }
 
 export function setDeviceCookie(c: Context, token: string): void {

@@ -1,7 +1,8 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { json, problems, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
 import { requireStage, sessionOf } from "./session-middleware";
 import { meView } from "./store";
 

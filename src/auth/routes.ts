@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
 import type { VerifyResult } from "../guard/types";
@@ -9,6 +9,7 @@ import { relyingParty } from "../http/public-origin";
 import { refused } from "../http/refusals";
 import { BackupCode, Email, json, jsonBody, Name, NewPassword, Password, problems, RecoveryCode, TOTPCode, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
 import { sha256Hex } from "../lib/sha256";
 import type { Stage } from "../session";
 import { clientAddress } from "./client-address";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { RequestMeta } from "../env";
-import { readCookie, setHostCookie } from "../http/cookies";
+import { readHostCookie, setHostCookie } from "../http/cookies";
 import { toBase64URL } from "../lib/encoding";
 import { randomBytes } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
@@ -12,7 +12,8 @@ import { IDLE_MS, lifetime, type Session, type Stage } from "../session";
  * that reads or writes a session is here.
  */
 
-export const COOKIE = "__Host-session";
+/** The session cookie: `__Host-session`. */
+const COOKIE = "session";
 /** last_seen_at is written at most this often, to keep D1 writes per request near zero. */
 export const TOUCH_MS = 5 * 60_000;
 
@@ -124,7 +125,7 @@ export function isLive(row: Pick<SessionRow, "stage" | "epoch" | "expires_at" | 
 
 /** The session a cookie names, with its user, or null; whether it is still live is `isLive`'s to say. */
 export function readSessionCookie(c: Context): string | null {
-  const cookie = readCookie(c.req.header("Cookie"), COOKIE);
+  const cookie = readHostCookie(c, COOKIE);
   return cookie && cookie.length <= 128 ? cookie : null;
 }
 

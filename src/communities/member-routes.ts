@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import { findUserById } from "../auth/store";
 import type { AppEnv } from "../env";
@@ -7,6 +7,7 @@ import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
 import { communityName, endMembership, membershipOf } from "./store";
 
 /** Ending a membership: a member leaves, or an admin removes them (`DELETE /api/communities/{cid}/members/{uid}`). */

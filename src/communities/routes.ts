@@ -1,9 +1,10 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import type { AppEnv } from "../env";
 import { AppError } from "../http/errors";
 import { Cid, json, jsonBody, Password, problems, Role } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
 import { resetMember } from "./admin-reset";
 import { requireAdmin } from "./membership";
 import { membershipOf, membersOf, RESET_EVENTS, resetEventsOf } from "./store";

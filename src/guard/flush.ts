@@ -43,7 +43,8 @@ function reasonOf(err: unknown): string {
  * holds up D1 or the other messages. A message is sent at least once; its
  * outbox id travels with it (OUTBOX_ID_HEADER) so a duplicate can be recognised.
  */
-export async function flushEffects(sql: SqlStorage, env: Env, now: number): Promise<void> {
+export async function flushEffects(sql: SqlStorage, env: Env, now: number, requestId?: string): Promise<void> {
+  const fail = (row: PendingRow, err: unknown) => retryLater(sql, row, err, requestId);
   const rows = sql.exec<PendingRow>("SELECT * FROM pending ORDER BY rowid").toArray();
   let blockedUntil: number | null = null;
   for (const row of rows) {
@@ -57,7 +58,7 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number): Prom
         if (statements.length > 0) await env.DB.batch(statements.map((s) => env.DB.prepare(s.sql).bind(...s.params)));
         sql.exec("UPDATE pending SET d1_done = 1 WHERE id = ?", row.id);
       } catch (err) {
-        blockedUntil = fail(sql, row, err);
+        blockedUntil = fail(row, err);
         continue;
       }
     }
@@ -72,7 +73,7 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number): Prom
       try {
         await deliver(env, mail);
       } catch (err) {
-        fail(sql, row, err);
+        fail(row, err);
         // Best effort: the outbox row shows the failure too; the pending record is what retries.
         await env.DB.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL")
           .bind(reasonOf(err), mail.id)
@@ -90,16 +91,20 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number): Prom
         .run();
       sql.exec("DELETE FROM pending WHERE id = ?", row.id);
     } catch (err) {
-      fail(sql, row, err);
+      fail(row, err);
     }
   }
 }
 
-/** Schedules a retry of one record with backoff; returns when. */
-function fail(sql: SqlStorage, row: PendingRow, err: unknown): number {
+/**
+ * Schedules a retry of one record with backoff; returns when. Its log line
+ * names the record and the request (or none: the alarm's flush), never the
+ * error or the change.
+ */
+function retryLater(sql: SqlStorage, row: PendingRow, err: unknown, requestId: string | undefined): number {
   const attempts = row.attempts + 1;
   const next = Date.now() + retryDelay(attempts);
   sql.exec("UPDATE pending SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, next, reasonOf(err), row.id);
-  console.warn(`guard: pending record ${row.id} failed (attempt ${attempts}); will retry`);
+  console.warn(`guard: pending record ${row.id} failed (attempt ${attempts}); will retry (request ${requestId ?? "none"})`);
   return next;
 }

@@ -13,6 +13,8 @@ export interface Caller {
   sessionEpoch?: number;
   /** The caller's session, kept alive when a change ends the user's other sessions. */
   sessionId?: string;
+  /** The request's id, named in the guard's log lines (src/guard/flush.ts). */
+  requestId?: string;
 }
 
 /**

@@ -65,9 +65,9 @@ export class UserGuard extends DurableObject<Env> {
   }
 
   /** Records what the step decided (one pending row per effect), then writes D1 and sends mail. */
-  private async commit(at: { now: number }, ...effects: (Effect | null)[]): Promise<void> {
+  private async commit(at: { now: number; requestId?: string }, ...effects: (Effect | null)[]): Promise<void> {
     for (const effect of effects) if (effect) recordEffect(this.sql, effect, at.now);
-    const run = this.flushing.then(() => flushEffects(this.sql, this.env, Date.now()));
+    const run = this.flushing.then(() => flushEffects(this.sql, this.env, Date.now(), at.requestId));
     this.flushing = run.catch(() => undefined); // one flush at a time per guard
     await run;
     await this.rearm();

@@ -11,7 +11,7 @@ export function callerOf(c: Context<AppEnv>, user: SessionUser): Caller;
 export function callerOf(c: Context<AppEnv>, user: SessionUser, session: Session): SessionCaller;
 export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: Session): Caller {
   const meta = c.get("meta");
-  const caller: Caller = { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now() };
+  const caller: Caller = { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId };
   if (!session) return caller;
   const withSession: SessionCaller = { ...caller, stage: session.stage, sessionEpoch: session.epoch, sessionId: session.id };
   return withSession;

@@ -36,12 +36,15 @@ export class AppError extends Error {
   readonly status: number;
   readonly retryAfter: number | undefined;
   readonly errors: FieldError[] | undefined;
+  /** A fixed line for the operators' log, written with the request's id when the error is answered; never anything the request carried. */
+  readonly log: string | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options: { status?: number; retryAfter?: number; errors?: FieldError[] } = {}) {
+  constructor(code: ErrorCode, detail?: string, options: { status?: number; retryAfter?: number; errors?: FieldError[]; log?: string } = {}) {
     super(detail ?? ERRORS[code].title);
     this.code = code;
     this.status = options.status ?? ERRORS[code].status;
     this.retryAfter = options.retryAfter;
     this.errors = options.errors;
+    this.log = options.log;
   }
 }

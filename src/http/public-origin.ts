@@ -51,13 +51,12 @@ export function relyingParty(env: Pick<Env, "RP_ID" | "RP_NAME" | "ORIGINS">, me
 }
 
 /**
- * The refusal when a value the deployment must set is empty. The log line
+ * The refusal when a value the deployment must set is empty. Its log line
  * names the setting only, never anything from the request (its host is what
  * an attacker would write).
  */
 export function notConfigured(setting: "RP_ID" | "ORIGINS"): AppError {
-  console.error(
-    `configuration: ${setting} is empty and the request is not for localhost; refusing to take it from the request. Set RP_ID and ORIGINS (docs/deploy.md).`,
-  );
-  return new AppError("internal", "The service is not configured for this address");
+  return new AppError("internal", "The service is not configured for this address", {
+    log: `configuration: ${setting} is empty and the request is not for localhost; refusing to take it from the request. Set RP_ID and ORIGINS (docs/deploy.md).`,
+  });
 }

@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { normalizeCode } from "../lib/codes";
+import { z } from "./zod";
 
 /** Lengths count Unicode code points after NFC (API.md "Conventions"). */
 export function codePoints(s: string): number {
@@ -80,6 +80,8 @@ export const Problem = z
     detail: z.string(),
     code: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    /** On a 500: the request's id (also in X-Request-Id), to match a report with the log. */
+    requestId: z.string().optional(),
   })
   .openapi("Problem");
 

@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { securityEvent } from "../audit/events";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import { takeSlots } from "../auth/throttle";
@@ -11,6 +11,7 @@ import { AppError } from "../http/errors";
 import { publicOrigin } from "../http/public-origin";
 import { Cid, Email, json, jsonBody, problems, Role } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
 import { newId } from "../lib/random";
 import type { WindowPolicy } from "../lib/sliding-window";
 import { invitationMail } from "../notify/templates";

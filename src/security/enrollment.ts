@@ -1,13 +1,13 @@
 import type { Context } from "hono";
-import * as OTPAuth from "otpauth";
 import { renderSVG } from "uqr";
 import { advanceSession, renewAtEpoch, setSessionCookie } from "../auth/session-store";
 import type { AppEnv, Env } from "../env";
-import { DIGITS, PERIOD_SECONDS } from "../factors/totp/totp";
+import { otpauthURI } from "../factors/totp/otpauth-uri";
 import type { MethodConfirmed, MethodView, SessionCaller } from "../guard/types";
 import type { UserGuard } from "../guard/user-guard";
 import { AppError } from "../http/errors";
 import { refused } from "../http/refusals";
+import { toBase32 } from "../lib/encoding";
 import type { Session } from "../session";
 
 /**
@@ -19,10 +19,8 @@ import type { Session } from "../session";
 export async function startAuthenticatorApp(env: Env, guard: DurableObjectStub<UserGuard>, caller: SessionCaller, name: string) {
   const outcome = await guard.startTOTP(caller, name);
   if (!outcome.ok) refused(outcome);
-  const secret = new OTPAuth.Secret({ buffer: outcome.secret.slice().buffer });
-  const totp = new OTPAuth.TOTP({ issuer: env.ISSUER, label: caller.user.email, algorithm: "SHA1", digits: DIGITS, period: PERIOD_SECONDS, secret });
-  const uri = totp.toString();
-  return { id: outcome.id, secret: secret.base32, uri, qrSvg: renderSVG(uri, { border: 2 }) };
+  const uri = otpauthURI({ issuer: env.ISSUER, account: caller.user.email, secret: outcome.secret });
+  return { id: outcome.id, secret: toBase32(outcome.secret), uri, qrSvg: renderSVG(uri, { border: 2 }) };
 }
 
 /**

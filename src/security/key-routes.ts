@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
 import type { AppEnv } from "../env";
 import { registrationOptions } from "../factors/webauthn/registration";
@@ -8,6 +8,7 @@ import { relyingParty } from "../http/public-origin";
 import { refused } from "../http/refusals";
 import { json, jsonBody, Method, Name, problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
 import { finishEnrollment } from "./enrollment";
 
 /** Security-key registration (`/api/security/webauthn/*`): sudo, and open to enrollment sessions. */

@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { recentEvents } from "../audit/events";
 import { confirmPassword } from "../auth/reauth";
 import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
@@ -10,6 +10,7 @@ import { AppError } from "../http/errors";
 import { refused } from "../http/refusals";
 import { json, jsonBody, Method, MethodType, Name, Password, problems, TOTPCode } from "../http/schemas";
 import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
 import { finishEnrollment, startAuthenticatorApp } from "./enrollment";
 
 export const securityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
