@@ -293,10 +293,18 @@ describe("an internal error is logged as fixed text: the error's class, the meth
 });
 
 /** The guard's pending records of a user, read inside its Durable Object. */
-async function pendingOf(userId: string): Promise<{ d1_done: number; mail_done: number; attempts: number }[]> {
+async function pendingOf(userId: string): Promise<{ d1_done: number; mail_done: number; attempts: number; last_error: string | null }[]> {
   return runInDurableObject(guard(userId), (_instance, state) =>
-    state.storage.sql.exec("SELECT d1_done, mail_done, attempts FROM pending ORDER BY rowid").toArray(),
-  ) as Promise<{ d1_done: number; mail_done: number; attempts: number }[]>;
+    state.storage.sql.exec("SELECT d1_done, mail_done, attempts, last_error FROM pending ORDER BY rowid").toArray(),
+  ) as Promise<{ d1_done: number; mail_done: number; attempts: number; last_error: string | null }[]>;
+}
+
+/** What D1's outbox says of the backup-code login's message: its recorded failure, if any. */
+async function outboxErrorsOf(userId: string): Promise<(string | null)[]> {
+  const { results } = await env.DB.prepare("SELECT last_error FROM outbox WHERE user_id = ? AND template = 'backup_code_used'")
+    .bind(userId)
+    .all<{ last_error: string | null }>();
+  return results.map((r) => r.last_error);
 }
 
 const RETRY_WARNING = /^\[warn\] guard: pending record [A-Za-z0-9_-]{22} failed \(attempt 1\); will retry \(request [0-9a-f-]{36}\)$/;
@@ -327,13 +335,20 @@ async function backupLoginWhile(fail: (quoted: string[]) => () => boolean): Prom
   return { userId: a.id, got };
 }
 
-describe("the guard's retry warning names its record, never the error or the change", () => {
+/**
+ * The failure each pending record (and, for a refused delivery, its outbox
+ * row) keeps for the operators is stored, not logged, but it is read the same
+ * way: only the error's class, never its message, which quotes the secrets.
+ */
+describe("the guard's retry warning names its record, never the error or the change; the stored failure is the error's class alone", () => {
   it("a failed D1 write", async () => {
     const { userId } = await backupLoginWhile((quoted) => {
       const failure = failD1(/INSERT OR IGNORE INTO outbox/, quoted);
       return failure.hit;
     });
-    expect(await pendingOf(userId)).toEqual([{ d1_done: 0, mail_done: 0, attempts: 1 }]);
+    expect(await pendingOf(userId)).toEqual([{ d1_done: 0, mail_done: 0, attempts: 1, last_error: "Error" }]);
+    // The outbox row is written by the statement that failed: there is none yet.
+    expect(await outboxErrorsOf(userId)).toEqual([]);
   });
 
   it("a failed delivery", async () => {
@@ -342,12 +357,14 @@ describe("the guard's retry warning names its record, never the error or the cha
       const calls = send.mock.calls.length;
       return () => send.mock.calls.length > calls;
     });
-    expect(await pendingOf(userId)).toEqual([{ d1_done: 1, mail_done: 0, attempts: 1 }]);
+    expect(await pendingOf(userId)).toEqual([{ d1_done: 1, mail_done: 0, attempts: 1, last_error: "Error" }]);
+    expect(await outboxErrorsOf(userId)).toEqual(["Error"]);
   });
 
   it("a failed outbox update after the delivery", async () => {
     const { userId } = await backupLoginWhile((quoted) => failD1(/UPDATE outbox SET sent_at/, quoted).hit);
-    expect(await pendingOf(userId)).toEqual([{ d1_done: 1, mail_done: expect.any(Number), attempts: 1 }]);
+    expect(await pendingOf(userId)).toEqual([{ d1_done: 1, mail_done: expect.any(Number), attempts: 1, last_error: "Error" }]);
+    expect(await outboxErrorsOf(userId)).toEqual([null]);
   });
 });
 

@@ -24,9 +24,14 @@ export function retryDelay(attempts: number): number {
   return Math.min(3_600_000, 2_000 * 2 ** Math.min(attempts, 11));
 }
 
-/** Only the error's class and a short message: never a payload, which may name a user. */
+/**
+ * What a failure is stored as (pending.last_error, outbox.last_error): the
+ * error's class alone, fixed text from the code. Never its message: a driver
+ * or a mail provider may quote what it was given (a code, a cookie, an
+ * address), and a stored message is as readable as a logged one.
+ */
 function reasonOf(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "unknown error";
+  return err instanceof Error ? err.constructor.name : "unknown error";
 }
 
 /**
