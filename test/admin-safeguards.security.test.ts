@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, problemOf, reauth, type TestUser } from "./helpers";
-import { guardSnapshot } from "./state-snapshot";
-import { eventTypesOf } from "./two-factor-helpers";
+import { Client, expectProblem } from "./support/client";
+import { enableTOTP, newUser, PASSWORD, reauth, type TestUser } from "./support/fixtures";
+import { eventTypesOf, guardSnapshot } from "./support/stores";
 
 /**
  * docs/api.md "Community policy, membership and safeguards": a captured or
@@ -47,11 +47,6 @@ async function community(opts: { adminTwoFactor?: boolean; members?: number; adm
 
 const resetPath = (cid: string, uid: string) => `/api/communities/${cid}/members/${uid}/reset-2fa`;
 const reset = (client: TestUser["client"], cid: string, uid: string, password = PASSWORD) => client.request("POST", resetPath(cid, uid), { password });
-
-async function expectProblem(res: Response, status: number, code: string): Promise<void> {
-  expect(res.status).toBe(status);
-  expect((await problemOf(res)).code).toBe(code);
-}
 
 async function memberIds(admin: Admin): Promise<string[]> {
   const res = await admin.client.json("GET", `/api/communities/${admin.communityId}/members`);

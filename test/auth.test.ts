@@ -1,8 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashPassword } from "../src/auth/passwords";
-import { Client, enableTOTP, newUser, PASSWORD, problemOf, uniqueEmail } from "./helpers";
-import { parseSetCookie, recoveryLogin, rowCounts, sessionCookieOf, sessionRow, tokenHash } from "./helpers-foundation";
+import { Client, parseSetCookie, problemOf, sessionCookieOf } from "./support/client";
+import { enableTOTP, newUser, PASSWORD, recoveryLogin, uniqueEmail } from "./support/fixtures";
+import { rowCounts, sessionRow, tokenHash } from "./support/stores";
 
 async function signup(client: Client, body: Record<string, unknown>) {
   return client.json("POST", "/api/auth/signup", body);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { enableTOTP, guard, newUser, problemOf, reauth } from "./helpers";
-import { updateSession } from "./helpers-foundation";
-import { addAuthenticator, callerAt, guardRows, guardState, halfSessions, logIn, outboxOf, verify } from "./two-factor-helpers";
+import { problemOf } from "./support/client";
+import { addAuthenticatorApp, enableTOTP, halfSessions, logIn, newUser, reauth, verify } from "./support/fixtures";
+import { callerAt, guard, guardCounters, guardRows, outboxOf, updateSession } from "./support/stores";
 
 const FORMAT = /^[0-9abcdefghjkmnpqrstvwxyz]{5}-[0-9abcdefghjkmnpqrstvwxyz]{5}$/;
 
@@ -12,12 +12,12 @@ async function remaining(client: { json: (m: string, p: string) => Promise<{ bod
 describe("backup codes", () => {
   it("come as ten codes, once, with the confirmation that turns 2FA on, and not with a second method", async () => {
     const u = await newUser();
-    const first = await addAuthenticator(u.client, "Phone");
+    const first = await addAuthenticatorApp(u.client, { name: "Phone" });
     expect(first.backupCodes).toHaveLength(10);
     expect(new Set(first.backupCodes).size).toBe(10);
     for (const code of first.backupCodes ?? []) expect(code).toMatch(FORMAT);
-    const second = await addAuthenticator(u.client, "Tablet");
-    expect(second.backupCodes).toBeUndefined();
+    const second = await addAuthenticatorApp(u.client, { name: "Tablet" });
+    expect(second.backupCodes).toBeNull();
     expect(await remaining(u.client)).toBe(10);
   });
 
@@ -133,7 +133,7 @@ describe("backup codes", () => {
     // The winner, and only the winner, is logged in.
     const me = await Promise.all(sessions.map((s) => s.get("/api/me")));
     expect(me.filter((r) => r.status === 200)).toHaveLength(1);
-    expect((await guardState(u.id)).locked_until).toBeGreaterThan(Date.now());
+    expect((await guardCounters(u.id)).locked_until).toBeGreaterThan(Date.now());
   });
 
   it("shows how many remain on the Security view and records each use (event and email)", async () => {

@@ -1,17 +1,12 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, problemOf, uniqueEmail } from "./helpers";
-import { communityWithMember } from "./helpers-foundation";
+import { Client, expectProblem } from "./support/client";
+import { communityWithMember, enableTOTP, newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
 
 const DAY = 24 * 60 * 60 * 1000;
 
 async function invite(admin: { client: Client }, cid: string, email: string, role: "admin" | "member" = "member") {
   return admin.client.json("POST", `/api/communities/${cid}/invitations`, { email, role });
-}
-
-async function expectCode(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect((await problemOf(res)).code).toBe(code);
 }
 
 describe("GET /api/communities/{cid}/members", () => {
@@ -25,7 +20,7 @@ describe("GET /api/communities/{cid}/members", () => {
     expect(byId[admin.id]).toEqual({
       id: admin.id,
       email: admin.email,
-      name: "Admin",
+      name: admin.name,
       role: "admin",
       twoFactor: { enabled: false, methods: [] },
       recoveryCodeExpiresAt: null,
@@ -33,7 +28,7 @@ describe("GET /api/communities/{cid}/members", () => {
     expect(byId[member.id]).toEqual({
       id: member.id,
       email: member.email,
-      name: "Member",
+      name: member.name,
       role: "member",
       twoFactor: { enabled: true, methods: ["totp"] },
       recoveryCodeExpiresAt: null,
@@ -42,18 +37,18 @@ describe("GET /api/communities/{cid}/members", () => {
 
   it("a member who is not an admin: 403 forbidden; an outsider or an unknown community: 404 not_found", async () => {
     const { member, cid } = await communityWithMember();
-    await expectCode(await member.client.request("GET", `/api/communities/${cid}/members`), 403, "forbidden");
+    await expectProblem(await member.client.request("GET", `/api/communities/${cid}/members`), 403, "forbidden");
     const outsider = await newUser();
-    await expectCode(await outsider.client.request("GET", `/api/communities/${cid}/members`), 404, "not_found");
-    await expectCode(await outsider.client.request("GET", "/api/communities/no-such-community/members"), 404, "not_found");
+    await expectProblem(await outsider.client.request("GET", `/api/communities/${cid}/members`), 404, "not_found");
+    await expectProblem(await outsider.client.request("GET", "/api/communities/no-such-community/members"), 404, "not_found");
     // An admin of another community is an outsider here.
     const otherAdmin = await newUser({ community: "Other" });
-    await expectCode(await otherAdmin.client.request("GET", `/api/communities/${cid}/members`), 404, "not_found");
+    await expectProblem(await otherAdmin.client.request("GET", `/api/communities/${cid}/members`), 404, "not_found");
   });
 
   it("no session: 401", async () => {
     const { cid } = await communityWithMember();
-    await expectCode(await new Client().request("GET", `/api/communities/${cid}/members`), 401, "unauthenticated");
+    await expectProblem(await new Client().request("GET", `/api/communities/${cid}/members`), 401, "unauthenticated");
   });
 });
 
@@ -121,21 +116,29 @@ describe("POST /api/communities/{cid}/invitations", () => {
   it("409 already_member for a member's email in any letter case; nothing is written", async () => {
     const { admin, member, cid } = await communityWithMember();
     const before = await env.DB.prepare("SELECT (SELECT count(*) FROM invitations) + (SELECT count(*) FROM outbox) AS n").first<{ n: number }>();
-    await expectCode(
+    await expectProblem(
       await admin.client.request("POST", `/api/communities/${cid}/invitations`, { email: member.email.toUpperCase(), role: "admin" }),
       409,
       "already_member",
     );
-    await expectCode(await admin.client.request("POST", `/api/communities/${cid}/invitations`, { email: admin.email, role: "member" }), 409, "already_member");
+    await expectProblem(
+      await admin.client.request("POST", `/api/communities/${cid}/invitations`, { email: admin.email, role: "member" }),
+      409,
+      "already_member",
+    );
     const after = await env.DB.prepare("SELECT (SELECT count(*) FROM invitations) + (SELECT count(*) FROM outbox) AS n").first<{ n: number }>();
     expect(after?.n).toBe(before?.n);
   });
 
   it("only admins invite: a member gets 403, an outsider 404", async () => {
     const { member, cid } = await communityWithMember();
-    await expectCode(await member.client.request("POST", `/api/communities/${cid}/invitations`, { email: uniqueEmail(), role: "member" }), 403, "forbidden");
+    await expectProblem(await member.client.request("POST", `/api/communities/${cid}/invitations`, { email: uniqueEmail(), role: "member" }), 403, "forbidden");
     const outsider = await newUser();
-    await expectCode(await outsider.client.request("POST", `/api/communities/${cid}/invitations`, { email: uniqueEmail(), role: "member" }), 404, "not_found");
+    await expectProblem(
+      await outsider.client.request("POST", `/api/communities/${cid}/invitations`, { email: uniqueEmail(), role: "member" }),
+      404,
+      "not_found",
+    );
   });
 });
 
@@ -161,8 +164,8 @@ describe("pending invitations", () => {
 
   it("the list is for admins only", async () => {
     const { member, cid } = await communityWithMember();
-    await expectCode(await member.client.request("GET", `/api/communities/${cid}/invitations`), 403, "forbidden");
-    await expectCode(await (await newUser()).client.request("GET", `/api/communities/${cid}/invitations`), 404, "not_found");
+    await expectProblem(await member.client.request("GET", `/api/communities/${cid}/invitations`), 403, "forbidden");
+    await expectProblem(await (await newUser()).client.request("GET", `/api/communities/${cid}/invitations`), 404, "not_found");
   });
 
   it("GET /api/invitations shows the invitee their own, and nobody else", async () => {
@@ -214,9 +217,9 @@ describe("POST /api/invitations/{id}/accept", () => {
     const thief = await newUser();
     const sent = await invite(admin, admin.communityId!, invitee.email);
     const id = sent.body.invitation.id;
-    await expectCode(await thief.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
+    await expectProblem(await thief.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
     // Not even the admin who sent it can accept on the invitee's behalf.
-    await expectCode(await admin.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
+    await expectProblem(await admin.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
     const thiefMembership = await env.DB.prepare("SELECT 1 FROM memberships WHERE user_id = ?").bind(thief.id).first();
     expect(thiefMembership).toBeNull();
     expect((await invitee.client.json("POST", `/api/invitations/${id}/accept`)).status).toBe(200);
@@ -230,7 +233,7 @@ describe("POST /api/invitations/{id}/accept", () => {
       .bind(Date.now() - 1000, sent.body.invitation.id)
       .run();
     expect((await invitee.client.json("GET", "/api/invitations")).body.invitations).toEqual([]);
-    await expectCode(await invitee.client.request("POST", `/api/invitations/${sent.body.invitation.id}/accept`), 404, "not_found");
+    await expectProblem(await invitee.client.request("POST", `/api/invitations/${sent.body.invitation.id}/accept`), 404, "not_found");
     expect(await env.DB.prepare("SELECT 1 FROM memberships WHERE user_id = ?").bind(invitee.id).first()).toBeNull();
   });
 
@@ -241,7 +244,7 @@ describe("POST /api/invitations/{id}/accept", () => {
     const id = sent.body.invitation.id;
     const results = await Promise.all([1, 2, 3].map(() => invitee.client.request("POST", `/api/invitations/${id}/accept`)));
     expect(results.map((r) => r.status).sort()).toEqual([200, 404, 404]);
-    await expectCode(await invitee.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
+    await expectProblem(await invitee.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
     const events = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE user_id = ? AND type = 'invitation_accepted'")
       .bind(invitee.id)
       .first<{ n: number }>();
@@ -250,7 +253,7 @@ describe("POST /api/invitations/{id}/accept", () => {
 
   it("an unknown id: 404", async () => {
     const u = await newUser();
-    await expectCode(await u.client.request("POST", "/api/invitations/no-such-invitation/accept"), 404, "not_found");
+    await expectProblem(await u.client.request("POST", "/api/invitations/no-such-invitation/accept"), 404, "not_found");
   });
 
   it("an invitation for an email with no account yet is accepted after signing up with it", async () => {
@@ -276,7 +279,7 @@ describe("an admin can never add someone without their acceptance", () => {
     expect(members.body.members.map((m: { id: string }) => m.id)).toEqual([admin.id]);
     await admin.client.post("/api/security/reauth", { password: PASSWORD });
     const reset = await admin.client.request("POST", `/api/communities/${cid}/members/${target.id}/reset-2fa`, { password: PASSWORD });
-    await expectCode(reset, 404, "not_found");
+    await expectProblem(reset, 404, "not_found");
     // The target's 2FA is untouched.
     expect((await target.client.json("GET", "/api/me")).body.twoFactor.enabled).toBe(true);
   });

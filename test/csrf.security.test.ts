@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { adminWorld, Client, fillPath, key, openAPIDocument, operationsOf } from "./contract";
-import { enableTOTP, newUser, ORIGIN, PASSWORD, reauth, type TestUser, totpCode, uniqueEmail } from "./helpers";
-import { SoftAuthenticator } from "./soft-authenticator";
-import { loginThrottleKeys, worldSnapshot } from "./state-snapshot";
-import { secondStep, userWithKey } from "./webauthn-flows";
+import { type Client, ORIGIN } from "./support/client";
+import { totpCode } from "./support/codes";
+import { communityWithMember, enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, secondStepClient, type TestUser, uniqueEmail } from "./support/fixtures";
+import { fillPath, key, openAPIDocument, operationsOf } from "./support/openapi";
+import { SoftAuthenticator } from "./support/soft-authenticator";
+import { loginThrottleKeys, worldSnapshot } from "./support/stores";
+import { userWithKey } from "./support/webauthn";
 
 /**
- * API.md: "state-changing requests whose Origin is present and is not the
+ * docs/api.md: "state-changing requests whose Origin is present and is not the
  * service's own origin get 403 (csrf)". The routes come from the OpenAPI
  * document, so a new state-changing route without a scenario here fails the
  * suite. Each attempt carries a session and a body that succeed from the
@@ -31,15 +33,6 @@ async function withTOTP(): Promise<TestUser & { secret: string; methodId: string
   return { ...u, secret, methodId };
 }
 
-/** A second-factor session: password accepted, TOTP still to come. */
-async function halfLoggedIn(): Promise<{ client: Client; secret: string }> {
-  const u = await withTOTP();
-  const client = new Client();
-  const login = await client.json("POST", "/api/auth/login", { email: u.email, password: PASSWORD });
-  if (login.body.status !== "second_factor_required") throw new Error(`unexpected login: ${JSON.stringify(login.body)}`);
-  return { client, secret: u.secret };
-}
-
 const SCENARIOS: Record<string, () => Promise<Attempt>> = {
   "POST /api/auth/signup": async () => {
     const u = await newUser();
@@ -56,12 +49,12 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
     };
   },
   "POST /api/auth/verify": async () => {
-    const { client, secret } = await halfLoggedIn();
+    const { half: client, secret } = await halfLoggedIn();
     return { client, path: "/api/auth/verify", body: { method: "totp", code: totpCode(secret) }, succeeds: 200 };
   },
   "POST /api/auth/webauthn/options": async () => {
-    const { user } = await userWithKey(() => newUser());
-    return { client: await secondStep(user), path: "/api/auth/webauthn/options", succeeds: 200 };
+    const { user } = await userWithKey();
+    return { client: await secondStepClient(user.email), path: "/api/auth/webauthn/options", succeeds: 200 };
   },
   "POST /api/auth/logout": async () => {
     const u = await newUser();
@@ -119,7 +112,7 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
     return { client: u.client, path: "/api/security/disable", body: { password: PASSWORD }, succeeds: 200 };
   },
   "POST /api/communities/{cid}/invitations": async () => {
-    const { admin } = await adminWorld();
+    const { admin } = await communityWithMember();
     return {
       client: admin.client,
       path: `/api/communities/${admin.communityId}/invitations`,
@@ -128,7 +121,7 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
     };
   },
   "POST /api/communities/{cid}/members/{uid}/reset-2fa": async () => {
-    const { admin, member } = await adminWorld();
+    const { admin, member } = await communityWithMember();
     await enableTOTP(member.client);
     // Only an admin with 2FA may reset.
     await enableTOTP(admin.client);
@@ -136,7 +129,7 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
     return { client: admin.client, path, body: { password: PASSWORD }, succeeds: 200 };
   },
   "DELETE /api/communities/{cid}/members/{uid}": async () => {
-    const { admin, member } = await adminWorld();
+    const { admin, member } = await communityWithMember();
     return { client: admin.client, path: fillPath("/api/communities/{cid}/members/{uid}", { cid: admin.communityId, uid: member.id }), succeeds: 204 };
   },
   "POST /api/invitations/{id}/accept": async () => {

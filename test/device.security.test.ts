@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { newUser, ORIGIN, PASSWORD } from "./helpers";
+import { ORIGIN } from "./support/client";
+import { newUser, PASSWORD } from "./support/fixtures";
 
 /**
  * Device cookies: a browser that has logged in to an account before is slowed

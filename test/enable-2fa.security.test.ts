@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, previousStepCode, problemOf, reauth } from "./helpers";
-import { sessionCookieOf, sessionRow } from "./helpers-foundation";
-import { recoveryClient, resetMember, resetWorld } from "./reset-helpers";
-import { SoftAuthenticator } from "./soft-authenticator";
-import { addAuthenticator } from "./two-factor-helpers";
-import { registerKey } from "./webauthn-flows";
+import { Client, problemOf, sessionCookieOf } from "./support/client";
+import { previousStepCode } from "./support/codes";
+import { addAuthenticatorApp, enableTOTP, logIn, newUser, PASSWORD, reauth, recoveryClient, resetMember, resetWorld } from "./support/fixtures";
+import { SoftAuthenticator } from "./support/soft-authenticator";
+import { sessionRow } from "./support/stores";
+import { registerKey } from "./support/webauthn";
 
 /**
  * docs/api.md "Turning 2FA on": the first confirmed method ends every other
@@ -16,10 +16,9 @@ import { registerKey } from "./webauthn-flows";
 
 /** A second, password-only session of the same account (another browser). */
 async function passwordOnlySession(email: string): Promise<Client> {
-  const other = new Client();
-  const login = await other.json("POST", "/api/auth/login", { email, password: PASSWORD });
-  expect(login.body).toMatchObject({ status: "authenticated" });
-  return other;
+  const { client, body } = await logIn(email);
+  expect(body).toMatchObject({ status: "authenticated" });
+  return client;
 }
 
 async function expectEnded(client: Client): Promise<void> {
@@ -91,7 +90,7 @@ describe("turning 2FA on ends every other session", () => {
     const other = new Client();
     const login = await other.json("POST", "/api/auth/login", { email: owner.email, password: PASSWORD });
     expect(login.body.status).toBe("second_factor_required");
-    await addAuthenticator(owner.client, "Tablet");
+    await addAuthenticatorApp(owner.client, { name: "Tablet" });
     // Still the half-logged-in session it was: 403 second_factor_required, not 401.
     const me = await other.request("GET", "/api/me");
     expect(me.status).toBe(403);

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, uniqueEmail } from "./helpers";
-import { recoveryLogin } from "./helpers-foundation";
+import { Client } from "./support/client";
+import { enableTOTP, newUser, recoveryLogin, uniqueEmail } from "./support/fixtures";
 
 /**
- * No answer may tell whether an email has an account (API.md: login "same body
+ * No answer may tell whether an email has an account (docs/api.md: login "same body
  * and similar time for both", invitations "whether or not an account has that
  * email"). Time is measured by `npm run load`, not asserted here; these tests
  * compare everything else a client can see: status, headers, body.

@@ -1,10 +1,11 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { enableTOTP, newUser } from "./helpers";
-import { AGENTS, everyEvent, withUserAgent } from "./journey-helpers";
+import { AGENTS, withUserAgent } from "./support/client";
+import { enableTOTP, newUser } from "./support/fixtures";
+import { everyEvent } from "./support/journey";
 
 /**
- * The security log (API.md "Security page", event types; issue 5): every
+ * The security log (docs/api.md "Security page", event types): every
  * security change is recorded for the user with when, from which address and
  * browser, and who did it when it was not the user.
  */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { RelyingParty } from "../src/factors/webauthn/relying-party";
 import type { Stage } from "../src/session";
-import { enableTOTP, guard, newUser, totpCode } from "./helpers";
-import { SoftAuthenticator } from "./soft-authenticator";
-import { guardSnapshot } from "./state-snapshot";
-import { callerAt } from "./two-factor-helpers";
+import { totpCode } from "./support/codes";
+import { enableTOTP, newUser } from "./support/fixtures";
+import { SoftAuthenticator } from "./support/soft-authenticator";
+import { callerAt, guard, guardSnapshot } from "./support/stores";
 
 /**
  * Defence in depth: the routes admit sessions by stage, and the guard checks

@@ -5,9 +5,12 @@ import { generateBackupCodes, hashBackupCode } from "../src/backup-codes/codes";
 import { loadKeyRing, seal } from "../src/factors/totp/secret-box";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../src/guard/migrations";
 import { newCodeHashParams } from "../src/lib/code-hash";
-import { Client, guard, newUser, PASSWORD, totpCode } from "./helpers";
-import { SoftAuthenticator } from "./soft-authenticator";
-import { loginOptions } from "./webauthn-flows";
+import { Client } from "./support/client";
+import { totpCode } from "./support/codes";
+import { newUser, PASSWORD } from "./support/fixtures";
+import { SoftAuthenticator } from "./support/soft-authenticator";
+import { guard } from "./support/stores";
+import { loginOptions } from "./support/webauthn";
 
 /**
  * A guard outlives every deployment: a user whose guard was written by an
@@ -98,7 +101,7 @@ async function userOnVersion1(versioned: boolean): Promise<V1User> {
 }
 
 /** A new browser's password step: the upgraded guard must offer every method, the preferred first. */
-async function secondStep(user: V1User): Promise<Client> {
+async function passwordStep(user: V1User): Promise<Client> {
   const client = new Client();
   const login = await client.json("POST", "/api/auth/login", { email: user.email, password: PASSWORD });
   expect(login.body).toEqual({ status: "second_factor_required", methods: ["totp", "webauthn", "backup_code"], preferred: "totp" });
@@ -123,16 +126,16 @@ describe.each([
       LATEST_VERSION,
     );
 
-    const byApp = await secondStep(user);
+    const byApp = await passwordStep(user);
     expect((await byApp.json("POST", "/api/auth/verify", { method: "totp", code: totpCode(user.totpSecret) })).body).toEqual({ status: "authenticated" });
     await expectLoggedIn(byApp);
 
-    const byKey = await secondStep(user);
+    const byKey = await passwordStep(user);
     const response = await user.key.assert(await loginOptions(byKey));
     expect((await byKey.json("POST", "/api/auth/verify", { method: "webauthn", response })).body).toEqual({ status: "authenticated" });
     await expectLoggedIn(byKey);
 
-    const byCode = await secondStep(user);
+    const byCode = await passwordStep(user);
     expect((await byCode.json("POST", "/api/auth/verify", { method: "backup_code", code: user.backupCodes[0] })).body).toEqual({ status: "authenticated" });
     await expectLoggedIn(byCode);
     // The upgraded guard counts what is left, as it always did.

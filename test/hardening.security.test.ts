@@ -1,9 +1,9 @@
 import { env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, previousStepCode, problemOf, reauth } from "./helpers";
-import { rawFetch, recoveryLogin, sessionCookieOf } from "./helpers-foundation";
-import { recoveryClient } from "./reset-helpers";
-import { secondStep, userWithKey } from "./webauthn-flows";
+import { Client, problemOf, rawFetch, sessionCookieOf } from "./support/client";
+import { previousStepCode } from "./support/codes";
+import { enableTOTP, newUser, PASSWORD, reauth, recoveryClient, recoveryLogin, secondStepClient } from "./support/fixtures";
+import { userWithKey } from "./support/webauthn";
 
 /**
  * The smaller findings of the hostile review: a D1 failure that would strand
@@ -120,8 +120,8 @@ describe("relying party, allowed origins and links in emails come from configura
     const registration = await atHost(u.client, host, "POST", "/api/security/webauthn/options");
     expect(registration.status).toBe(500);
     expect((await problemOf(registration)).code).toBe("internal");
-    const { user } = await userWithKey(() => newUser());
-    const half = await secondStep(user);
+    const { user } = await userWithKey();
+    const half = await secondStepClient(user.email);
     const login = await atHost(half, host, "POST", "/api/auth/webauthn/options");
     expect(login.status).toBe(500);
     expect(lines.filter((l) => /RP_ID/.test(l) && /ORIGINS/.test(l) && /docs\/deploy\.md/.test(l))).toHaveLength(2);

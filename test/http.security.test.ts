@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, newUser, ORIGIN, PASSWORD, problemOf, uniqueEmail } from "./helpers";
-import { communityWithMember, halfLoggedIn, rawFetch, rowCounts } from "./helpers-foundation";
+import { Client, expectProblem, ORIGIN, problemOf, rawFetch } from "./support/client";
+import { communityWithMember, halfLoggedIn, newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
+import { rowCounts } from "./support/stores";
 
 const KiB = 1024;
 const FOREIGN = "https://evil.example";
@@ -21,13 +22,6 @@ function streamOf(text: string): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
-}
-
-async function expectProblem(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  const problem = await problemOf(res);
-  expect(problem.code).toBe(code);
-  return problem;
 }
 
 describe("errors are RFC 9457 problem+json", () => {

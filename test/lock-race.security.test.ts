@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import type { RelyingParty } from "../src/factors/webauthn/relying-party";
 import { countFailure, MAX_FAILURES } from "../src/guard/state";
 import type { UserGuard } from "../src/guard/user-guard";
-import { enableTOTP, guard, newUser, type TestUser, totpCode } from "./helpers";
-import { recoveryLogin } from "./helpers-foundation";
-import type { SoftAuthenticator } from "./soft-authenticator";
-import { callerAt, wrongTOTP } from "./two-factor-helpers";
-import { userWithKey } from "./webauthn-flows";
+import { totpCode, wrongTOTP } from "./support/codes";
+import { enableTOTP, newUser, recoveryLogin, type TestUser } from "./support/fixtures";
+import type { SoftAuthenticator } from "./support/soft-authenticator";
+import { callerAt, guard } from "./support/stores";
+import { userWithKey } from "./support/webauthn";
 
 /**
  * docs/api.md "Lockout": an attempt still being checked when a lock is set is
@@ -54,7 +54,7 @@ async function assertion(instance: UserGuard, user: TestUser, auth: SoftAuthenti
 
 describe("an attempt that finishes after a lock was set", () => {
   it("a refused security key whose signature check spans the lock leaves the lock and its end time unchanged, and answers 429", async () => {
-    const { user, auth } = await userWithKey(() => newUser());
+    const { user, auth } = await userWithKey();
     await runInDurableObject(guard(user.id), async (instance: UserGuard, state) => {
       const sql = state.storage.sql;
       const now = Date.now();
@@ -72,7 +72,7 @@ describe("an attempt that finishes after a lock was set", () => {
   });
 
   it("a valid security key whose signature check spans the lock is answered 429 and changes nothing: no login, counter and last use untouched", async () => {
-    const { user, auth } = await userWithKey(() => newUser());
+    const { user, auth } = await userWithKey();
     await runInDurableObject(guard(user.id), async (instance: UserGuard, state) => {
       const sql = state.storage.sql;
       const now = Date.now();

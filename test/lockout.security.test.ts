@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { type Client, enableTOTP, guard, newUser, totpCode } from "./helpers";
-import { SoftAuthenticator } from "./soft-authenticator";
-import { callerAt, guardState, halfSessions, logIn, outboxOf, STEP_MS, verify, wrongTOTP } from "./two-factor-helpers";
-import { registerKey, verifyWithKey } from "./webauthn-flows";
+import type { Client } from "./support/client";
+import { STEP_MS, totpCode, wrongTOTP } from "./support/codes";
+import { enableTOTP, halfSessions, logIn, newUser, verify } from "./support/fixtures";
+import { SoftAuthenticator } from "./support/soft-authenticator";
+import { callerAt, guard, guardCounters, outboxOf } from "./support/stores";
+import { registerKey, verifyWithKey } from "./support/webauthn";
 
 /**
- * API.md "Lockout": 10 consecutive refused second-factor attempts on one
+ * docs/api.md "Lockout": 10 consecutive refused second-factor attempts on one
  * account, from any session and with any method, lock /api/auth/verify for 15
  * minutes, correct codes included (429 + Retry-After). 429 answers do not
  * count; a successful second factor resets the count, a correct password does not.
@@ -66,11 +68,11 @@ describe("second-factor lockout", () => {
       const v = await verify(client, method, code);
       expect(v.status, `${method} ${code}`).toBe(401);
     }
-    expect(await guardState(u.id)).toMatchObject({ failures: 9, locked_until: 0 });
+    expect(await guardCounters(u.id)).toMatchObject({ failures: 9, locked_until: 0 });
 
     const [d] = (await halfSessions(u.email, 1)) as [Client];
     expect((await verify(d, "backup_code", strangerBackupCode())).status).toBe(401);
-    expect((await guardState(u.id)).locked_until).toBeGreaterThan(Date.now());
+    expect((await guardCounters(u.id)).locked_until).toBeGreaterThan(Date.now());
 
     // Locked: every session, every method, right codes included.
     await expectLocked(await verify(a, "totp", totpCode(secret)));
@@ -108,7 +110,7 @@ describe("second-factor lockout", () => {
     const before = Date.now();
     expect((await verify(client, "totp", wrongTOTP(secret))).status).toBe(401);
     const after = Date.now();
-    const { locked_until: lockedUntil, failures } = await guardState(u.id);
+    const { locked_until: lockedUntil, failures } = await guardCounters(u.id);
     expect(lockedUntil).toBeGreaterThanOrEqual(before + LOCK_MS);
     expect(lockedUntil).toBeLessThanOrEqual(after + LOCK_MS);
 
@@ -116,14 +118,14 @@ describe("second-factor lockout", () => {
     expect(retryAfter).toBeGreaterThanOrEqual(LOCK_MS / 1000 - 5);
     for (let i = 0; i < 12; i++) await expectLocked(await verify(client, i % 2 ? "totp" : "backup_code", i % 2 ? wrongTOTP(secret) : strangerBackupCode()));
     // The 429s changed nothing: same deadline, same count.
-    expect(await guardState(u.id)).toMatchObject({ locked_until: lockedUntil, failures });
+    expect(await guardCounters(u.id)).toMatchObject({ locked_until: lockedUntil, failures });
 
     // Move the guard's clock: a second before the end, still locked; at the end, the right code passes.
     const g = guard(u.id);
     const justBefore = lockedUntil - 1000;
     expect(await g.verifyTOTP(callerAt(u, justBefore), totpCode(secret, justBefore))).toEqual({ ok: false, reason: "locked", retryAfter: 1 });
     expect(await g.verifyTOTP(callerAt(u, lockedUntil), totpCode(secret, lockedUntil))).toMatchObject({ ok: true });
-    expect(await guardState(u.id)).toMatchObject({ failures: 0, locked_until: 0 });
+    expect(await guardCounters(u.id)).toMatchObject({ failures: 0, locked_until: 0 });
   });
 
   it("a lock that ran out starts a fresh count", async () => {
@@ -131,7 +133,7 @@ describe("second-factor lockout", () => {
     const { secret } = await enableTOTP(u.client);
     const { client } = await logIn(u.email);
     await failTimes(client, secret, 10);
-    const { locked_until: lockedUntil } = await guardState(u.id);
+    const { locked_until: lockedUntil } = await guardCounters(u.id);
     const g = guard(u.id);
     const later = lockedUntil + 1000;
     for (let i = 0; i < 9; i++) expect(await g.verifyTOTP(callerAt(u, later), wrongTOTP(secret, later))).toEqual({ ok: false, reason: "invalid" });
@@ -147,7 +149,7 @@ describe("second-factor lockout", () => {
     const lengths: number[] = [];
     for (let lock = 0; lock < 9; lock++) {
       for (let i = 0; i < 10; i++) expect((await g.verifyTOTP(callerAt(u, now), wrongTOTP(secret, now))).ok).toBe(false);
-      const { locked_until: until } = await guardState(u.id);
+      const { locked_until: until } = await guardCounters(u.id);
       lengths.push((until - now) / 60_000);
       now = until;
     }
@@ -156,7 +158,7 @@ describe("second-factor lockout", () => {
     expect(await g.verifyTOTP(callerAt(u, now), totpCode(secret, now))).toMatchObject({ ok: true });
     now += 2 * STEP_MS;
     for (let i = 0; i < 10; i++) await g.verifyTOTP(callerAt(u, now), wrongTOTP(secret, now));
-    expect(((await guardState(u.id)).locked_until - now) / 60_000).toBe(15);
+    expect(((await guardCounters(u.id)).locked_until - now) / 60_000).toBe(15);
   });
 
   it("a successful second factor resets the count", async () => {
@@ -165,10 +167,10 @@ describe("second-factor lockout", () => {
     const [a, b] = (await halfSessions(u.email, 2)) as [Client, Client];
     await failTimes(a, secret, 9);
     expect((await verify(b, "totp", totpCode(secret))).status).toBe(200);
-    expect((await guardState(u.id)).failures).toBe(0);
+    expect((await guardCounters(u.id)).failures).toBe(0);
     // Nine more refusals are again only nine: no lock.
     await failTimes(a, secret, 9);
-    expect((await guardState(u.id)).locked_until).toBe(0);
+    expect((await guardCounters(u.id)).locked_until).toBe(0);
     expect((await verify(a, "totp", wrongTOTP(secret))).status).toBe(401);
     await expectLocked(await verify(a, "totp", wrongTOTP(secret)));
   });
@@ -180,7 +182,7 @@ describe("second-factor lockout", () => {
     await failTimes(a, secret, 9);
     const { client: b, body } = await logIn(u.email);
     expect(body.status).toBe("second_factor_required");
-    expect((await guardState(u.id)).failures).toBe(9);
+    expect((await guardCounters(u.id)).failures).toBe(9);
     expect((await verify(b, "backup_code", strangerBackupCode())).status).toBe(401);
     await expectLocked(await verify(b, "totp", totpCode(secret)));
     const { client: c, body: again } = await logIn(u.email);
@@ -197,7 +199,7 @@ describe("second-factor lockout", () => {
       expect(res.status).toBe(400);
       expect(res.body.code).toBe("invalid_request");
     }
-    expect((await guardState(u.id)).failures).toBe(0);
+    expect((await guardCounters(u.id)).failures).toBe(0);
     expect((await verify(client, "totp", totpCode(secret))).status).toBe(200);
   });
 
@@ -217,7 +219,7 @@ describe("second-factor lockout", () => {
     expect(statuses.filter((s) => s === 401)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);
     for (const a of answers.filter((x) => x.status === 429)) await expectLocked(a);
-    const state = await guardState(u.id);
+    const state = await guardCounters(u.id);
     expect(state.locked_until).toBeGreaterThan(Date.now());
     // One lock, so one locked_out email.
     expect((await outboxOf(u.id)).filter((m) => m.template === "locked_out")).toHaveLength(1);

@@ -1,7 +1,9 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
-import { guard, ORIGIN, previousStepCode, totpCode, uniqueEmail } from "./helpers";
-import { contains, spellingsOfCode, spellingsOfTOTPSecret } from "./secret-spellings";
+import { ORIGIN } from "./support/client";
+import { contains, previousStepCode, spellingsOfCode, spellingsOfTOTPSecret, totpCode } from "./support/codes";
+import { uniqueEmail } from "./support/fixtures";
+import { guard } from "./support/stores";
 
 /**
  * No password, code, secret, token or cookie ever appears in a log line

@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, problemOf, reauth, uniqueEmail } from "./helpers";
-import { rowCounts } from "./helpers-foundation";
-import { SoftAuthenticator } from "./soft-authenticator";
+import { Client, problemOf } from "./support/client";
+import { enableTOTP, newUser, PASSWORD, reauth, uniqueEmail } from "./support/fixtures";
+import { SoftAuthenticator } from "./support/soft-authenticator";
+import { rowCounts } from "./support/stores";
 
 /**
  * docs/api.md "Names and text from users": user, community and method names

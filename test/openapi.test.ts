@@ -1,24 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdminWorld,
-  adminWorld,
-  bodySchema,
-  Client,
-  contractEndpoints,
-  fillPath,
-  key,
-  type OpenAPIDocument,
-  openAPIDocument,
-  operationsOf,
-  requiredOf,
-  resolve,
-} from "./contract";
-import { enableTOTP, newUser, PASSWORD, problemOf, uniqueEmail } from "./helpers";
+import { Client, problemOf } from "./support/client";
+import { type AdminWorld, communityWithMember, enableTOTP, newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
+import { bodySchema, contractEndpoints, fillPath, key, type OpenAPIDocument, openAPIDocument, operationsOf, requiredOf, resolve } from "./support/openapi";
 
 /**
  * The OpenAPI document is generated from the zod schemas that validate
  * requests (@hono/zod-openapi). These tests hold it to the contract
- * (docs/api.md, the project's copy of the shared API.md) and to the validator.
+ * (docs/api.md) and to the validator.
  */
 
 /** The document describes itself; it is not part of the contract's tables. */
@@ -118,7 +106,7 @@ describe("request bodies in the document are the schemas that validate", () => {
     let halfLoggedIn: Client;
 
     beforeAll(async () => {
-      world = await adminWorld();
+      world = await communityWithMember();
       const withTOTP = await newUser();
       await enableTOTP(withTOTP.client);
       halfLoggedIn = new Client();

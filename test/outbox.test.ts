@@ -1,12 +1,14 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { OUTBOX_ID_HEADER } from "../src/notify/transport";
-import { Client, guard, PASSWORD, previousStepCode, totpCode } from "./helpers";
-import { everyEvent, withUserAgent } from "./journey-helpers";
-import { recoveryClient, resetMember, resetWorld } from "./reset-helpers";
+import { Client, withUserAgent } from "./support/client";
+import { previousStepCode } from "./support/codes";
+import { PASSWORD, recoveryClient, resetMember, resetWorld } from "./support/fixtures";
+import { everyEvent } from "./support/journey";
+import { guard } from "./support/stores";
 
 /**
- * The durable outbox (DESIGN.md "Changes that touch both stores"; docs/email.md):
+ * The durable outbox (docs/architecture.md "Changes that touch both stores"; docs/email.md):
  * the guard records the email with the change, D1 follows in order, the
  * transport (Cloudflare's send_email binding) delivers, the alarm retries.
  *

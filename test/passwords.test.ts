@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { dummyHash, hashPassword, MAX_PBKDF2_CALL_ITERATIONS, passwordParams, pbkdf2Plan, verifyPassword } from "../src/auth/passwords";
 // Vite inlines the file's text at build time, so the test reads the deployed value itself.
 import wranglerToml from "../wrangler.toml?raw";
-import { Client, newUser, uniqueEmail } from "./helpers";
+import { Client } from "./support/client";
+import { newUser, uniqueEmail } from "./support/fixtures";
 
 /** OWASP Password Storage Cheat Sheet: PBKDF2-HMAC-SHA256 needs at least 600,000 iterations. */
 const OWASP_PBKDF2_SHA256 = 600_000;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type Client, enableTOTP, newUser } from "./helpers";
-import { recoveryClient, recoveryRow, resetMember, resetWorld } from "./reset-helpers";
-import { guardRows, halfSessions } from "./two-factor-helpers";
+import type { Client } from "./support/client";
+import { enableTOTP, halfSessions, newUser, recoveryClient, resetMember, resetWorld } from "./support/fixtures";
+import { guardRows, recoveryRow } from "./support/stores";
 
 /**
- * Issue 6's attack suite: 30 parallel uses of one single-use code, each from
+ * The single-use attack suite: 30 parallel uses of one single-use code, each from
  * its own half-logged-in session, give exactly one success. The rest are
  * refused (401) or, once ten refusals have locked the account, told to wait
  * (429); nothing else, and the code is spent exactly once.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Client, newUser, PASSWORD } from "./helpers";
+import { Client } from "./support/client";
+import { newUser, PASSWORD } from "./support/fixtures";
 
 describe("reauth", () => {
   it("issues a new session token and the old one stops working (ASVS 7.2.4)", async () => {

@@ -1,11 +1,13 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { adminWorld, fillPath, key, openAPIDocument, operationsOf } from "./contract";
-import { Client, enableTOTP, guard, newUser, PASSWORD, previousStepCode, problemOf, totpCode } from "./helpers";
-import { codeForms, DAY_MS, everythingStored, moveRecoveryExpiry, recoveryClient, recoveryRow, resetMember, resetPath, resetWorld } from "./reset-helpers";
+import { Client, problemOf } from "./support/client";
+import { previousStepCode, spellingsOfCode, totpCode } from "./support/codes";
+import { communityWithMember, DAY_MS, enableTOTP, newUser, PASSWORD, recoveryClient, resetMember, resetPath, resetWorld } from "./support/fixtures";
+import { fillPath, key, openAPIDocument, operationsOf } from "./support/openapi";
+import { everythingStored, guard, moveRecoveryExpiry, recoveryRow } from "./support/stores";
 
 /**
- * Community admins reset a member's 2FA (issue 5; API.md "Community
+ * Community admins reset a member's 2FA (docs/api.md "Community
  * administration", the `recovery` and `enrollment` stages, Lockout).
  */
 
@@ -136,7 +138,7 @@ describe("the reset and recovery journey", () => {
     expect(row?.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.issued_by).toBe(world.admin.id);
     const stored = (await everythingStored(world.member.id)).toLowerCase();
-    for (const form of codeForms(last)) expect(stored).not.toContain(form.toLowerCase());
+    for (const form of spellingsOfCode(last)) expect(stored).not.toContain(form.toLowerCase());
   });
 });
 
@@ -204,14 +206,14 @@ describe("who may reset", () => {
   });
 
   it("refuses an admin's own account with 403", async () => {
-    const world = await adminWorld();
+    const world = await communityWithMember();
     const res = await world.admin.client.json("POST", resetPath(world, world.admin.id), { password: PASSWORD });
     expect(res.status).toBe(403);
     expect(res.body.code).toBe("forbidden");
   });
 
   it("lets an admin reset another admin of the same community", async () => {
-    const world = await adminWorld();
+    const world = await communityWithMember();
     await enableTOTP(world.admin.client);
     const second = await newUser({ name: "Sam Second" });
     const inv = await world.admin.client.json("POST", `/api/communities/${world.admin.communityId}/invitations`, { email: second.email, role: "admin" });
@@ -414,7 +416,7 @@ describe("the recovery code", () => {
 });
 
 describe("the enrollment session", () => {
-  /** What an `enrollment` session may call (API.md "Session stages"); signup and login accept any session. */
+  /** What an `enrollment` session may call (docs/api.md "Session stages"); signup and login accept any session. */
   const ALLOWED = new Set([
     "GET /api/me",
     "POST /api/security/totp",
@@ -471,7 +473,7 @@ describe("the enrollment session", () => {
 
 describe("the members list", () => {
   it("shows every member with role, 2FA on or off, method types and the outstanding code's expiry", async () => {
-    const world = await adminWorld();
+    const world = await communityWithMember();
     await enableTOTP(world.admin.client);
     const res = await members(world.admin.client, world.admin.communityId);
     expect(res.status).toBe(200);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
-import { updateSession } from "./helpers-foundation";
-import { SoftAuthenticator } from "./soft-authenticator";
-import { addAuthenticator, callerAt, eventTypesOf, guardRows, halfSessions, logIn, outboxOf, verify } from "./two-factor-helpers";
-import { registerKey } from "./webauthn-flows";
+import { Client, problemOf } from "./support/client";
+import { totpCode } from "./support/codes";
+import { addAuthenticatorApp, enableTOTP, halfSessions, logIn, newUser, PASSWORD, reauth, verify } from "./support/fixtures";
+import { SoftAuthenticator } from "./support/soft-authenticator";
+import { callerAt, eventTypesOf, guard, guardRows, outboxOf, updateSession } from "./support/stores";
+import { registerKey } from "./support/webauthn";
 
 const SECURITY_TYPES = new Set([
   "two_factor_enabled",
@@ -33,7 +34,8 @@ describe("the second step", () => {
     expect((await logIn(u.email)).body).toEqual({ status: "second_factor_required", methods: ["webauthn", "totp", "backup_code"], preferred: "webauthn" });
 
     // With every backup code spent, backup_code is no longer offered.
-    const codes = (await reauth(u.client), (await u.client.json("POST", "/api/security/backup-codes")).body.codes as string[]);
+    await reauth(u.client);
+    const codes = (await u.client.json("POST", "/api/security/backup-codes")).body.codes as string[];
     for (const code of codes) expect(await guard(u.id).verifyBackupCode(callerAt(u, Date.now()), code)).toMatchObject({ ok: true });
     expect((await logIn(u.email)).body).toEqual({ status: "second_factor_required", methods: ["webauthn", "totp"], preferred: "webauthn" });
     expect((await u.client.json("GET", "/api/security")).body.backupCodes.remaining).toBe(0);
@@ -109,7 +111,7 @@ describe("disabling 2FA", () => {
   it("with the password removes every method and backup code, ends the other sessions, and the password alone logs in", async () => {
     const u = await newUser();
     const { secret, backupCodes } = await enableTOTP(u.client);
-    await addAuthenticator(u.client, "Tablet");
+    await addAuthenticatorApp(u.client, { name: "Tablet" });
     const full = await logIn(u.email);
     expect((await verify(full.client, "totp", totpCode(secret))).status).toBe(200);
     const half = await logIn(u.email);
@@ -147,7 +149,7 @@ describe("security events", () => {
   it("records each change, shows them newest first in GET /api/security, and emails the ones the user must know", async () => {
     const u = await newUser();
     const { secret, backupCodes } = await enableTOTP(u.client);
-    const tablet = await addAuthenticator(u.client, "Tablet");
+    const tablet = await addAuthenticatorApp(u.client, { name: "Tablet" });
     await reauth(u.client);
     expect((await u.client.patch(`/api/security/methods/${tablet.methodId}`, { name: "Old tablet" })).status).toBe(200);
     expect((await u.client.delete(`/api/security/methods/${tablet.methodId}`)).status).toBe(204);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, problemOf, reauth, type TestUser, totpCode } from "./helpers";
-import { communityWithMember, halfLoggedIn, recoveryLogin, sessionRow, updateSession } from "./helpers-foundation";
-import { d1Snapshot, guardCounters, guardSnapshot, worldSnapshot } from "./state-snapshot";
+import { Client, problemOf } from "./support/client";
+import { totpCode } from "./support/codes";
+import { communityWithMember, enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, recoveryLogin, type TestUser } from "./support/fixtures";
+import { d1Snapshot, guardCounters, guardSnapshot, sessionRow, updateSession, worldSnapshot } from "./support/stores";
 
 /**
  * Attacks on the second step and on the calls that change a user's second
@@ -206,7 +207,7 @@ describe("malformed codes are 400 invalid_request and never reach the failure co
     expect((await guardCounters(user.id)).failures).toBe(1);
   });
 
-  it("surrounding spaces are not malformed (API.md): a right code with spaces logs in", async () => {
+  it("surrounding spaces are not malformed (docs/api.md): a right code with spaces logs in", async () => {
     const { secret, half } = await halfLoggedIn();
     expect((await half.json("POST", "/api/auth/verify", { method: "totp", code: ` ${totpCode(secret)} ` })).body).toEqual({ status: "authenticated" });
   });

@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
-import { Client, guard, previousStepCode, totpCode, uniqueEmail } from "./helpers";
-import { contains, spellingsOfCode, spellingsOfTOTPSecret } from "./secret-spellings";
-import { d1Snapshot } from "./state-snapshot";
+import { Client } from "./support/client";
+import { contains, previousStepCode, spellingsOfCode, spellingsOfTOTPSecret, totpCode } from "./support/codes";
+import { uniqueEmail } from "./support/fixtures";
+import { d1Snapshot, guard } from "./support/stores";
 
 /**
  * Secrets never leave in the wrong place (docs/api.md "No email ever carries a

@@ -1,7 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
-import { halfLoggedIn, parseSetCookie, rawFetch, recoveryLogin, sessionCookieOf, sessionRow, tokenHash, updateSession } from "./helpers-foundation";
+import { Client, parseSetCookie, problemOf, rawFetch, sessionCookieOf } from "./support/client";
+import { totpCode } from "./support/codes";
+import { enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, recoveryLogin } from "./support/fixtures";
+import { sessionRow, tokenHash, updateSession } from "./support/stores";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

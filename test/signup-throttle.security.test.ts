@@ -2,7 +2,8 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
-import { Client, newUser, PASSWORD, problemOf, uniqueEmail } from "./helpers";
+import { Client, problemOf } from "./support/client";
+import { newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
 
 /**
  * docs/api.md: signup is throttled per client address (IPv6 by /64) and per

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, newUser, PASSWORD, totpCode } from "./helpers";
+import { Client } from "./support/client";
+import { totpCode } from "./support/codes";
+import { enableTOTP, newUser, PASSWORD } from "./support/fixtures";
 
 describe("smoke", () => {
   it("signs up, logs in, enables TOTP, logs in with TOTP", async () => {

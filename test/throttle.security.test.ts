@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Client, newUser, PASSWORD, uniqueEmail } from "./helpers";
+import { Client } from "./support/client";
+import { newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
 
 /**
  * The password throttle's documented numbers (docs/security.md G1,

@@ -1,9 +1,10 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import * as OTPAuth from "otpauth";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
-import { updateSession } from "./helpers-foundation";
-import { addAuthenticator, callerAt, codeOfStep, guardRows, logIn, STEP_MS, verify, wrongTOTP } from "./two-factor-helpers";
+import { Client, problemOf } from "./support/client";
+import { codeOfStep, STEP_MS, totpCode, wrongTOTP } from "./support/codes";
+import { addAuthenticatorApp, enableTOTP, logIn, newUser, PASSWORD, reauth, verify } from "./support/fixtures";
+import { callerAt, guard, guardRows, updateSession } from "./support/stores";
 
 const MINUTE = 60_000;
 
@@ -211,9 +212,9 @@ describe("logging in with an authenticator app", () => {
 describe("several authenticator apps", () => {
   it("names each, lists them with created and last-used times, and either one logs in", async () => {
     const u = await newUser();
-    const phone = await addAuthenticator(u.client, "Phone");
-    const tablet = await addAuthenticator(u.client, "Tablet");
-    expect(tablet.backupCodes).toBeUndefined();
+    const phone = await addAuthenticatorApp(u.client, { name: "Phone" });
+    const tablet = await addAuthenticatorApp(u.client, { name: "Tablet" });
+    expect(tablet.backupCodes).toBeNull();
     const before = await u.client.json("GET", "/api/security");
     expect(before.body.methods).toEqual([
       { id: phone.methodId, type: "totp", name: "Phone", createdAt: expect.any(String), lastUsedAt: null },
@@ -262,8 +263,8 @@ describe("several authenticator apps", () => {
 
   it("removes a method (sudo): its codes stop working and the user's other sessions end", async () => {
     const u = await newUser();
-    const phone = await addAuthenticator(u.client, "Phone");
-    const tablet = await addAuthenticator(u.client, "Tablet");
+    const phone = await addAuthenticatorApp(u.client, { name: "Phone" });
+    const tablet = await addAuthenticatorApp(u.client, { name: "Tablet" });
     const full = await logIn(u.email);
     expect((await verify(full.client, "totp", totpCode(phone.secret))).status).toBe(200);
     const half = await logIn(u.email);

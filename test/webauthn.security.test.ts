@@ -1,8 +1,11 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, reauth, totpCode } from "./helpers";
-import { b64url, FLAG, fromB64url, SoftAuthenticator } from "./soft-authenticator";
-import { loginOptions, registerKey, secondStep, userWithKey, verifyWithKey } from "./webauthn-flows";
+import { Client, problemOf } from "./support/client";
+import { totpCode } from "./support/codes";
+import { enableTOTP, newUser, PASSWORD, reauth, secondStepClient } from "./support/fixtures";
+import { b64url, FLAG, fromB64url, SoftAuthenticator } from "./support/soft-authenticator";
+import { guard } from "./support/stores";
+import { loginOptions, registerKey, userWithKey, verifyWithKey } from "./support/webauthn";
 
 const verify = (client: Client, response: unknown) => client.json("POST", "/api/auth/verify", { method: "webauthn", response });
 
@@ -19,7 +22,7 @@ async function failures(userId: string): Promise<number> {
 
 describe("registration refusals", () => {
   it("refuses a credential id already registered to the same account, even from a client that ignores the exclusion list", async () => {
-    const { user, auth } = await userWithKey(newUser);
+    const { user, auth } = await userWithKey();
     const again = await registerKey(user.client, auth, { ignoreExclusion: true });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe("credential_exists");
@@ -28,7 +31,7 @@ describe("registration refusals", () => {
   });
 
   it("refuses a credential id already registered to another account, even under a different public key", async () => {
-    const { auth } = await userWithKey(newUser);
+    const { auth } = await userWithKey();
     const other = await newUser();
     const same = await registerKey(other.client, auth);
     expect(same.status).toBe(409);
@@ -63,8 +66,8 @@ describe("registration refusals", () => {
   });
 
   it("refuses a login challenge used for a registration (purposes are separate)", async () => {
-    const { user } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const loginChallenge = (await loginOptions(client)).challenge;
     const reg = await registerKey(user.client, await SoftAuthenticator.create(), { challenge: loginChallenge });
     expect(reg.status).toBe(400);
@@ -113,30 +116,30 @@ describe("registration refusals", () => {
 
 describe("assertion refusals", () => {
   it("refuses an assertion made for another origin", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const v = await verifyWithKey(client, auth, { origin: "https://evil.example" });
     expect(v.status).toBe(401);
     expect(v.body.code).toBe("invalid_code");
   });
 
   it("refuses an assertion whose authenticator data carries another RP ID hash", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const v = await verifyWithKey(client, auth, { rpId: "evil.example" });
     expect(v.status).toBe(401);
   });
 
   it("refuses an assertion over a challenge the server never issued", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const v = await verifyWithKey(client, auth, { challenge: b64url(crypto.getRandomValues(new Uint8Array(32))) });
     expect(v.status).toBe(401);
   });
 
   it("refuses a signed assertion whose clientDataJSON was changed to name another issued challenge; the signed one still works", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const first = await loginOptions(client);
     const second = await loginOptions(client);
     const signed = await auth.assert(first);
@@ -149,16 +152,16 @@ describe("assertion refusals", () => {
   });
 
   it("refuses an assertion without user presence", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const v = await verifyWithKey(client, auth, { flags: FLAG.UV });
     expect(v.status).toBe(401);
   });
 
   it("refuses an assertion from a key registered to another account", async () => {
-    const { user } = await userWithKey(newUser);
-    const { auth: theirs } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user } = await userWithKey();
+    const { auth: theirs } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const options = await loginOptions(client);
     const v = await verify(client, await theirs.assert({ ...options, allowCredentials: [] }));
     expect(v.status).toBe(401);
@@ -167,22 +170,22 @@ describe("assertion refusals", () => {
   // Both with a key whose counter stays at zero (many passkeys): then the counter cannot
   // catch a second use, and only the single-use challenge stands in the way.
   it("refuses a replayed assertion", async () => {
-    const { user, auth } = await userWithKey(newUser, { counterStep: 0 });
-    const first = await secondStep(user);
+    const { user, auth } = await userWithKey({ counterStep: 0 });
+    const first = await secondStepClient(user.email);
     const response = await auth.assert(await loginOptions(first));
     expect((await verify(first, response)).status).toBe(200);
-    const second = await secondStep(user);
+    const second = await secondStepClient(user.email);
     const replay = await verify(second, response);
     expect(replay.status).toBe(401);
     expect(replay.body.code).toBe("invalid_code");
   });
 
   it("accepts one assertion sent 30 times in parallel from 30 sessions exactly once", async () => {
-    const { user, auth } = await userWithKey(newUser, { counterStep: 0 });
+    const { user, auth } = await userWithKey({ counterStep: 0 });
     // Separate sessions, so only the guard (not the session's own stage change) can stop a double use.
     // One login at a time: parallel logins would trip the per-email login throttle instead.
     const clients: Client[] = [];
-    for (let i = 0; i < 30; i++) clients.push(await secondStep(user));
+    for (let i = 0; i < 30; i++) clients.push(await secondStepClient(user.email));
     const response = await auth.assert(await loginOptions(clients[0] as Client));
     const results = await Promise.all(clients.map((c) => verify(c, response)));
     const statuses = results.map((r) => r.status);
@@ -192,12 +195,12 @@ describe("assertion refusals", () => {
   });
 
   it("refuses a sign counter that does not go up, records key_counter_anomaly and emails the user", async () => {
-    const { user, auth, methodId } = await userWithKey(newUser);
-    const ok = await verifyWithKey(await secondStep(user), auth, { counter: 5 });
+    const { user, auth, methodId } = await userWithKey();
+    const ok = await verifyWithKey(await secondStepClient(user.email), auth, { counter: 5 });
     expect(ok.status).toBe(200);
 
     for (const counter of [5, 3]) {
-      const client = await secondStep(user);
+      const client = await secondStepClient(user.email);
       const v = await verifyWithKey(client, auth, { counter });
       expect(v.status).toBe(401);
       expect(v.body.code).toBe("invalid_code");
@@ -219,18 +222,18 @@ describe("assertion refusals", () => {
     // The stored count stayed at 5: a higher one is accepted again.
     const stored = await runInDurableObject(guard(user.id), (_i, state) => state.storage.sql.exec<{ counter: number }>("SELECT counter FROM webauthn").one());
     expect(stored.counter).toBe(5);
-    expect((await verifyWithKey(await secondStep(user), auth, { counter: 6 })).status).toBe(200);
+    expect((await verifyWithKey(await secondStepClient(user.email), auth, { counter: 6 })).status).toBe(200);
   });
 
   it("refuses a zero counter from a key that has counted before", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    expect((await verifyWithKey(await secondStep(user), auth)).status).toBe(200); // counter 1
-    expect((await verifyWithKey(await secondStep(user), auth, { counter: 0 })).status).toBe(401);
+    const { user, auth } = await userWithKey();
+    expect((await verifyWithKey(await secondStepClient(user.email), auth)).status).toBe(200); // counter 1
+    expect((await verifyWithKey(await secondStepClient(user.email), auth, { counter: 0 })).status).toBe(401);
   });
 
   it("refuses an assertion after its challenge expired (5 minutes)", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const options = await loginOptions(client);
     const response = await auth.assert(options);
     await runInDurableObject(guard(user.id), (_i, state) => {
@@ -240,8 +243,8 @@ describe("assertion refusals", () => {
   });
 
   it("lets the alarm delete expired challenges", async () => {
-    const { user } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const options = await loginOptions(client);
     await runInDurableObject(guard(user.id), (_i, state) => {
       state.storage.sql.exec("UPDATE challenges SET expires_at = ? WHERE challenge = ?", Date.now() - 1, options.challenge);
@@ -254,8 +257,8 @@ describe("assertion refusals", () => {
   });
 
   it("keeps at most ten open login challenges per user", async () => {
-    const { user } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user } = await userWithKey();
+    const client = await secondStepClient(user.email);
     for (let i = 0; i < 12; i++) await loginOptions(client);
     const open = await runInDurableObject(guard(user.id), (_i, state) =>
       state.storage.sql.exec("SELECT COUNT(*) AS n FROM challenges WHERE purpose = 'authentication'").one(),
@@ -264,8 +267,8 @@ describe("assertion refusals", () => {
   });
 
   it("refuses a malformed response as a failed assertion, counted like a wrong code", async () => {
-    const { user } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user } = await userWithKey();
+    const client = await secondStepClient(user.email);
     for (const response of [{}, { id: "x", response: { clientDataJSON: "%%%" } }, { id: 1, rawId: [], response: null }]) {
       const v = await verify(client, response);
       expect(v.status).toBe(401);
@@ -281,7 +284,7 @@ describe("lockout shared with codes", () => {
     const auth = await SoftAuthenticator.create();
     expect((await registerKey(user.client, auth)).status).toBe(201);
 
-    const client = await secondStep(user);
+    const client = await secondStepClient(user.email);
     const wrongCode = totpCode(secret, Date.now() - 10 * 60_000);
     for (let i = 0; i < 5; i++) expect((await client.json("POST", "/api/auth/verify", { method: "totp", code: wrongCode })).status).toBe(401);
     for (let i = 0; i < 4; i++) expect((await verifyWithKey(client, auth, { origin: "https://evil.example" })).status).toBe(401);
@@ -309,8 +312,8 @@ describe("lockout shared with codes", () => {
   });
 
   it("a correct password does not reset the count; a successful key does", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     for (let i = 0; i < 3; i++) await verifyWithKey(client, auth, { rpId: "evil.example" });
     await new Client().json("POST", "/api/auth/login", { email: user.email, password: PASSWORD });
     expect(await failures(user.id)).toBe(3);
@@ -319,7 +322,7 @@ describe("lockout shared with codes", () => {
   });
 
   it("answers a verify from an authenticated session without touching the count", async () => {
-    const { user, auth } = await userWithKey(newUser);
+    const { user, auth } = await userWithKey();
     const res = await user.client.post("/api/auth/verify", { method: "webauthn", response: await auth.assert({ challenge: "x" }) });
     expect(res.status).toBe(400);
     expect((await problemOf(res)).code).toBe("invalid_request");

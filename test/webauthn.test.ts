@@ -1,8 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, enableTOTP, guard, newUser, PASSWORD, problemOf, reauth } from "./helpers";
-import { b64url, ExcludedCredentialError, SoftAuthenticator } from "./soft-authenticator";
-import { loginOptions, registerKey, secondStep, userWithKey, verifyWithKey } from "./webauthn-flows";
+import { Client, problemOf } from "./support/client";
+import { enableTOTP, newUser, PASSWORD, reauth, secondStepClient } from "./support/fixtures";
+import { b64url, ExcludedCredentialError, SoftAuthenticator } from "./support/soft-authenticator";
+import { guard } from "./support/stores";
+import { loginOptions, registerKey, userWithKey, verifyWithKey } from "./support/webauthn";
 
 describe("security key registration", () => {
   it("offers creation options for this RP with ES256, EdDSA and RS256, resident key and user verification preferred, no attestation", async () => {
@@ -53,7 +55,7 @@ describe("security key registration", () => {
   });
 
   it("stores the public key, counter, transports, backup flags, AAGUID, name and times in the guard", async () => {
-    const { user, auth, methodId } = await userWithKey(newUser);
+    const { user, auth, methodId } = await userWithKey();
     const rows = await guard(user.id).summary();
     expect(rows.methods[0]?.id).toBe(methodId);
     const stored = await runInDurableObject(guard(user.id), (_i, state) => state.storage.sql.exec("SELECT * FROM webauthn").toArray());
@@ -74,7 +76,7 @@ describe("security key registration", () => {
   });
 
   it("excludes the user's existing keys from new options; a second key adds no backup codes", async () => {
-    const { user, auth } = await userWithKey(newUser);
+    const { user, auth } = await userWithKey();
     await reauth(user.client);
     const options = await user.client.json("POST", "/api/security/webauthn/options");
     expect(options.body.excludeCredentials).toEqual([{ id: auth.id, type: "public-key", transports: ["usb"] }]);
@@ -105,7 +107,7 @@ describe("security key registration", () => {
   });
 
   it("lets an enrollment session (after an admin reset) register a key and become authenticated", async () => {
-    const { user } = await userWithKey(newUser);
+    const { user } = await userWithKey();
     const reset = await guard(user.id).adminReset(
       { user: { id: user.id, email: user.email, name: user.name }, ip: null, userAgent: null, now: Date.now() },
       { id: "admin-test", name: "Admin", stage: "authenticated" },
@@ -127,14 +129,14 @@ describe("security key registration", () => {
     expect(sec.status).toBe(200);
     expect(sec.body.methods.map((m: { type: string }) => m.type)).toEqual(["webauthn"]);
     // And the new key logs in.
-    const c2 = await secondStep(user);
+    const c2 = await secondStepClient(user.email);
     expect((await verifyWithKey(c2, fresh)).body).toEqual({ status: "authenticated" });
   });
 });
 
 describe("logging in with a security key", () => {
   it("answers the password step with webauthn first and the key in the request options", async () => {
-    const { user, auth } = await userWithKey(newUser);
+    const { user, auth } = await userWithKey();
     const client = new Client();
     const login = await client.json("POST", "/api/auth/login", { email: user.email, password: PASSWORD });
     expect(login.body).toEqual({ status: "second_factor_required", methods: ["webauthn", "backup_code"], preferred: "webauthn" });
@@ -147,8 +149,8 @@ describe("logging in with a security key", () => {
   });
 
   it("logs in with the key and records its last use", async () => {
-    const { user, auth, methodId } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth, methodId } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const v = await verifyWithKey(client, auth);
     expect(v.status).toBe(200);
     expect(v.body).toEqual({ status: "authenticated" });
@@ -169,22 +171,22 @@ describe("logging in with a security key", () => {
       const user = await newUser();
       const auth = await SoftAuthenticator.create({ alg });
       expect((await registerKey(user.client, auth)).status).toBe(201);
-      const client = await secondStep(user);
+      const client = await secondStepClient(user.email);
       expect((await verifyWithKey(client, auth)).body).toEqual({ status: "authenticated" });
     });
   }
 
   it("accepts a key whose counter is always zero (many passkeys) again and again", async () => {
-    const { user, auth } = await userWithKey(newUser, { counterStep: 0 });
+    const { user, auth } = await userWithKey({ counterStep: 0 });
     for (let i = 0; i < 2; i++) {
-      const client = await secondStep(user);
+      const client = await secondStepClient(user.email);
       expect((await verifyWithKey(client, auth)).status).toBe(200);
     }
   });
 
   it("accepts an assertion without user verification (preferred, not required) but with user presence", async () => {
-    const { user, auth } = await userWithKey(newUser);
-    const client = await secondStep(user);
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
     const v = await verifyWithKey(client, auth, { flags: 0x01 });
     expect(v.status).toBe(200);
   });
@@ -192,7 +194,7 @@ describe("logging in with a security key", () => {
   it("has no request options for a user without keys", async () => {
     const user = await newUser();
     await enableTOTP(user.client);
-    const client = await secondStep(user);
+    const client = await secondStepClient(user.email);
     const res = await client.post("/api/auth/webauthn/options");
     expect(res.status).toBe(409);
     expect((await problemOf(res)).code).toBe("method_not_enrolled");
@@ -208,7 +210,7 @@ describe("logging in with a security key", () => {
 
 describe("managing keys", () => {
   it("renames a key (sudo)", async () => {
-    const { user, methodId } = await userWithKey(newUser);
+    const { user, methodId } = await userWithKey();
     const res = await user.client.json("PATCH", `/api/security/methods/${methodId}`, { name: "Work key" });
     expect(res.status).toBe(200);
     expect(res.body.method).toMatchObject({ id: methodId, type: "webauthn", name: "Work key" });
@@ -217,7 +219,7 @@ describe("managing keys", () => {
   });
 
   it("removes a key when another method remains; the last method cannot go", async () => {
-    const { user, auth, methodId } = await userWithKey(newUser);
+    const { user, auth, methodId } = await userWithKey();
     const last = await user.client.delete(`/api/security/methods/${methodId}`);
     expect(last.status).toBe(409);
     expect((await problemOf(last)).code).toBe("last_method");
@@ -231,7 +233,7 @@ describe("managing keys", () => {
     expect(sec.body.methods.map((m: { id: string }) => m.id)).toEqual([reg.body.method.id]);
 
     // The removed key no longer logs in; the remaining one does.
-    const client = await secondStep(user);
+    const client = await secondStepClient(user.email);
     const options = await loginOptions(client);
     expect(options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([spare.id]);
     await expect(auth.assert(options)).rejects.toThrow();

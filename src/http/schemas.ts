@@ -1,7 +1,7 @@
 import { normalizeCode } from "../lib/codes";
 import { z } from "./zod";
 
-/** Lengths count Unicode code points after NFC (API.md "Conventions"). */
+/** Lengths count Unicode code points after NFC (docs/api.md "Conventions"). */
 export function codePoints(s: string): number {
   return [...s.normalize("NFC")].length;
 }

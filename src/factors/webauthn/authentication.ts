@@ -31,7 +31,7 @@ export type AssertionAcceptance =
  * WebAuthn §7.2 (Verifying an Authentication Assertion) for a user already
  * known from the password step, up to and including the signature.
  *
- * Order matters (PLATFORM.md): the challenge is claimed synchronously, before
+ * Order matters (docs/architecture.md "Platform facts"): the challenge is claimed synchronously, before
  * anything is awaited, so one assertion succeeds at most once even when sent
  * many times in parallel. The signature is verified afterwards. Nothing is
  * written after the await: the caller re-checks its own state (the lock) and

@@ -4,10 +4,10 @@ import { randomBytes } from "../../lib/random";
 /**
  * The guard's SQL for security keys: challenges and credentials. Every
  * function takes the guard's SqlStorage and is synchronous, so a caller can
- * make a check and its write one step (PLATFORM.md: nothing awaited between).
+ * make a check and its write one step (docs/architecture.md "Platform facts": nothing awaited between).
  */
 
-/** A ceremony must finish within 5 minutes of its options (issue 4). */
+/** A ceremony must finish within 5 minutes of its options (docs/webauthn.md). */
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 /** Open challenges kept per purpose: asking for options again and again cannot grow storage. */
 const MAX_OPEN_CHALLENGES = 10;

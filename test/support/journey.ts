@@ -1,32 +1,24 @@
 import { expect } from "vitest";
-import { type AdminWorld, adminWorld } from "./contract";
-import { Client, enableTOTP, PASSWORD, previousStepCode, reauth, type TestUser, totpCode, uniqueEmail } from "./helpers";
-import { recoveryClient, resetMember } from "./reset-helpers";
+import { AGENTS, Client, withUserAgent } from "./client";
+import { wrongTOTP } from "./codes";
+import {
+  type AdminWorld,
+  addAuthenticatorApp,
+  communityWithMember,
+  enableTOTP,
+  PASSWORD,
+  reauth,
+  recoveryClient,
+  resetMember,
+  type TestUser,
+  uniqueEmail,
+} from "./fixtures";
 
 /**
  * One member's life through every security event the service records and
  * mails, each from a known client (IP and browser), so the event and email
  * tests can check what was recorded and sent against what happened.
  */
-
-/** Makes every request of this client carry a User-Agent, as a browser's would. */
-export function withUserAgent<C extends Client>(client: C, userAgent: string): C {
-  const request = client.request.bind(client);
-  client.request = (method, path, body, headers = {}) => request(method, path, body, { "User-Agent": userAgent, ...headers });
-  return client;
-}
-
-/** Real User-Agent strings, and how an email describes each (src/notify/user-agent.ts). */
-export const AGENTS = {
-  laptop: ["Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on Linux"],
-  desk: ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Chrome on Windows"],
-  phone: [
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Mobile/15E148 Safari/604.1",
-    "Safari on iOS",
-  ],
-  guesser: ["curl/8.5.0", "curl"],
-  newLaptop: ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15", "Safari on macOS"],
-} as const satisfies Record<string, readonly [string, string]>;
 
 export interface Happened {
   type: string;
@@ -51,25 +43,8 @@ export interface Journey {
   recovering: Client;
 }
 
-/** A 6-digit code that is neither the current nor the previous step's: certainly wrong. */
-function wrongTOTP(secret: string): string {
-  const valid = new Set([totpCode(secret), totpCode(secret, Date.now() - 30_000), totpCode(secret, Date.now() + 30_000)]);
-  for (let n = 0; ; n++) {
-    const candidate = String(100000 + n * 7919).padStart(6, "0");
-    if (!valid.has(candidate)) return candidate;
-  }
-}
-
-async function addTOTP(client: Client, name: string): Promise<{ id: string; secret: string; backupCodes: string[] }> {
-  const start = await client.json("POST", "/api/security/totp", { name });
-  expect(start.status).toBe(201);
-  const confirm = await client.json("POST", `/api/security/totp/${start.body.id}/confirm`, { code: await previousStepCode(start.body.secret) });
-  expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
-  return { id: start.body.id, secret: start.body.secret, backupCodes: confirm.body.backupCodes ?? [] };
-}
-
 export async function everyEvent(): Promise<Journey> {
-  const world = await adminWorld();
+  const world = await communityWithMember();
   const { admin } = world;
   const member = world.member;
   const secrets: string[] = [PASSWORD];
@@ -96,10 +71,10 @@ export async function everyEvent(): Promise<Journey> {
   by(member.client, "method_added");
 
   // A second app, renamed; a preference.
-  const tablet = await addTOTP(member.client, "Tablet");
+  const tablet = await addAuthenticatorApp(member.client, { name: "Tablet", reauth: false });
   secrets.push(tablet.secret);
   by(member.client, "method_added");
-  expect((await member.client.json("PATCH", `/api/security/methods/${tablet.id}`, { name: "Old tablet" })).status).toBe(200);
+  expect((await member.client.json("PATCH", `/api/security/methods/${tablet.methodId}`, { name: "Old tablet" })).status).toBe(200);
   by(member.client, "method_renamed");
   expect((await member.client.json("PUT", "/api/security/preferred", { method: "totp" })).status).toBe(200);
   by(member.client, "preferred_method_changed");
@@ -116,7 +91,7 @@ export async function everyEvent(): Promise<Journey> {
   by(phone, "backup_code_used");
 
   // The second app removed.
-  expect((await member.client.request("DELETE", `/api/security/methods/${tablet.id}`)).status).toBe(204);
+  expect((await member.client.request("DELETE", `/api/security/methods/${tablet.methodId}`)).status).toBe(204);
   by(member.client, "method_removed");
 
   // Someone with the password guesses codes until login locks.
@@ -142,8 +117,8 @@ export async function everyEvent(): Promise<Journey> {
   const recovering = ua(await recoveryClient(member), AGENTS.newLaptop);
   expect((await recovering.json("POST", "/api/auth/verify", { method: "recovery_code", code: recoveryCode })).status).toBe(200);
   by(recovering, "recovery_code_used");
-  const fresh = await addTOTP(recovering, "New phone");
-  secrets.push(fresh.secret, ...fresh.backupCodes, recovering.cookie ?? "", member.client.cookie ?? "");
+  const fresh = await addAuthenticatorApp(recovering, { name: "New phone", reauth: false });
+  secrets.push(fresh.secret, ...(fresh.backupCodes ?? []), recovering.cookie ?? "", member.client.cookie ?? "");
   by(recovering, "two_factor_enabled");
   by(recovering, "method_added");
 

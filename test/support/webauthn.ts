@@ -1,7 +1,10 @@
-import { Client, PASSWORD, reauth, type TestUser } from "./helpers";
+import type { Client } from "./client";
+import { newUser, reauth, type TestUser } from "./fixtures";
 import { type CeremonyOverrides, SoftAuthenticator } from "./soft-authenticator";
 
-/** Options, then the soft authenticator's answer, then the registration call: the whole ceremony over HTTP. */
+/** Security-key ceremonies over HTTP, answered by the soft authenticator (test/support/soft-authenticator.ts). */
+
+/** Options, then the soft authenticator's answer, then the registration call: the whole ceremony. */
 export async function registerKey(client: Client, auth: SoftAuthenticator, o: CeremonyOverrides & { name?: string; skipReauth?: boolean } = {}) {
   if (!o.skipReauth) await reauth(client);
   const options = await client.json("POST", "/api/security/webauthn/options");
@@ -10,14 +13,7 @@ export async function registerKey(client: Client, auth: SoftAuthenticator, o: Ce
   return client.json("POST", "/api/security/webauthn", { name: o.name ?? "My key", response });
 }
 
-/** A fresh client that has passed the password step of a user with 2FA on. */
-export async function secondStep(user: Pick<TestUser, "email">): Promise<Client> {
-  const client = new Client();
-  const login = await client.json("POST", "/api/auth/login", { email: user.email, password: PASSWORD });
-  if (login.body?.status !== "second_factor_required") throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
-  return client;
-}
-
+/** The second step's request options for a client at `second_factor`. */
 export async function loginOptions(client: Client) {
   const res = await client.json("POST", "/api/auth/webauthn/options");
   if (res.status !== 200) throw new Error(`login options: ${res.status} ${JSON.stringify(res.body)}`);
@@ -31,7 +27,9 @@ export async function verifyWithKey(client: Client, auth: SoftAuthenticator, o: 
 }
 
 /** A user whose first method is a security key (2FA on, ten backup codes). */
-export async function userWithKey(newUser: () => Promise<TestUser>, opts: { counterStep?: number } = {}) {
+export async function userWithKey(
+  opts: { counterStep?: number } = {},
+): Promise<{ user: TestUser; auth: SoftAuthenticator; methodId: string; backupCodes: string[] }> {
   const user = await newUser();
   const auth = await SoftAuthenticator.create(opts);
   const reg = await registerKey(user.client, auth);

@@ -1,12 +1,12 @@
 /// <reference types="vite/client" />
 import { SELF } from "cloudflare:test";
-import apiMarkdown from "../docs/api.md?raw";
-import { Client, newUser, reauth, type TestUser } from "./helpers";
+import apiMarkdown from "../../docs/api.md?raw";
 
 /**
  * The contract (docs/api.md) and the served OpenAPI document, read the same
  * way by every test that needs the list of endpoints: the OpenAPI test checks
  * that the two agree, the CSRF suite walks every state-changing operation.
+ * A parser only: the users and communities to call them with are fixtures.ts's.
  */
 
 export const METHODS = ["get", "post", "put", "patch", "delete"] as const;
@@ -114,26 +114,3 @@ export function fillPath(path: string, values: Record<string, string>): string {
     return encodeURIComponent(v);
   });
 }
-
-/**
- * An admin of a community with one other member who joined by invitation,
- * with a fresh re-entered password: a caller that gets past every session,
- * stage, membership and sudo check of the contract.
- */
-export interface AdminWorld {
-  admin: TestUser & { communityId: string };
-  member: TestUser;
-}
-
-export async function adminWorld(): Promise<AdminWorld> {
-  const admin = (await newUser({ community: `Acme ${Math.random().toString(36).slice(2, 8)}`, name: "Ada Admin" })) as TestUser & { communityId: string };
-  const member = await newUser({ name: "Mo Member" });
-  const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: member.email, role: "member" });
-  if (invite.status !== 201) throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
-  const accept = await member.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`);
-  if (accept.status !== 200) throw new Error(`accept failed: ${accept.status} ${JSON.stringify(accept.body)}`);
-  await reauth(admin.client);
-  return { admin, member };
-}
-
-export { Client };
