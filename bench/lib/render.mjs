@@ -131,7 +131,7 @@ function machineLines(L, results) {
   );
   const ours = results.full?.find((r) => r.key === "ours");
   L.push(
-    `- server CPU: user + system time from \`/proc/<pid>/stat\` before and after a phase, summed over the server's processes (ours: ${ours?.cpuOf ?? "the `workerd` processes of `wrangler dev`"}; Better Auth: its \`node\` process, thread pool included), divided by the logins or requests.`,
+    `- server CPU: user + system time from \`/proc/<pid>/stat\` before and after a phase, summed over the server's processes (ours: ${ours?.cpuOf ?? "the `workerd` processes of `wrangler dev`"}${results.full ? "; Better Auth: its `node` process, thread pool included" : ""}), divided by the logins or requests.`,
   );
   if (results.failures) L.push(`- ${results.failures} requests did not answer as expected (marked above).`);
 }
