@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-// Shared by the load test (load/run.mjs) and the benchmarks (bench/run.mjs):
+// Shared by the load test (load/) and the benchmarks (bench/):
 // an HTTP client with its own cookie jar and client address, latency recording
 // and TOTP codes from the independent `otpauth` library (never our own code).
 import * as OTPAuth from "otpauth";

@@ -1,0 +1,137 @@
+// The measured section of docs/benchmarks.md, as Markdown, from one run's results.
+import { basename } from "node:path";
+import { fmt, ratio } from "./measure.mjs";
+
+const failed = (r) => (r.failures ? ` (${r.failures} failed)` : "");
+
+export function render(results) {
+  const L = [];
+  const { machine, service } = results;
+  const args = results.args.length ? ` -- ${results.args.join(" ")}` : "";
+  L.push(`Measured ${machine.date} with \`npm run bench${args}\`${results.scale !== 1 ? ` (scale ${results.scale})` : ""}.`);
+  L.push(
+    `Service measured: \`${basename(service.dir)}\` at commit \`${service.commit}\`${service.subject ? ` (${service.subject})` : ""}${service.dirty ? ", with uncommitted changes" : ""}.`,
+    "",
+  );
+  if (results.latency) latencyTable(L, results.latency);
+  if (results.burst) burstTable(L, results.burst);
+  if (results.full) fullTable(L, results);
+  if (results.storm) stormTable(L, results.storm);
+  if (results.sizes) sizesTable(L, results.sizes);
+  machineLines(L, results);
+  return L.join("\n");
+}
+
+function latencyTable(L, rows) {
+  const hello = (c) => rows.find((r) => r.endpoint.startsWith("hello") && r.concurrency === c);
+  L.push("### Latency and throughput under `wrangler dev`", "");
+  L.push("| endpoint | clients | requests | p50 ms | p95 ms | p99 ms | req/s | p50 / hello p50 | req/s / hello req/s |");
+  L.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of rows) {
+    const h = hello(r.concurrency);
+    const base = r === h;
+    L.push(
+      `| ${r.endpoint} | ${r.concurrency} | ${r.n}${failed(r)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.rps)} | ${base ? "1" : fmt(r.p50 / h.p50)} | ${base ? "1" : fmt(r.rps / h.rps, 3)} |`,
+    );
+  }
+  L.push("");
+}
+
+function burstTable(L, b) {
+  L.push(`### TOTP second steps alone: a burst at ${b.concurrency} clients against the hello world`, "");
+  L.push("| endpoint | requests | p50 ms | p95 ms | p99 ms | req/s | server CPU ms per request |");
+  L.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const [name, r] of [
+    ["hello world (GET /)", b.hello],
+    ["POST /api/auth/verify (TOTP)", b.verify],
+  ])
+    L.push(`| ${name} | ${r.n}${failed(r)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.rps)} | ${fmt(r.cpuMs, 2)} |`);
+  L.push(
+    `| verify / hello | | ${ratio(b.verify.p50, b.hello.p50)} | ${ratio(b.verify.p95, b.hello.p95)} | ${ratio(b.verify.p99, b.hello.p99)} | ${ratio(b.verify.rps, b.hello.rps)} | ${ratio(b.verify.cpuMs, b.hello.cpuMs)} |`,
+    "",
+  );
+}
+
+function fullTable(L, results) {
+  const hash = results.hash ?? {};
+  const alone = { ours: hash.ours, "ba-scrypt": hash.scrypt, "ba-pbkdf2": hash.pbkdf2 };
+  const concurrency = results.full[0]?.concurrency;
+  L.push(`### Full logins (password + TOTP), ${concurrency} concurrent clients, and the password hash alone`, "");
+  L.push(
+    "| implementation | password hash | logins | logins/s | p50 ms | p95 ms | server CPU ms per login | the hash alone, CPU ms | everything else, CPU ms per login |",
+  );
+  L.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of results.full) {
+    const h = alone[r.key];
+    const cpu = r.key === "ours" ? `${fmt(r.cpuPerLoginMs)} (whole wrangler tree: ${fmt(r.treeCpuPerLoginMs)})` : fmt(r.cpuPerLoginMs);
+    L.push(
+      `| ${r.name} | ${r.hash} | ${r.n}${failed(r)} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${cpu} | ${fmt(h?.cpuMs)} | ${fmt(r.cpuPerLoginMs - h?.cpuMs)} |`,
+    );
+  }
+  const by = (k) => results.full.find((r) => r.key === k);
+  const o = by("ours");
+  const lines = [];
+  for (const [k, what] of [
+    ["ba-pbkdf2", "Better Auth with the same hash (PBKDF2)"],
+    ["ba-scrypt", "Better Auth with its default scrypt"],
+  ]) {
+    const b = by(k);
+    if (!o || !b) continue;
+    lines.push(
+      `- edge-2fa / ${what}: logins per second ${ratio(o.rps, b.rps)}, server CPU per login ${ratio(o.cpuPerLoginMs, b.cpuPerLoginMs)}, CPU beside the hash ${ratio(o.cpuPerLoginMs - alone.ours?.cpuMs, b.cpuPerLoginMs - alone[k]?.cpuMs)}.`,
+    );
+  }
+  if (lines.length) L.push("", ...lines);
+  if (hash.ours)
+    L.push(
+      "",
+      `The hash alone: ours ${fmt(hash.ours.cpuMs)} ms of workerd CPU per hash (${fmt(hash.ours.insideMs)} ms by \`performance.now()\` inside the Worker), ${hash.ours.n} hashes; the peer's in Node ${fmt(hash.pbkdf2?.cpuMs)} ms (PBKDF2) and ${fmt(hash.scrypt?.cpuMs)} ms (scrypt) of CPU per check, ${hash.pbkdf2?.n} checks each.`,
+    );
+  L.push("");
+}
+
+function stormTable(L, rows) {
+  L.push(`### The TOTP second step under a login storm`, "");
+  L.push(
+    "| implementation | storm clients | storm logins/s | storm login p50 ms | TOTP steps (clients) | TOTP step p50 ms | p95 ms | p99 ms |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const r of rows)
+    L.push(
+      `| ${r.name} | ${r.clients} | ${fmt(r.storm.loginsPerSecond)}${r.storm.failures ? ` (${r.storm.failures} failed)` : ""} | ${fmt(r.storm.p50)} | ${r.verify.n}${failed(r.verify)} (${r.verifiers}) | ${fmt(r.verify.p50)} | ${fmt(r.verify.p95)} | ${fmt(r.verify.p99)} |`,
+    );
+  const ratios = [...new Set(rows.map((r) => r.clients))].flatMap((c) => {
+    const o = rows.find((r) => r.clients === c && r.key === "ours");
+    const b = rows.find((r) => r.clients === c && r.key === "ba-pbkdf2");
+    return o && b ? [`${c} storm clients ${ratio(o.verify.p99, b.verify.p99)} (p50 ${ratio(o.verify.p50, b.verify.p50)})`] : [];
+  });
+  if (ratios.length) L.push("", `TOTP step p99, edge-2fa / Better Auth with the same hash: ${ratios.join("; ")}.`);
+  L.push("");
+}
+
+function sizesTable(L, s) {
+  L.push("### Sizes", "");
+  L.push("| what | raw bytes | gzip bytes (level 9) |", "| --- | ---: | ---: |");
+  L.push(`| Worker bundle (\`wrangler deploy --dry-run --outdir\`: ${s.worker.files.join(", ")}) | ${s.worker.raw} | ${s.worker.gzip} |`);
+  L.push(`| pages' scripts (${s.pages.files.join(", ")}) | ${s.pages.raw} | ${s.pages.gzip} |`);
+  const c = s.catalogues;
+  L.push(`| pages' catalogues (${c.files.join(", ")}; a page loads one, the largest is ${c.largest} B gzip) | ${c.raw} | ${c.gzip} |`, "");
+}
+
+function machineLines(L, results) {
+  const { machine, versions } = results;
+  L.push("### Machine and versions", "");
+  L.push(
+    `- machine: \`nproc\` ${machine.nproc}, ${machine.cpuModel}, ${machine.memory} memory, Linux ${machine.kernel}; absolute numbers depend on what else ran: compare the ratios.`,
+  );
+  L.push(
+    `- versions: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
+  );
+  const ours = results.full?.find((r) => r.key === "ours");
+  L.push(
+    `- server CPU: user + system time from \`/proc/<pid>/stat\` before and after a phase, summed over the server's processes (ours: ${ours?.cpuOf ?? "the `workerd` processes of `wrangler dev`"}${results.full ? "; Better Auth: its `node` process, thread pool included" : ""}), divided by the logins or requests.`,
+  );
+  if (results.failures) L.push(`- ${results.failures} requests did not answer as expected (marked above).`);
+}

@@ -1,0 +1,55 @@
+// The service under measurement: this checkout, or another one given with
+// --service DIR (an older commit for a before/after comparison). Everything
+// that belongs to the service (its scripts, its wrangler and workerd, its
+// configuration) comes from that directory; the peer, the floor and the
+// benchmark itself come from this checkout.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export function describeService(dir) {
+  const git = (...args) => {
+    try {
+      return execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return "";
+    }
+  };
+  const toml = readFileSync(join(dir, "wrangler.toml"), "utf8");
+  return {
+    dir,
+    wrangler: join(dir, "node_modules", ".bin", "wrangler"),
+    commit: git("rev-parse", "--short", "HEAD") || "unknown",
+    subject: git("log", "-1", "--format=%s"),
+    /** Uncommitted changes to what the service is built from. */
+    dirty: git("status", "--porcelain", "--", "src", "public", "migrations", "wrangler.toml", "package.json") !== "",
+    passwordIterations: Number((toml.match(/PASSWORD_ITERATIONS\s*=\s*"(\d+)"/) ?? [])[1] ?? 600_000),
+  };
+}
+
+/** The version of an npm package as installed under `dir`. */
+export function packageVersion(dir, name) {
+  try {
+    return JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** `npm start` of the service on `port` with its state in `persistTo`. */
+export function startService(ctx, port, persistTo) {
+  const { dir } = ctx.service;
+  return ctx.procs.start(process.execPath, [join(dir, "scripts", "start.mjs"), "--port", String(port), "--persist-to", persistTo], { cwd: dir });
+}
+
+/**
+ * A Worker of the benchmark (the hello world, the hash-cost Worker) under the
+ * service's own `wrangler dev`, so both run on the same runtime version.
+ */
+export function startBenchWorker(ctx, config, port, persistTo) {
+  return ctx.procs.start(
+    ctx.service.wrangler,
+    ["dev", "-c", config, "--port", String(port), "--show-interactive-dev-session=false", "--persist-to", persistTo],
+    { cwd: ctx.root },
+  );
+}

@@ -1,0 +1,40 @@
+// Our side up: the service (`npm start` of the measured checkout) and Hono's
+// hello world, each on its own `wrangler dev`, and the users the later phases
+// log in with. Stopped again before the peer runs, so the two never share the
+// machine while measured.
+import { join } from "node:path";
+import { freePort, newTOTPUser, pool } from "../../load/lib/client.mjs";
+import { waitFor } from "../lib/processes.mjs";
+import { startBenchWorker, startService } from "../lib/service.mjs";
+import { oursSide } from "../lib/sides.mjs";
+import { APPS_PER_USER, Slots } from "../lib/slots.mjs";
+
+/** `slotsNeeded`: how many successful TOTP verifications the selected phases make. */
+export async function startOurs(ctx, slotsNeeded) {
+  const ourPort = await freePort(ctx.ports);
+  ctx.ports.add(ourPort);
+  const server = startService(ctx, ourPort, join(ctx.tmp, "ours"));
+  const helloPort = await freePort(ctx.ports);
+  ctx.ports.add(helloPort);
+  const hello = startBenchWorker(ctx, join(ctx.root, "bench", "hello", "wrangler.toml"), helloPort, join(ctx.tmp, "hello"));
+  const base = `http://localhost:${ourPort}`;
+  const helloBase = `http://localhost:${helloPort}`;
+  await waitFor(`${base}/api/me`, 401, server);
+  await waitFor(`${helloBase}/`, 200, hello);
+  ctx.log(`service (${ctx.service.dir}) on ${base}, hello world on ${helloBase}`);
+
+  // Each user with several authenticator apps, so every successful TOTP
+  // verification can use an app whose current step is still unused.
+  const count = Math.max(8, Math.ceil(slotsNeeded / APPS_PER_USER) + 2);
+  ctx.log(`setting up ${count} users with ${APPS_PER_USER} authenticator apps each`);
+  const users = [];
+  await pool(count, 4, async (i) => {
+    users[i] = await newTOTPUser(base, { prefix: `bench${i}`, extraApps: APPS_PER_USER - 1 });
+  });
+  const side = oursSide({ base, server, users, slots: new Slots(users), passwordIterations: ctx.service.passwordIterations });
+  return { base, helloBase, server, hello, users, side };
+}
+
+export async function stopOurs(ctx, ours) {
+  await Promise.all([ctx.procs.stopAndWait(ours.server), ctx.procs.stopAndWait(ours.hello)]);
+}
