@@ -32,22 +32,3 @@ export function fromBase64URL(s: string): Uint8Array<ArrayBuffer> {
   const base64 = s.replaceAll("-", "+").replaceAll("_", "/");
   return new Uint8Array(fromBase64(base64 + "=".repeat((4 - (base64.length % 4)) % 4)));
 }
-
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** RFC 4648 §6 base32, upper case, without padding: how authenticator apps show and take a TOTP secret. */
-export function toBase32(bytes: Uint8Array): string {
-  let out = "";
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}

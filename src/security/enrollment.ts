@@ -7,7 +7,6 @@ import type { MethodConfirmed, MethodView, SessionCaller } from "../guard/types"
 import type { UserGuard } from "../guard/user-guard";
 import { AppError } from "../http/errors";
 import { refused } from "../http/refusals";
-import { toBase32 } from "../lib/encoding";
 import type { Session } from "../session";
 
 /**
@@ -19,8 +18,8 @@ import type { Session } from "../session";
 export async function startAuthenticatorApp(env: Env, guard: DurableObjectStub<UserGuard>, caller: SessionCaller, name: string) {
   const outcome = await guard.startTOTP(caller, name);
   if (!outcome.ok) refused(outcome);
-  const uri = otpauthURI({ issuer: env.ISSUER, account: caller.user.email, secret: outcome.secret });
-  return { id: outcome.id, secret: toBase32(outcome.secret), uri, qrSvg: renderSVG(uri, { border: 2 }) };
+  const { uri, key } = otpauthURI({ issuer: env.ISSUER, account: caller.user.email, secret: outcome.secret });
+  return { id: outcome.id, secret: key, uri, qrSvg: renderSVG(uri, { border: 2 }) };
 }
 
 /**
