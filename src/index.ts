@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { emailRoutes } from "./auth/email-routes";
 import { meRoutes } from "./auth/me-routes";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session-middleware";
@@ -22,6 +23,7 @@ export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 app.use("/api/*", ...apiSecurityHeaders, requestIds, requestMeta, limitBody, refuseCrossSite, requireJSONBody, loadSession);
 
 app.route("/api/auth", authRoutes);
+app.route("/api/auth", emailRoutes);
 app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
 app.route("/api/security/webauthn", keyRoutes);

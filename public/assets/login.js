@@ -257,6 +257,11 @@ async function showHome() {
     location.assign("/security?setup=1");
     return;
   }
+  // An invitation link opened before logging in: back to it now.
+  if (sessionStorage.getItem("invitationToken")) {
+    location.assign("/invitations");
+    return;
+  }
   renderNav(me);
   $("#home-title").replaceChildren(...tn("home.hello", { name: data("span", me.user.name) }));
   $("#home-who").replaceChildren(...tn("home.who", { email: data("strong", me.user.email) }));

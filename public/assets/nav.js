@@ -1,8 +1,8 @@
 // The header navigation, filled in once we know who is logged in. The language
 // switch beside it is drawn by i18n.js on every page.
-import { logOut } from "./api.js";
-import { t } from "./i18n.js";
-import { h } from "./ui.js";
+import { api, describe, logOut } from "./api.js";
+import { t, tn } from "./i18n.js";
+import { busy, data, h, say } from "./ui.js";
 
 export function renderNav(me) {
   const nav = document.getElementById("nav");
@@ -18,4 +18,29 @@ export function renderNav(me) {
   }
   items.push(h("button", { type: "button", class: "link", onclick: logOut }, t("nav.logOut")));
   nav.append(...items);
+  renderVerifyBanner(me);
+}
+
+// Until the email is proven, every logged-in page says so at the top of its
+// main content, with a button that sends a new link.
+function renderVerifyBanner(me) {
+  document.getElementById("verify-banner")?.remove();
+  const main = document.getElementById("main");
+  if (!main || !me || me.stage !== "authenticated" || me.user.emailVerified !== false) return;
+  const status = h("div", { role: "status" });
+  const resend = h("button", { type: "button", id: "verify-resend" }, t("account.verifyResend"));
+  resend.addEventListener("click", async () => {
+    try {
+      await busy(resend, () => api("POST", "/api/auth/verify-email/resend"));
+      say(status, t("account.verifySent"), "success");
+    } catch (err) {
+      say(status, describe(err));
+    }
+  });
+  const title = h("strong", { id: "verify-banner-title" }, t("account.verifyTitle"));
+  const text = h("p", {}, ...tn("account.verifyBanner", { email: data("strong", me.user.email) }));
+  const banner = h("section", { id: "verify-banner", class: "warning", "aria-labelledby": "verify-banner-title" }, title, text, resend, status);
+  const heading = main.querySelector(":scope > h1");
+  if (heading) heading.after(banner);
+  else main.prepend(banner);
 }

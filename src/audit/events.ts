@@ -23,6 +23,9 @@ export const EVENT_TYPES = [
   "recovery_code_expired",
   "member_left",
   "member_removed",
+  "email_verified",
+  "password_changed",
+  "password_reset",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

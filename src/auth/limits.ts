@@ -18,3 +18,10 @@ export const CLIENT_POLICY: BucketPolicy = { capacity: 100, refillMs: 3_000 };
 export const SIGNUP_CLIENT_POLICY: BucketPolicy = { capacity: 40, refillMs: 90_000 };
 /** Signups per email (known or not): a few retries, then one every 10 minutes. */
 export const SIGNUP_EMAIL_POLICY: BucketPolicy = { capacity: 5, refillMs: 10 * 60_000 };
+
+/** Password-reset requests per email (known or not): a few, then one every 10 minutes; a newer link replaces the older anyway. */
+export const RESET_EMAIL_POLICY: BucketPolicy = { capacity: 3, refillMs: 10 * 60_000 };
+/** Password-reset requests per client address: a few people behind one NAT, then one a minute. */
+export const RESET_CLIENT_POLICY: BucketPolicy = { capacity: 20, refillMs: 60_000 };
+/** Verification links resent per account: a few, then one every 10 minutes. */
+export const VERIFY_RESEND_POLICY: BucketPolicy = { capacity: 3, refillMs: 10 * 60_000 };

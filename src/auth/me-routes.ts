@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
 import { json, problems, User } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
@@ -18,7 +19,7 @@ meRoutes.openapi(
     responses: {
       200: json(
         z.object({
-          user: User,
+          user: User.extend({ emailVerified: z.boolean() }),
           stage: z.enum(["second_factor", "recovery", "enrollment", "authenticated"]),
           communities: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(["admin", "member"]) })),
           twoFactor: z.object({ enabled: z.boolean(), preferred: z.enum(["totp", "webauthn"]).nullable() }),
@@ -28,5 +29,10 @@ meRoutes.openapi(
       ...problems(401, 403),
     },
   }),
-  async (c) => c.json(await meView(c.env.DB, sessionOf(c)), 200),
+  async (c) => {
+    const session = sessionOf(c);
+    // Whether the email is proven lives in the guard (docs/architecture.md "Where each fact lives"), asked beside D1's read.
+    const [view, emailVerified] = await Promise.all([meView(c.env.DB, session), guardFor(c.env, session.user.id).emailVerified()]);
+    return c.json({ ...view, user: { ...view.user, emailVerified } }, 200);
+  },
 );

@@ -21,6 +21,7 @@ import { requireStage, sessionOf } from "./session-middleware";
 import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
 import { createAccount, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
+import { sendVerificationLink } from "./verification";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -48,6 +49,8 @@ authRoutes.openapi(
       "Too many signups; wait before trying again",
     );
     const { user } = await createAccount(c.env.DB, body, passwordParams(c.env), c.get("meta"));
+    // The account exists; proving the address is a link away (an invitation needs it).
+    await sendVerificationLink(c, user);
     return c.json({ user }, 201);
   },
 );

@@ -1,4 +1,5 @@
 import { type EventType, eventStatement, type SecurityEvent, securityEvent } from "../audit/events";
+import { TOKEN_REDACTED, TOKEN_SLOT } from "../lib/email-token";
 import { newId } from "../lib/random";
 import type { Statement } from "../lib/statement";
 import { type MailActor, mailFor } from "../notify/templates";
@@ -21,7 +22,22 @@ export interface Effect {
   /** An admin who acted on the user's account, named in the email as data. */
   actor?: MailActor;
   /** An email that is not about an event of this user's (an invitation, a notice to another admin). */
-  mail?: { to: string; subject: string; text: string; template: string; userId: string | null };
+  mail?: { to: string; subject: string; text: string; template: string; userId: string | null; id?: string };
+  /**
+   * The token the email's link carries, sealed (src/guard/sealed-token.ts): the
+   * text holds TOKEN_SLOT in its place until delivery, and D1's outbox copy
+   * says TOKEN_REDACTED there, so the token is at rest nowhere in clear.
+   */
+  sealed?: SealedToken;
+}
+
+/** A token encrypted with the ENCRYPTION_KEYS ring (AES-GCM), bound to the mail it belongs to. */
+export interface SealedToken {
+  keyId: string;
+  /** base64: 12-byte IV then ciphertext. */
+  box: string;
+  /** The additional data it was sealed with. */
+  aad: string;
 }
 
 /** What a synchronous step decided, and what it must record for D1 and the mailbox (null: nothing). */
@@ -39,7 +55,7 @@ function outboxStatement(mail: OutgoingMail, userId: string, template: string, n
   return {
     sql: `INSERT OR IGNORE INTO outbox (id, user_id, recipient, template, subject, body, created_at)
           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    params: [mail.id, userId, mail.to, template, mail.subject, mail.text, now],
+    params: [mail.id, userId, mail.to, template, mail.subject, mail.text.replaceAll(TOKEN_SLOT, TOKEN_REDACTED), now],
   };
 }
 
@@ -50,7 +66,7 @@ export function recordEffect(sql: SqlStorage, effect: Effect, now: number): void
   let mail: OutgoingMail | null = null;
   if (effect.mail) {
     const { to, subject, text, template, userId } = effect.mail;
-    mail = { id: newId(), to, subject, text };
+    mail = { id: effect.mail.id ?? newId(), to, subject, text };
     statements.push(outboxStatement(mail, userId ?? "", template, now));
   } else if (effect.mailTo) {
     for (const e of effect.events ?? []) {
@@ -64,11 +80,12 @@ export function recordEffect(sql: SqlStorage, effect: Effect, now: number): void
   }
   if (statements.length === 0) return;
   sql.exec(
-    "INSERT INTO pending (id, created_at, statements, mail, next_at) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO pending (id, created_at, statements, mail, next_at, sealed_secret) VALUES (?, ?, ?, ?, ?, ?)",
     newId(),
     now,
     JSON.stringify(statements),
     mail ? JSON.stringify(mail) : null,
     now,
+    mail && effect.sealed ? JSON.stringify(effect.sealed) : null,
   );
 }

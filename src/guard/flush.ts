@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import type { Statement } from "../lib/statement";
 import { deliver, type OutgoingMail } from "../notify/transport";
+import { unsealIntoText } from "./sealed-token";
 
 /**
  * The second half of a change that touches both stores: what src/guard/effects.ts
@@ -16,6 +17,7 @@ interface PendingRow {
   mail_done: number;
   attempts: number;
   next_at: number;
+  sealed_secret: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -76,7 +78,7 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number, reque
       // A record that just had its D1 part applied is due; one waiting for a retry is not.
       if (row.d1_done && row.next_at > now) continue;
       try {
-        await deliver(env, mail);
+        await deliver(env, row.sealed_secret ? await unsealIntoText(env, mail, row.sealed_secret) : mail);
       } catch (err) {
         fail(row, err);
         // Best effort: the outbox row shows the failure too; the pending record is what retries.

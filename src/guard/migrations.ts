@@ -117,6 +117,36 @@ CREATE VIEW deadlines AS
   UNION ALL SELECT until FROM recovery_claims
   UNION ALL SELECT next_at FROM pending;
 `,
+  // 2: single-use email tokens (verify the email, reset the password, a device link), whether the email is proven, sealed secrets of pending mail.
+  `
+-- One live token per purpose: a newer one replaces the older. Only the
+-- SHA-256 of its secret is kept; claimed by one DELETE ... RETURNING.
+CREATE TABLE tokens (
+  purpose TEXT PRIMARY KEY CHECK (purpose IN ('verify_email', 'password_reset', 'device_link')),
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+
+-- The truth of whether the user's email is proven: read and changed in the same
+-- step as a password reset decides whether the account's 2FA stays.
+ALTER TABLE state ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+-- When the last device link was emailed: at most one every few minutes.
+ALTER TABLE state ADD COLUMN device_link_at INTEGER NOT NULL DEFAULT 0;
+
+-- A token an email carries, sealed (AES-GCM, ENCRYPTION_KEYS) until the
+-- email is delivered; the pending mail and D1's outbox hold the text without it.
+ALTER TABLE pending ADD COLUMN sealed_secret TEXT;
+
+-- Durable Object SQLite allows at most five terms in one compound SELECT:
+-- the codes' and tokens' deadlines are one term of their own.
+DROP VIEW IF EXISTS deadlines;
+CREATE VIEW deadlines AS
+  SELECT pending_expires_at AS due FROM totp WHERE confirmed_at IS NULL
+  UNION ALL SELECT expires_at FROM challenges
+  UNION ALL SELECT due FROM (SELECT expires_at AS due FROM recovery UNION ALL SELECT until FROM recovery_claims UNION ALL SELECT expires_at FROM tokens)
+  UNION ALL SELECT next_at FROM pending;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -8,6 +8,7 @@ import { verifyRegistration } from "../factors/webauthn/registration";
 import type { RelyingParty } from "../factors/webauthn/relying-party";
 import { type ChallengePurpose, type CredentialDescriptor, issueChallenge, listCredentials } from "../factors/webauthn/store";
 import { codeHashIterations, newCodeHashParams } from "../lib/code-hash";
+import { formatToken, newSecret, secretHash } from "../lib/email-token";
 import { newId, randomBytes } from "../lib/random";
 import type { TakeResult } from "../lib/token-bucket";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
@@ -18,7 +19,9 @@ import { flushEffects } from "./flush";
 import * as manage from "./manage";
 import { migrate } from "./migrations";
 import * as reset from "./reset";
+import { sealToken } from "./sealed-token";
 import * as state from "./state";
+import * as tokens from "./tokens";
 import type * as T from "./types";
 import { ENROLLING, FULL, RECOVERY, SECOND_STEP } from "./types";
 import * as verify from "./verify";
@@ -259,6 +262,72 @@ export class UserGuard extends DurableObject<Env> {
     return this.enter(caller, FULL) ?? this.apply(caller, manage.disable(this.sql, caller));
   }
 
+  // ---- email tokens and passwords (bodies in tokens.ts) -----------------
+
+  /**
+   * Makes a single-use token of `purpose` (a newer one replaces the older) and
+   * records the email that carries it: `mail.text` holds TOKEN_SLOT where the
+   * link's token goes. The token is sealed before the step and put into the
+   * text only at delivery; nothing else ever sees it. A device link is emailed
+   * at most once every few minutes; a verification link not once the email is
+   * proven.
+   */
+  async issueToken(
+    caller: T.Caller,
+    purpose: tokens.TokenPurpose,
+    mail: { subject: string; text: string; template: string },
+  ): Promise<{ ok: true } | { ok: false; reason: "verified" | "too_soon" }> {
+    this.enter(caller);
+    const secret = newSecret();
+    const mailId = newId();
+    const sealed = await sealToken(this.env, formatToken(caller.user.id, secret), mailId);
+    if (purpose === "verify_email" && tokens.isEmailVerified(this.sql)) return { ok: false, reason: "verified" };
+    if (purpose === "device_link" && !tokens.mayEmailDeviceLink(this.sql, caller.now)) return { ok: false, reason: "too_soon" };
+    tokens.storeToken(this.sql, purpose, secretHash(secret), caller.now);
+    await this.commit(caller, { statements: [], mail: { to: caller.user.email, ...mail, userId: caller.user.id, id: mailId }, sealed });
+    return { ok: true };
+  }
+
+  /** Whether a token is live now, without claiming it. */
+  tokenLive(purpose: tokens.TokenPurpose, hash: string, now: number): boolean {
+    return tokens.tokenLive(this.sql, purpose, hash, now);
+  }
+
+  /** Claims a token; a verification link also marks the email proven, in the same step. */
+  async claimToken(caller: T.Caller, purpose: Exclude<tokens.TokenPurpose, "password_reset">, hash: string): Promise<boolean> {
+    this.enter(caller);
+    if (!tokens.claimToken(this.sql, purpose, hash, caller.now)) return false;
+    if (purpose === "verify_email") {
+      const effect = tokens.markEmailVerified(this.sql, caller, "link");
+      if (effect) await this.commit(caller, effect);
+    }
+    return true;
+  }
+
+  emailVerified(): boolean {
+    return tokens.isEmailVerified(this.sql);
+  }
+
+  /** The email was proven another way (an invitation's own link). */
+  async markEmailVerified(caller: T.Caller, how: string): Promise<void> {
+    this.enter(caller);
+    const effect = tokens.markEmailVerified(this.sql, caller, how);
+    if (effect) await this.commit(caller, effect);
+  }
+
+  async resetPassword(
+    caller: T.Caller,
+    hash: string,
+    passwordHash: string,
+  ): Promise<{ ok: true; twoFactorRemoved: boolean } | { ok: false; reason: "invalid" }> {
+    this.enter(caller);
+    return this.apply(caller, tokens.resetPassword(this.sql, caller, hash, passwordHash));
+  }
+
+  async changePassword(caller: T.SessionCaller, passwordHash: string): Promise<T.Outcome<{ epoch: number }>> {
+    return this.enter(caller, FULL) ?? this.apply(caller, tokens.changePassword(this.sql, caller, passwordHash));
+  }
+
   // ---- what others do to the account (bodies in reset.ts) ---------------
 
   /** An admin's reset of this guard's user (`caller`); `notify`: the other admins to tell when the user is an admin of the community. */
@@ -282,11 +351,15 @@ export class UserGuard extends DurableObject<Env> {
   /** An email that is not about this user's own security (an invitation they sent), with what D1 must record about it. */
   async sendMail(
     caller: T.Caller,
-    mail: { to: string; subject: string; text: string; template: string },
-    effect: Omit<Effect, "mail"> = { statements: [] },
+    mail: { to: string; subject: string; text: string; template: string; token?: string },
+    effect: Omit<Effect, "mail" | "sealed"> = { statements: [] },
   ): Promise<void> {
     this.enter(caller);
-    await this.commit(caller, { ...effect, mail: { ...mail, userId: null } });
+    const { token, ...content } = mail;
+    const id = newId();
+    // A link's token (an invitation's) is sealed until delivery, like the guard's own tokens.
+    const sealed = token ? await sealToken(this.env, token, id) : undefined;
+    await this.commit(caller, { ...effect, mail: { ...content, userId: null, id }, ...(sealed ? { sealed } : {}) });
   }
 }
 

@@ -15,6 +15,8 @@ export const ERRORS = {
   method_not_enrolled: { status: 409, title: "Method not set up" },
   already_member: { status: 409, title: "Already a member" },
   credential_exists: { status: 409, title: "Security key already registered" },
+  invalid_token: { status: 400, title: "Invalid or expired link" },
+  email_unverified: { status: 403, title: "Email address not verified" },
   two_factor_required: { status: 403, title: "Two-factor authentication required" },
   last_admin: { status: 409, title: "The last admin cannot leave" },
   payload_too_large: { status: 413, title: "Request body too large" },

@@ -122,6 +122,18 @@ export function mailFor(e: SecurityEvent, extra: { actor?: MailActor } = {}): Ma
         ),
       };
     }
+    case "password_changed":
+    case "password_reset":
+      return {
+        subject: "Your password was changed",
+        text: text(
+          e.type === "password_changed"
+            ? "The password of your account was changed from its Security page. Every other session was logged out."
+            : `The password of your account was reset through a link sent to this address. Every session was logged out.${e.data?.twoFactorRemoved ? " Your email address had never been confirmed, so the two-factor methods and backup codes set up on the account were removed: set up a new method after you log in." : " Two-factor authentication stays on."}`,
+          e,
+          'If this was not you, reset your password now from the login page ("Forgot password?") and ask an admin of your community to reset your two-factor authentication.',
+        ),
+      };
     case "key_counter_anomaly":
       return {
         subject: "A security key may have been cloned",

@@ -1,0 +1,46 @@
+// /reset-password: ask for a link by email, or (opened from that link,
+// #token=…) choose the new password. The request's answer is the same whether
+// or not the address has an account.
+import { api, describe } from "./api.js";
+import { t, tn } from "./i18n.js";
+import { takeLinkToken } from "./link-token.js";
+import { $, busy, data, focusStep, say, show, validateInLanguage } from "./ui.js";
+
+validateInLanguage();
+const token = takeLinkToken();
+
+function open(id) {
+  for (const s of ["reset-request", "reset-confirm", "reset-done"]) show($(`#${s}`), s === id);
+  focusStep($(`#${id}`));
+}
+
+$("#reset-request-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const email = form.email.value.trim();
+  const messages = $(".messages", form);
+  say(messages, "");
+  try {
+    await busy($("button[type=submit]", form), () => api("POST", "/api/auth/password-reset", { email }));
+    say($("#flash"), tn("forgot.sent", { email: data("strong", email) }), "success");
+    form.reset();
+  } catch (err) {
+    say(messages, describe(err));
+  }
+});
+
+$("#reset-confirm-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const messages = $(".messages", form);
+  say(messages, "");
+  try {
+    await busy($("button[type=submit]", form), () => api("POST", "/api/auth/password-reset/confirm", { token, password: form.password.value }));
+    form.reset();
+    open("reset-done");
+  } catch (err) {
+    say(messages, describe(err, { invalid_token: t("forgot.invalid") }));
+  }
+});
+
+open(token ? "reset-confirm" : "reset-request");

@@ -1,0 +1,121 @@
+import type { Statement } from "../lib/statement";
+import { type Change, type Effect, eventBy } from "./effects";
+import { wipeFactors } from "./manage";
+import { bumpEpoch, clearFailures, epochStatements } from "./state";
+import type { Caller, SessionCaller } from "./types";
+
+/**
+ * Single-use email tokens and what claiming one does: verify the email,
+ * replace a forgotten password, change the password. Synchronous bodies: each
+ * claim is one `DELETE … RETURNING` in the same step as everything it
+ * decides (docs/architecture.md "Single use needs one synchronous step").
+ */
+
+export type TokenPurpose = "verify_email" | "password_reset" | "device_link";
+
+const MINUTE = 60_000;
+/** docs/api.md: a verification link lives 24 hours, a reset link 30 minutes, a device link 15. */
+export const TOKEN_TTL_MS: Record<TokenPurpose, number> = {
+  verify_email: 24 * 60 * MINUTE,
+  password_reset: 30 * MINUTE,
+  device_link: 15 * MINUTE,
+};
+/** At most one device link per account this often: the email cannot be used to flood its owner. */
+export const DEVICE_LINK_EVERY_MS = 5 * MINUTE;
+
+/** A newer token of a purpose replaces the older one (the purpose is the key). */
+export function storeToken(sql: SqlStorage, purpose: TokenPurpose, hash: string, now: number): number {
+  const expiresAt = now + TOKEN_TTL_MS[purpose];
+  sql.exec("INSERT OR REPLACE INTO tokens (purpose, hash, created_at, expires_at) VALUES (?, ?, ?, ?)", purpose, hash, now, expiresAt);
+  return expiresAt;
+}
+
+/** The claim: true for exactly one caller of a live token, at any concurrency; it is gone after. */
+export function claimToken(sql: SqlStorage, purpose: TokenPurpose, hash: string, now: number): boolean {
+  return sql.exec("DELETE FROM tokens WHERE purpose = ? AND hash = ? AND expires_at > ? RETURNING purpose", purpose, hash, now).toArray().length === 1;
+}
+
+/** Whether a token would be claimed now, without claiming it (a reset's costly hash is not spent on a dead link). */
+export function tokenLive(sql: SqlStorage, purpose: TokenPurpose, hash: string, now: number): boolean {
+  return sql.exec("SELECT 1 FROM tokens WHERE purpose = ? AND hash = ? AND expires_at > ?", purpose, hash, now).toArray().length === 1;
+}
+
+export function isEmailVerified(sql: SqlStorage): boolean {
+  return sql.exec<{ v: number }>("SELECT email_verified AS v FROM state WHERE id = 1").one().v === 1;
+}
+
+/** Marks the email proven (once; a second proof records nothing). */
+export function markEmailVerified(sql: SqlStorage, caller: Caller, how: string): Effect | null {
+  const changed = sql.exec("UPDATE state SET email_verified = 1 WHERE id = 1 AND email_verified = 0 RETURNING id").toArray().length === 1;
+  // A verification link that is still out is no longer needed.
+  sql.exec("DELETE FROM tokens WHERE purpose = 'verify_email'");
+  if (!changed) return null;
+  return { statements: [], events: [eventBy(caller, "email_verified", { via: how })] };
+}
+
+/** A device link may be emailed now: none was in the last few minutes. Records the sending when it may. */
+export function mayEmailDeviceLink(sql: SqlStorage, now: number): boolean {
+  return (
+    sql.exec("UPDATE state SET device_link_at = ? WHERE id = 1 AND device_link_at <= ? RETURNING id", now, now - DEVICE_LINK_EVERY_MS).toArray().length === 1
+  );
+}
+
+function passwordStatement(userId: string, passwordHash: string): Statement {
+  return { sql: "UPDATE users SET password_hash = ? WHERE id = ?", params: [passwordHash, userId] };
+}
+
+/**
+ * A forgotten password replaced through the emailed link, as one step: the
+ * claim, the new hash, every session ended (epoch), the email marked proven.
+ * 2FA stays, unless the email had never been proven: then whoever set it up
+ * never showed they own the address, and the owner taking the account over
+ * must not be locked out by a squatter's methods, so methods, backup codes, a
+ * pending recovery and a lock go too.
+ */
+export function resetPassword(
+  sql: SqlStorage,
+  caller: Caller,
+  hash: string,
+  passwordHash: string,
+): Change<{ ok: true; twoFactorRemoved: boolean } | { ok: false; reason: "invalid" }> {
+  if (!claimToken(sql, "password_reset", hash, caller.now)) return { result: { ok: false, reason: "invalid" }, effect: null };
+  const unproven = !isEmailVerified(sql);
+  const statements: Statement[] = [passwordStatement(caller.user.id, passwordHash)];
+  if (unproven) {
+    wipeFactors(sql);
+    clearFailures(sql);
+    sql.exec("UPDATE state SET recovery_pending = 0 WHERE id = 1");
+    sql.exec("DELETE FROM recovery");
+    sql.exec("DELETE FROM recovery_claims");
+    statements.push(
+      { sql: "DELETE FROM methods WHERE user_id = ?", params: [caller.user.id] },
+      { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL, recovery_expires_at = NULL WHERE id = ?", params: [caller.user.id] },
+    );
+  }
+  const verified = markEmailVerified(sql, caller, "password_reset");
+  const epoch = bumpEpoch(sql);
+  statements.push(...epochStatements(caller.user.id, epoch));
+  const reset = eventBy(caller, "password_reset", unproven ? { twoFactorRemoved: 1 } : undefined);
+  return {
+    result: { ok: true, twoFactorRemoved: unproven },
+    effect: { statements, events: [reset, ...(verified?.events ?? [])], mailTo: caller.user.email },
+  };
+}
+
+/** A password changed from the Security page: every other session ends (epoch), the caller's is raised to the new epoch. */
+export function changePassword(sql: SqlStorage, caller: SessionCaller, passwordHash: string): Change<{ ok: true; epoch: number }> {
+  const epoch = bumpEpoch(sql);
+  return {
+    result: { ok: true, epoch },
+    effect: {
+      statements: [passwordStatement(caller.user.id, passwordHash), ...epochStatements(caller.user.id, epoch, caller.sessionId)],
+      events: [eventBy(caller, "password_changed")],
+      mailTo: caller.user.email,
+    },
+  };
+}
+
+/** The alarm's part for tokens: expired ones go (every claim checks its own expiry too). */
+export function expireTokens(sql: SqlStorage, now: number): void {
+  sql.exec("DELETE FROM tokens WHERE expires_at <= ?", now);
+}
