@@ -35,6 +35,22 @@ export class Mailbox {
     return this.delivered.filter((m) => m.to === address);
   }
 
+  /**
+   * The token of the next link to `page` for `address`, other than `previous`:
+   * for mail sent after the answer (a password reset's, so both answers cost
+   * the same), waited for as a condition, never for a fixed time.
+   */
+  async nextToken(address: string, page: string, previous: string | null = null): Promise<string> {
+    return vi.waitFor(
+      () => {
+        const token = this.lastToken(address, page);
+        if (!token || token === previous) throw new Error(`no new link to /${page} was delivered to ${address}`);
+        return token;
+      },
+      { timeout: 10_000, interval: 10 },
+    );
+  }
+
   /** The token of the last link to `page` (`/page#token=…`) sent to `address`, or null. */
   lastToken(address: string, page: string): string | null {
     const re = new RegExp(`/${page}#token=([A-Za-z0-9_.-]+)`);
