@@ -12,6 +12,7 @@ import { answerError, problem } from "./http/problem";
 import { validationHook } from "./http/validation";
 import { invitationRoutes } from "./invitations/routes";
 import { keyRoutes } from "./security/key-routes";
+import { passwordRoutes } from "./security/password-routes";
 import { securityRoutes } from "./security/routes";
 
 export { Throttle } from "./auth/throttle";
@@ -26,6 +27,7 @@ app.route("/api/auth", authRoutes);
 app.route("/api/auth", emailRoutes);
 app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
+app.route("/api/security", passwordRoutes);
 app.route("/api/security/webauthn", keyRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);

@@ -12,7 +12,7 @@ import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, metho
 let me = null;
 let security = null;
 const flash = $("#flash");
-const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "disable-card", "events-card"];
+const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "disable-card", "password-card", "events-card"];
 validateInLanguage();
 
 // ---- password confirmation -------------------------------------------------
@@ -121,7 +121,7 @@ async function refresh() {
 
 function render() {
   const on = security.enabled;
-  for (const id of ["status-card", "methods-card", "events-card"]) show($(`#${id}`), true);
+  for (const id of ["status-card", "methods-card", "password-card", "events-card"]) show($(`#${id}`), true);
   for (const id of ["preferred-card", "backup-card", "disable-card"]) show($(`#${id}`), on);
   const status = $("#tfa-status");
   status.className = `status ${on ? "on" : "off"}`;
@@ -266,6 +266,25 @@ $("#add-totp").addEventListener("click", () => {
   show($("#totp-scan"), false);
   show($("#totp-setup"), true);
   focusStep($("#totp-setup"));
+});
+
+// ---- the password ------------------------------------------------------------
+
+$("#password-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const messages = $(".messages", form);
+  say(messages, "");
+  try {
+    await busy($("button[type=submit]", form), () =>
+      api("POST", "/api/security/password", { currentPassword: form.currentPassword.value, newPassword: form.newPassword.value }),
+    );
+    form.reset();
+    say(flash, t("account.passwordChanged"), "success");
+    await refresh();
+  } catch (err) {
+    say(messages, describe(err, { invalid_credentials: t("account.passwordWrong") }));
+  }
 });
 
 $("#totp-name-form").addEventListener("submit", async (event) => {

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client, expectProblem } from "./support/client";
+import { enableTOTP, logIn, newUser, PASSWORD, secondStepClient } from "./support/fixtures";
+import { Mailbox } from "./support/mailbox";
+import { eventTypesOf, loginThrottleKeys, throttleSnapshot } from "./support/stores";
+
+/**
+ * Changing the password from the Security page: a wrong current password is a
+ * failed login (it counts toward the login throttle), the other sessions end,
+ * this one goes on under a new token, the owner is told.
+ */
+
+const mail = new Mailbox();
+beforeAll(() => mail.open());
+afterAll(() => mail.close());
+
+const NEW_PASSWORD = "another long password for this";
+
+describe("password change", () => {
+  it("a wrong current password answers 401 and spends a login-throttle token of the email and of the client", async () => {
+    const user = await newUser();
+    const keys = loginThrottleKeys(user.email, user.client.ip);
+    const before = (await throttleSnapshot(keys)) as Record<string, { tokens: number } | null>;
+    await expectProblem(
+      await user.client.post("/api/security/password", { currentPassword: "not my password", newPassword: NEW_PASSWORD }),
+      401,
+      "invalid_credentials",
+    );
+    const after = (await throttleSnapshot(keys)) as Record<string, { tokens: number }>;
+    for (const k of keys) expect(after[k]!.tokens).toBeLessThan(before[k]?.tokens ?? Number.POSITIVE_INFINITY);
+    // Nothing changed: the old password still logs in.
+    expect((await logIn(user.email)).body.status).toBe("authenticated");
+  });
+
+  it("ends every other session, keeps this one under a new token, emails a notice; 2FA is still asked at the next login", async () => {
+    const user = await newUser();
+    await enableTOTP(user.client);
+    const other = await secondStepClient(user.email);
+    const oldToken = user.client.cookie;
+    const res = await user.client.request("POST", "/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+    expect(res.status).toBe(204);
+    expect(user.client.cookie).not.toBe(oldToken);
+    expect((await user.client.get("/api/me")).status).toBe(200);
+    const stale = new Client();
+    stale.cookie = oldToken;
+    await expectProblem(await stale.get("/api/me"), 401, "unauthenticated");
+    await expectProblem(await other.post("/api/auth/verify", { method: "totp", code: "000000" }), 401, "unauthenticated");
+    await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
+    expect((await logIn(user.email, NEW_PASSWORD)).body.status).toBe("second_factor_required");
+    const notice = mail.to(user.email).at(-1)!;
+    expect(notice.subject).toBe("Your password was changed");
+    expect(notice.text).not.toContain(NEW_PASSWORD);
+    expect(await eventTypesOf(user.id)).toContain("password_changed");
+  });
+
+  it("is for full sessions only, and the new password follows the signup rules", async () => {
+    const user = await newUser();
+    await enableTOTP(user.client);
+    const half = await secondStepClient(user.email);
+    await expectProblem(await half.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }), 403, "second_factor_required");
+    await expectProblem(await new Client().post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }), 401, "unauthenticated");
+    await expectProblem(await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: "too short" }), 400, "invalid_request");
+    expect((await logIn(user.email)).body.status).toBe("second_factor_required");
+  });
+});
