@@ -30,7 +30,7 @@ const LABELS = {
   member_reset: () => ["event.member_reset"],
   email_verified: () => ["event.email_verified"],
   password_changed: () => ["event.password_changed"],
-  password_reset: (d) => [d.twoFactorRemoved ? "event.password_reset_2fa_removed" : "event.password_reset"],
+  password_reset: (d) => [d.twoFactorRemoved ? "event.password_reset_factors_removed" : "event.password_reset"],
 };
 
 /** "Chrome on Linux" from a User-Agent string; good enough to recognise your own devices. */
