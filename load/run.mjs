@@ -17,7 +17,7 @@
 // from 1; docs/benchmarks.md is written only when the run passed. Every loop
 // is bounded by count and by time.
 //
-// The phases, in order: setup, steady rounds, storms, login timing, report
+// The phases, in order: setup, steady rounds, storms, login timing, password-reset timing, report
 // (load/phases/); what they share is in load/lib/.
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -28,6 +28,7 @@ import { loadOptions } from "./lib/options.mjs";
 import { newRun } from "./lib/run-state.mjs";
 import { loginTiming } from "./phases/login-timing.mjs";
 import { failures, reportLines } from "./phases/report.mjs";
+import { resetTiming } from "./phases/reset-timing.mjs";
 import { setup } from "./phases/setup.mjs";
 import { steady } from "./phases/steady.mjs";
 import { storms } from "./phases/storms.mjs";
@@ -58,11 +59,12 @@ async function main(base) {
   const loadSeconds = await steady(run);
   await storms(run);
   const timing = await loginTiming(run);
+  const resetTimes = await resetTiming(run);
 
-  const lines = reportLines(run, { loadSeconds, timing });
+  const lines = reportLines(run, { loadSeconds, timing, resetTimes });
   console.log(lines.join("\n"));
   if (run.errorSamples.length) console.log(`\nunexpected answers (first ${run.errorSamples.length}):\n${run.errorSamples.join("\n")}`);
-  const failed = failures(run, { timing });
+  const failed = failures(run, { timing, resetTimes });
   if (failed.length) {
     console.log(`\nload: FAILED: ${failed.join(", ")}`);
     process.exit(1);

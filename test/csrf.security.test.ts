@@ -1,10 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TOKEN_SLOT } from "../src/lib/email-token";
 import { type Client, ORIGIN } from "./support/client";
 import { totpCode } from "./support/codes";
 import { communityWithMember, enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, secondStepClient, type TestUser, uniqueEmail } from "./support/fixtures";
+import { Mailbox } from "./support/mailbox";
 import { fillPath, key, openAPIDocument, operationsOf } from "./support/openapi";
 import { SoftAuthenticator } from "./support/soft-authenticator";
-import { loginThrottleKeys, worldSnapshot } from "./support/stores";
+import { callerAt, guard, loginThrottleKeys, worldSnapshot } from "./support/stores";
 import { userWithKey } from "./support/webauthn";
 
 /**
@@ -17,6 +19,10 @@ import { userWithKey } from "./support/webauthn";
  */
 
 const FOREIGN = "https://evil.example";
+
+const mail = new Mailbox();
+beforeAll(() => mail.open());
+afterAll(() => mail.close());
 
 interface Attempt {
   client: Client;
@@ -131,6 +137,40 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
   "DELETE /api/communities/{cid}/members/{uid}": async () => {
     const { admin, member } = await communityWithMember();
     return { client: admin.client, path: fillPath("/api/communities/{cid}/members/{uid}", { cid: admin.communityId, uid: member.id }), succeeds: 204 };
+  },
+  "POST /api/auth/verify-email": async () => {
+    const u = await newUser({ verified: false });
+    return { client: u.client, path: "/api/auth/verify-email", body: { token: mail.lastToken(u.email, "verify-email") }, succeeds: 200 };
+  },
+  "POST /api/auth/verify-email/resend": async () => {
+    const u = await newUser({ verified: false });
+    return { client: u.client, path: "/api/auth/verify-email/resend", succeeds: 204 };
+  },
+  "POST /api/auth/password-reset": async () => {
+    const u = await newUser();
+    return { client: u.client, path: "/api/auth/password-reset", body: { email: u.email }, succeeds: 202 };
+  },
+  "POST /api/auth/password-reset/confirm": async () => {
+    const u = await newUser();
+    await u.client.post("/api/auth/password-reset", { email: u.email });
+    const token = await mail.nextToken(u.email, "reset-password");
+    return { client: u.client, path: "/api/auth/password-reset/confirm", body: { token, password: "a new password for csrf" }, succeeds: 204 };
+  },
+  "POST /api/auth/device-link": async () => {
+    const u = await newUser();
+    const content = { subject: "Sign in", text: `link: http://localhost/device#token=${TOKEN_SLOT}`, template: "device_link" };
+    await guard(u.id).issueToken(callerAt(u, Date.now()), "device_link", content);
+    return { client: u.client, path: "/api/auth/device-link", body: { token: mail.lastToken(u.email, "device") }, succeeds: 204 };
+  },
+  "POST /api/security/password": async () => {
+    const u = await newUser();
+    return {
+      client: u.client,
+      path: "/api/security/password",
+      body: { currentPassword: PASSWORD, newPassword: "a new password for csrf" },
+      succeeds: 204,
+      throttleKeys: loginThrottleKeys(u.email, u.client.ip),
+    };
   },
   "POST /api/invitations/{id}/accept": async () => {
     const admin = await newUser({ community: "Invites" });

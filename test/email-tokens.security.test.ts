@@ -113,7 +113,7 @@ describe("verification link", () => {
   });
 
   it("resend replaces the link (the old one stops working), is for full sessions, and is throttled", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     const first = mail.lastToken(user.email, "verify-email")!;
     expect((await user.client.post("/api/auth/verify-email/resend")).status).toBe(204);
     const second = mail.lastToken(user.email, "verify-email")!;

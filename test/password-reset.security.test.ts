@@ -34,7 +34,7 @@ async function resetToken(email: string): Promise<string> {
 
 describe("asking for a reset link", () => {
   it("answers an unknown and a known email alike (202, empty body, same headers); only the known one is emailed", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     const unknown = uniqueEmail("nobody");
     const a = await requestReset(unknown);
     const b = await requestReset(user.email);
@@ -57,7 +57,7 @@ describe("asking for a reset link", () => {
   });
 
   it("is throttled per email (known or not) and the 429 is the same for both", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     const unknown = uniqueEmail("nobody");
     for (let i = 0; i < 3; i++) {
       expect((await requestReset(user.email)).status).toBe(202);
@@ -71,7 +71,7 @@ describe("asking for a reset link", () => {
   });
 
   it("a newer request replaces the older link", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     const first = await resetToken(user.email);
     const second = await resetToken(user.email);
     expect(second).not.toBe(first);
@@ -82,7 +82,7 @@ describe("asking for a reset link", () => {
 
 describe("confirming a reset", () => {
   it("sets the password, ends every session, marks the email verified, emails a notice and logs nobody in; 2FA is still asked", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     const { secret } = await enableTOTP(user.client);
     // The email is proven first: then 2FA stays.
     const verify = mail.lastToken(user.email, "verify-email")!;
@@ -106,7 +106,7 @@ describe("confirming a reset", () => {
   });
 
   it("an account whose email was never verified loses its 2FA methods and backup codes (the owner takes over)", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     await enableTOTP(user.client);
     const token = await resetToken(user.email);
     expect((await new Client().post("/api/auth/password-reset/confirm", { token, password: NEW_PASSWORD })).status).toBe(204);
@@ -121,7 +121,7 @@ describe("confirming a reset", () => {
   });
 
   it("of 20 parallel confirmations of one link exactly one succeeds", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     const token = await resetToken(user.email);
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) => new Client().request("POST", "/api/auth/password-reset/confirm", { token, password: `${NEW_PASSWORD} ${i}` })),
@@ -132,7 +132,7 @@ describe("confirming a reset", () => {
   });
 
   it("expires at exactly its end (30 minutes)", async () => {
-    const user = await newUser();
+    const user = await newUser({ verified: false });
     const token = await resetToken(user.email);
     const [row] = await guardRows<{ created_at: number; expires_at: number }>(
       user.id,
@@ -150,8 +150,8 @@ describe("confirming a reset", () => {
   });
 
   it("another user's id, malformed tokens and a too-short password change nothing", async () => {
-    const a = await newUser();
-    const b = await newUser();
+    const a = await newUser({ verified: false });
+    const b = await newUser({ verified: false });
     const token = await resetToken(a.email);
     const before = await worldSnapshot();
     for (const t of [`${b.id}.${secretOf(token)}`, "nope", `${token}x`, `${a.id}.`, `.${secretOf(token)}`]) {

@@ -426,6 +426,11 @@ describe("the enrollment session", () => {
     "POST /api/auth/logout",
     "POST /api/auth/signup",
     "POST /api/auth/login",
+    // Links from emails work with any session or none (docs/api.md "Session stages").
+    "POST /api/auth/verify-email",
+    "POST /api/auth/password-reset",
+    "POST /api/auth/password-reset/confirm",
+    "POST /api/auth/device-link",
   ]);
 
   it("is refused with 403 enrollment_required on every other documented endpoint, and can still enroll", async () => {

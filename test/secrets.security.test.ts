@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from
 import { Client } from "./support/client";
 import { contains, previousStepCode, spellingsOfCode, spellingsOfTOTPSecret, totpCode } from "./support/codes";
 import { uniqueEmail } from "./support/fixtures";
-import { d1Snapshot, guard } from "./support/stores";
+import { d1Snapshot, everythingStored, guard } from "./support/stores";
 
 /**
  * Secrets never leave in the wrong place (docs/api.md "No email ever carries a
@@ -47,9 +47,25 @@ class RecordingClient extends Client {
   }
 }
 
+/** The token of the last link to `page` delivered to `address` (read from the transport's calls). */
+function linkToken(address: string, page: string): string {
+  const re = new RegExp(`/${page}#token=([A-Za-z0-9_.-]+)`);
+  const found = send.mock.calls
+    .map((call) => call[0] as { to: string; text: string })
+    .filter((m) => m.to === address)
+    .map((m) => re.exec(m.text)?.[1])
+    .filter((t): t is string => Boolean(t));
+  const token = found.at(-1);
+  if (!token) throw new Error(`no link to /${page} for ${address}`);
+  return token;
+}
+
 function uniquePassword(): string {
   return `pw-${crypto.randomUUID()}-long enough`;
 }
+const PASSWORD_A = uniquePassword();
+const PASSWORD_B = uniquePassword();
+const PASSWORD_C = uniquePassword();
 
 async function ok<T = any>(client: Client, method: string, path: string, body?: unknown, status = 200): Promise<T> {
   const r = await client.json<T>(method, path, body);
@@ -83,7 +99,8 @@ describe("secrets after a full flow", () => {
     memberId = (await ok(member, "POST", "/api/auth/signup", { email: memberEmail, password: memberPassword, name: "Mo" }, 201)).user.id;
     await ok(member, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
     const invitation = (await ok(admin, "POST", `/api/communities/${cid}/invitations`, { email: memberEmail, role: "member" }, 201)).invitation;
-    await ok(member, "POST", `/api/invitations/${invitation.id}/accept`);
+    // The member's email is not proven yet: the invitation's own link proves it.
+    await ok(member, "POST", `/api/invitations/${invitation.id}/accept`, { token: linkToken(memberEmail, "invitations") });
 
     // The member enrolls an authenticator app (confirmed with the previous step's code).
     await ok(member, "POST", "/api/security/reauth", { password: memberPassword }, 204);
@@ -221,5 +238,77 @@ describe("secrets after a full flow", () => {
       expect(responses.filter((r) => r.body.includes(token)).map((r) => r.label)).toEqual([]);
     }
     expect(responses.some((r) => r.setCookie?.includes("__Host-session="))).toBe(true);
+  });
+});
+
+describe("email-link tokens", () => {
+  /** Every console line the Worker and the guards wrote during this flow. */
+  const lines: string[] = [];
+  const spies: MockInstance[] = [];
+  /** Each link's secret (the part after the id), and which guards might hold it. */
+  const links: { kind: string; secret: string; guards: string[] }[] = [];
+  const secretOf = (token: string) => token.slice(token.indexOf(".") + 1);
+
+  beforeAll(async () => {
+    for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+      spies.push(vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" "))));
+    }
+    const admin = new RecordingClient();
+    const adminEmail = uniqueEmail("links-admin");
+    const adminId = (await ok(admin, "POST", "/api/auth/signup", { email: adminEmail, password: PASSWORD_A, name: "Ada", community: "Links" }, 201)).user
+      .id as string;
+    await ok(admin, "POST", "/api/auth/login", { email: adminEmail, password: PASSWORD_A });
+    const cid = (await ok(admin, "GET", "/api/me")).communities[0].id as string;
+
+    const user = new RecordingClient();
+    const email = uniqueEmail("links");
+    const userId = (await ok(user, "POST", "/api/auth/signup", { email, password: PASSWORD_B, name: "Lin" }, 201)).user.id as string;
+    const verify = linkToken(email, "verify-email");
+    links.push({ kind: "verify", secret: secretOf(verify), guards: [userId] });
+    await ok(admin, "POST", `/api/communities/${cid}/invitations`, { email, role: "member" }, 201);
+    const invitation = linkToken(email, "invitations");
+    links.push({ kind: "invitation", secret: secretOf(invitation), guards: [adminId, userId] });
+
+    await ok(new RecordingClient(), "POST", "/api/auth/password-reset", { email }, 202);
+    const reset = await vi.waitFor(() => linkToken(email, "reset-password"), { timeout: 10_000, interval: 10 });
+    links.push({ kind: "reset", secret: secretOf(reset), guards: [userId] });
+    await ok(new RecordingClient(), "POST", "/api/auth/password-reset/confirm", { token: reset, password: PASSWORD_C }, 204);
+    await ok(user, "POST", "/api/auth/login", { email, password: PASSWORD_C });
+    await ok(user, "POST", `/api/invitations/${invitation.split(".")[0]}/accept`, { token: invitation });
+    // The reset proved the email and retired the verification link.
+    expect((await new RecordingClient().request("POST", "/api/auth/verify-email", { token: verify })).status).toBe(400);
+    for (const spy of spies) spy.mockRestore();
+  });
+
+  it("each link's token is in exactly one delivered email", () => {
+    expect(links.map((l) => l.kind)).toEqual(["verify", "invitation", "reset"]);
+    const delivered = send.mock.calls.map((call) => JSON.stringify(call[0]));
+    for (const l of links)
+      expect(
+        delivered.filter((m) => m.includes(l.secret)),
+        l.kind,
+      ).toHaveLength(1);
+  });
+
+  it("no token is in D1 (the outbox keeps the link redacted) or in any guard's storage", async () => {
+    const d1 = JSON.stringify(await d1Snapshot());
+    expect(d1).toContain("[link removed from this copy]");
+    for (const l of links) {
+      expect(d1.includes(l.secret), l.kind).toBe(false);
+      for (const id of l.guards) expect((await everythingStored(id)).includes(l.secret), `${l.kind} in guard ${id}`).toBe(false);
+    }
+  });
+
+  it("no token is in any log line or response body", () => {
+    for (const l of links) {
+      expect(
+        lines.filter((line) => line.includes(l.secret)),
+        l.kind,
+      ).toEqual([]);
+      expect(
+        responses.filter((r) => r.body.includes(l.secret)).map((r) => r.label),
+        l.kind,
+      ).toEqual([]);
+    }
   });
 });

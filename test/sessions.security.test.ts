@@ -33,8 +33,16 @@ function call(client: Client, route: Route): Promise<Response> {
   return client.request(route.method, path, ["POST", "PUT", "PATCH"].includes(route.method) ? {} : undefined);
 }
 
-/** Signup and login accept any session or none; logout always answers. */
-const OPEN = ["POST /api/auth/signup", "POST /api/auth/login", "POST /api/auth/logout"];
+/** Signup, login and the links from emails accept any session or none; logout always answers. */
+const OPEN = [
+  "POST /api/auth/signup",
+  "POST /api/auth/login",
+  "POST /api/auth/logout",
+  "POST /api/auth/verify-email",
+  "POST /api/auth/password-reset",
+  "POST /api/auth/password-reset/confirm",
+  "POST /api/auth/device-link",
+];
 
 async function expectOnlyAllowed(client: Client, allowed: string[], refusal: string) {
   const routes = await documentedRoutes();

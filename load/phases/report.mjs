@@ -2,7 +2,7 @@
 import { MAX_RELOADS } from "../lib/run-state.mjs";
 
 /** The report's lines; the first two are a blank line and the heading. */
-export function reportLines(run, { loadSeconds, timing }) {
+export function reportLines(run, { loadSeconds, timing, resetTimes }) {
   const { opt, stats, rec } = run;
   const seconds = (Date.now() - run.started) / 1000;
   const lines = [];
@@ -33,6 +33,9 @@ export function reportLines(run, { loadSeconds, timing }) {
   lines.push(
     `login timing: ${timing.n} unknown-email and ${timing.n} wrong-password logins, medians ${timing.unknown.toFixed(1)} ms and ${timing.wrong.toFixed(1)} ms, ratio ${timing.ratio.toFixed(3)} (must be within 0.8 to 1.25)`,
   );
+  lines.push(
+    `password-reset timing: ${resetTimes.n} unknown-email and ${resetTimes.n} known-email requests, medians ${resetTimes.unknown.toFixed(1)} ms and ${resetTimes.known.toFixed(1)} ms, ratio ${resetTimes.ratio.toFixed(3)} (must be within 0.8 to 1.25)`,
+  );
   lines.push("", "latency per endpoint (ms):", "endpoint | n | p50 | p95 | p99 | max");
   for (const label of rec.labels()) {
     const s = rec.summary(label);
@@ -42,7 +45,7 @@ export function reportLines(run, { loadSeconds, timing }) {
 }
 
 /** What made the run fail; empty when it passed. */
-export function failures(run, { timing }) {
+export function failures(run, { timing, resetTimes }) {
   const { opt, stats } = run;
   const out = [];
   if (stats.doubleSpends !== 0) out.push("double-spends");
@@ -56,5 +59,6 @@ export function failures(run, { timing }) {
   if (stats.devReloads > MAX_RELOADS) out.push(`${stats.devReloads} answers were 503s from a reloading server (at most ${MAX_RELOADS})`);
   if (stats.verify < opt.verifications) out.push(`only ${stats.verify} of ${opt.verifications} verification requests within the time limit`);
   if (!(timing.ratio >= 0.8 && timing.ratio <= 1.25)) out.push("login timing ratio");
+  if (!(resetTimes.ratio >= 0.8 && resetTimes.ratio <= 1.25)) out.push("password-reset timing ratio");
   return out;
 }

@@ -1,12 +1,15 @@
 import type { Env, RequestMeta } from "../env";
+import { guardFor } from "../guard/user-guard";
 import { AppError } from "../http/errors";
+import { publicOrigin } from "../http/public-origin";
 import { sha256Hex } from "../lib/sha256";
+import { deviceLinkMail } from "../notify/account-mails";
 import { clientAddress } from "./client-address";
 import { deviceFor } from "./device";
 import { CLIENT_POLICY, EMAIL_POLICY } from "./limits";
 import { dummyHash, hashPassword, passwordParams, verifyPassword } from "./passwords";
 import { findUserByEmail, type UserRow } from "./store";
-import { takeTokens } from "./throttle";
+import { tryTakeTokens } from "./throttle";
 
 /**
  * Checks an email and password, slowed per email and per client. Unknown
@@ -24,22 +27,55 @@ export async function checkPassword(
   email: string,
   password: string,
   deviceToken: string | null = null,
+  /** Runs work after the answer (executionCtx.waitUntil); with it, an owner kept out by an empty email bucket is emailed a device link. */
+  later?: (work: Promise<unknown>) => void,
 ): Promise<{ user: UserRow; rehash: string | null; device: string | null }> {
   const now = Date.now();
   const device = await deviceFor(env, deviceToken, email);
-  const refund = await takeTokens(
+  const emailKey = device ? `device:${device}` : `email:${sha256Hex(email)}`;
+  const taken = await tryTakeTokens(
     env,
     [
-      { key: device ? `device:${device}` : `email:${sha256Hex(email)}`, policy: EMAIL_POLICY },
+      { key: emailKey, policy: EMAIL_POLICY },
       { key: `client:${clientAddress(meta.ip)}`, policy: CLIENT_POLICY },
     ],
     now,
-    "Too many failed logins; wait before trying again",
   );
+  if (!taken.ok) {
+    const detail = "Too many failed logins; wait before trying again";
+    // Only the email's shared bucket is empty and this browser is not one of the account's:
+    // the attempt still runs, after the answer, and a right password emails the owner a
+    // device link. The client's token stays spent, so these checks are slowed per client.
+    if (later && !device && taken.empty.length === 1 && taken.empty[0] === emailKey) {
+      later(offerDeviceLink(env, meta, email, password).catch(() => undefined));
+    } else {
+      await taken.giveBack();
+    }
+    throw new AppError("too_many_attempts", detail, { retryAfter: taken.retryAfter });
+  }
+  const refund = taken.refund;
   const params = passwordParams(env);
   const user = await findUserByEmail(env.DB, email);
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) throw new AppError("invalid_credentials", "The email or password is wrong");
   await refund();
   return { user, rehash: check.needsRehash ? await hashPassword(password, params) : null, device };
+}
+
+/**
+ * The owner is never kept out (docs/api.md "Email ownership, passwords and
+ * sessions"): a right password from a browser without a device cookie, while
+ * the email's bucket is empty, emails a one-time link (15 minutes, at most one
+ * every few minutes per account) that gives that browser its own bucket. Runs
+ * after the 429 is answered, so the answer's time says nothing about the
+ * password; a wrong password sends nothing.
+ */
+async function offerDeviceLink(env: Env, meta: RequestMeta, email: string, password: string): Promise<void> {
+  const params = passwordParams(env);
+  const user = await findUserByEmail(env.DB, email);
+  const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
+  if (!user || !check.ok) return;
+  const who = { id: user.id, email: user.email, name: user.name };
+  const caller = { user: who, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId };
+  await guardFor(env, user.id).issueToken(caller, "device_link", { ...deviceLinkMail(publicOrigin(env, meta)), template: "device_link" });
 }

@@ -80,7 +80,7 @@ authRoutes.openapi(
   async (c) => {
     const { email, password } = c.req.valid("json");
     const meta = c.get("meta");
-    const { user, rehash, device } = await checkPassword(c.env, meta, email, password, readDeviceCookie(c));
+    const { user, rehash, device } = await checkPassword(c.env, meta, email, password, readDeviceCookie(c), (work) => c.executionCtx.waitUntil(work));
     // The right password makes this browser one of the account's devices (or keeps it one).
     if (!device) setDeviceCookie(c, await mintDeviceToken(c.env, email));
     const state = await guardFor(c.env, user.id).loginState(callerOf(c, user));

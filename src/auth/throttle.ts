@@ -102,23 +102,38 @@ export function throttleFor(env: Env, key: string): DurableObjectStub<Throttle> 
 }
 
 /**
- * Takes a token from every bucket, or none: when one is empty, the tokens
- * already taken go back and the answer is 429 with the longest wait. Returns
- * what gives them all back (a login whose password was right).
+ * Takes a token from every bucket. When one is empty the answer says which
+ * (`empty`, their keys) and the longest wait; the tokens taken stay taken
+ * until `giveBack`. When all had one, `refund` gives them all back (a login
+ * whose password was right).
  */
-export async function takeTokens(env: Env, buckets: { key: string; policy: BucketPolicy }[], now: number, detail: string): Promise<() => Promise<void>> {
+export async function tryTakeTokens(
+  env: Env,
+  buckets: { key: string; policy: BucketPolicy }[],
+  now: number,
+): Promise<{ ok: true; refund: () => Promise<void> } | { ok: false; retryAfter: number; empty: string[]; giveBack: () => Promise<void> }> {
   const stubs = buckets.map((b) => throttleFor(env, b.key));
   const results = await Promise.all(buckets.map((b, i) => (stubs[i] as DurableObjectStub<Throttle>).take(b.policy, now)));
   const refund = async (onlyTaken: boolean) => {
     await Promise.all(buckets.map((b, i) => (!onlyTaken || results[i]?.ok ? (stubs[i] as DurableObjectStub<Throttle>).refund(b.policy, now) : undefined)));
   };
   const waits = results.flatMap((r) => (r.ok ? [] : [r.retryAfter]));
-  if (waits.length > 0) {
-    // This attempt never ran: give back what the other buckets did spend.
-    await refund(true);
-    throw new AppError("too_many_attempts", detail, { retryAfter: Math.max(...waits) });
-  }
-  return () => refund(false);
+  if (waits.length === 0) return { ok: true, refund: () => refund(false) };
+  const empty = buckets.filter((_, i) => !results[i]?.ok).map((b) => b.key);
+  return { ok: false, retryAfter: Math.max(...waits), empty, giveBack: () => refund(true) };
+}
+
+/**
+ * Takes a token from every bucket, or none: when one is empty, the tokens
+ * already taken go back and the answer is 429 with the longest wait. Returns
+ * what gives them all back (a login whose password was right).
+ */
+export async function takeTokens(env: Env, buckets: { key: string; policy: BucketPolicy }[], now: number, detail: string): Promise<() => Promise<void>> {
+  const taken = await tryTakeTokens(env, buckets, now);
+  if (taken.ok) return taken.refund;
+  // This attempt never ran: give back what the other buckets did spend.
+  await taken.giveBack();
+  throw new AppError("too_many_attempts", detail, { retryAfter: taken.retryAfter });
 }
 
 /**

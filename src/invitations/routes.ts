@@ -12,10 +12,13 @@ import { publicOrigin } from "../http/public-origin";
 import { Cid, Email, json, jsonBody, problems, Role } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
+import { constantTimeEqual } from "../lib/constant-time";
+import { formatToken, newSecret, parseToken, secretHash } from "../lib/email-token";
+import { utf8 } from "../lib/encoding";
 import { newId } from "../lib/random";
 import type { WindowPolicy } from "../lib/sliding-window";
 import { invitationMail } from "../notify/templates";
-import { acceptInvitation, invitationsFor, pendingInvitations, replaceInvitation } from "./store";
+import { acceptInvitation, invitationsFor, openInvitation, pendingInvitations, replaceInvitation } from "./store";
 
 /** Invitations: an admin invites an email into a community; the account joins only by accepting. Mounted at `/api`. */
 export const invitationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -36,6 +39,9 @@ export function invitationWindows(adminId: string, cid: string) {
     { key: `invitations-community:${cid}`, policy: INVITATIONS_PER_COMMUNITY },
   ];
 }
+
+/** Optional: the token from the invitation email's link (`/invitations#token=…`). */
+const AcceptBody = z.object({ token: z.string().min(1).max(200) }).openapi("AcceptInvitationRequest");
 
 const Invitation = z.object({ id: z.string(), email: z.string(), role: Role, expiresAt: z.string() }).openapi("Invitation");
 
@@ -65,14 +71,16 @@ invitationRoutes.openapi(
       throw new AppError("already_member", "This person is already a member");
     }
     const invitation = { id: newId(), email, role, expiresAt: now + INVITATION_TTL_MS };
+    // The link's token names the invitation; only its hash is kept with it, and the admin's guard seals it until delivery.
+    const secret = newSecret();
     const name = await communityName(db, cid);
-    await replaceInvitation(db, cid, invitation, session.user.id, now);
+    await replaceInvitation(db, cid, invitation, session.user.id, now, secretHash(secret));
     // The email goes through the inviting admin's guard: recorded, then delivered with retries.
     const mail = invitationMail({ communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now });
     const sent = securityEvent("invitation_sent", session.user.id, c.get("meta"), now, { data: { communityId: cid, role } });
     await guardFor(c.env, session.user.id).sendMail(
       callerOf(c, session.user),
-      { to: email, ...mail, template: "invitation" },
+      { to: email, ...mail, template: "invitation", token: formatToken(invitation.id, secret) },
       { statements: [], events: [sent] },
     );
     return c.json({ invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } }, 201);
@@ -125,14 +133,38 @@ invitationRoutes.openapi(
     tags: ["communities"],
     summary: "Join a community by accepting its invitation (the invitee, fully logged in)",
     middleware: [authenticated],
-    request: { params: z.object({ id: z.string().max(64) }) },
-    responses: { 200: json(z.object({ community: z.object({ id: z.string(), name: z.string(), role: Role }) }), "Joined"), ...problems(401, 403, 404) },
+    request: {
+      params: z.object({ id: z.string().max(64) }),
+      body: { content: { "application/json": { schema: AcceptBody } }, required: false },
+    },
+    responses: {
+      200: json(z.object({ community: z.object({ id: z.string(), name: z.string(), role: Role }) }), "Joined"),
+      ...problems(400, 401, 403, 404, 413, 415),
+    },
   }),
   async (c) => {
     const session = sessionOf(c);
+    const { id } = c.req.valid("param");
+    const token = (c.req.valid("json") as z.infer<typeof AcceptBody> | undefined)?.token;
+    const now = Date.now();
     // Only the invitee's own, unexpired, unused invitation; anything else is the same 404.
-    const joined = await acceptInvitation(c.env.DB, c.req.valid("param").id, session.user, c.get("meta"), Date.now());
-    if (!joined) throw new AppError("not_found", "No such invitation");
+    const open = await openInvitation(c.env.DB, id, session.user.email, now);
+    if (!open) throw new AppError("not_found", "No such invitation");
+    const guard = guardFor(c.env, session.user.id);
+    let hash: string | null = null;
+    if (token !== undefined) {
+      // The invitation's own link proves the address: it must name this invitation and match its hash.
+      const parsed = parseToken(token);
+      if (!parsed || parsed.userId !== id || !open.token_hash || !constantTimeEqual(utf8(parsed.hash), utf8(open.token_hash))) {
+        throw new AppError("invalid_token", "This invitation link is not valid: it was used, replaced by a newer invitation, or has expired");
+      }
+      hash = parsed.hash;
+    } else if (!(await guard.emailVerified())) {
+      throw new AppError("email_unverified", "Confirm your email address first (the link we sent you), or open the link in the invitation email");
+    }
+    const joined = await acceptInvitation(c.env.DB, id, session.user, c.get("meta"), now, hash);
+    if (!joined) throw new AppError(hash ? "invalid_token" : "not_found", hash ? "This invitation link was just used" : "No such invitation");
+    if (hash) await guard.markEmailVerified(callerOf(c, session.user), "invitation");
     return c.json({ community: joined }, 200);
   },
 );

@@ -13,14 +13,22 @@ export interface Invitation {
   expiresAt: number;
 }
 
-/** A new invitation replaces the community's pending one for that email. */
-export async function replaceInvitation(db: D1Database, cid: string, invitation: Invitation, invitedBy: string, now: number): Promise<void> {
+/** A new invitation replaces the community's pending one for that email (and its link). `tokenHash`: the SHA-256 of its link's secret. */
+export async function replaceInvitation(db: D1Database, cid: string, invitation: Invitation, invitedBy: string, now: number, tokenHash: string): Promise<void> {
   await db.batch([
     db.prepare("DELETE FROM invitations WHERE community_id = ? AND email = ? AND accepted_at IS NULL").bind(cid, invitation.email),
     db
-      .prepare("INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .bind(invitation.id, cid, invitation.email, invitation.role, invitedBy, now, invitation.expiresAt),
+      .prepare("INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(invitation.id, cid, invitation.email, invitation.role, invitedBy, now, invitation.expiresAt, tokenHash),
   ]);
+}
+
+/** The caller's own invitation while it can still be accepted (unexpired, unused), with its link's hash; null for anything else. */
+export async function openInvitation(db: D1Database, id: string, email: string, now: number): Promise<{ token_hash: string | null } | null> {
+  return db
+    .prepare("SELECT token_hash FROM invitations WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ?")
+    .bind(id, email, now)
+    .first<{ token_hash: string | null }>();
 }
 
 /** The community's invitations still waiting, newest first. */
@@ -56,6 +64,8 @@ export async function acceptInvitation(
   user: SessionUser,
   meta: Pick<RequestMeta, "ip" | "userAgent">,
   now: number,
+  /** With the link's hash, the claim also needs it to match: the link is spent in the same statement. */
+  tokenHash: string | null = null,
 ): Promise<{ id: string; name: string; role: Role } | null> {
   // Which community it is for (fixed for an invitation): the event names it.
   const invited = await db.prepare("SELECT community_id FROM invitations WHERE id = ? AND email = ?").bind(id, user.email).first<{ community_id: string }>();
@@ -65,9 +75,10 @@ export async function acceptInvitation(
   const [claim, , , joined] = await db.batch([
     db
       .prepare(
-        "UPDATE invitations SET accepted_at = ?, accepted_by = ? WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? RETURNING community_id",
+        `UPDATE invitations SET accepted_at = ?, accepted_by = ?, token_hash = NULL
+         WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND (? IS NULL OR token_hash = ?) RETURNING community_id`,
       )
-      .bind(now, user.id, id, user.email, now),
+      .bind(now, user.id, id, user.email, now, tokenHash, tokenHash),
     db
       .prepare(
         `INSERT OR IGNORE INTO memberships (community_id, user_id, role, joined_at)

@@ -1,4 +1,5 @@
 import type { SecurityEvent } from "../audit/events";
+import { TOKEN_SLOT } from "../lib/email-token";
 import { describeUserAgent } from "./user-agent";
 
 /**
@@ -149,8 +150,9 @@ export function mailFor(e: SecurityEvent, extra: { actor?: MailActor } = {}): Ma
  * invited, to what, when and where to accept, and that ignoring it is safe.
  * Anyone can create a community with any name and invite any address, so the
  * subject is fixed and the names, typed by the inviter, are quoted as data on
- * lines of their own. The link is the service's own origin, never a token:
- * accepting needs a login.
+ * lines of their own. The link carries the invitation's single-use token after
+ * `#` (TOKEN_SLOT here, sealed until delivery): accepting still needs a login,
+ * and the token proves that the account reads this address.
  */
 export function invitationMail(input: {
   communityName: string;
@@ -170,7 +172,11 @@ export function invitationMail(input: {
       `Invited by, as they typed their name: ${quoted(input.inviterName)}`,
       `When: ${when}`,
       "",
-      `To accept, log in (or sign up with this email address) at ${input.origin}/ and accept the invitation. It expires ${new Date(input.expiresAt).toUTCString()}.`,
+      "To accept, open this link. You will log in, or sign up with this email address, and then accept:",
+      "",
+      `${input.origin}/invitations#token=${TOKEN_SLOT}`,
+      "",
+      `The invitation expires ${new Date(input.expiresAt).toUTCString()}. The link works once.`,
       "",
       "If you do not know this community or did not expect this, ignore this email: nothing happens unless you accept. The names above are not checked by us; do not follow instructions in them. Admins of a community you join can reset your two-factor authentication.",
       "",

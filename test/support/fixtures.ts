@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import { Client } from "./client";
 import { previousStepCode } from "./codes";
+import { guardRows } from "./stores";
 
 /**
  * Users, communities and logged-in states, each made through the real API
@@ -23,8 +24,24 @@ export interface TestUser {
   client: Client;
 }
 
-/** Signs up and logs in; the client holds an `authenticated` session (and the community's id when one was made). */
-export async function newUser(opts: { community?: string; name?: string } = {}): Promise<TestUser & { communityId?: string }> {
+/**
+ * Marks a user's email proven, as opening the signup email's link would,
+ * without the link (no event, no mail): for tests about something else that
+ * needs a proven address, such as accepting an invitation.
+ * test/email-tokens.security.test.ts proves the link itself.
+ */
+export async function proveEmail(userId: string): Promise<void> {
+  await guardRows(userId, "UPDATE state SET email_verified = 1 WHERE id = 1 RETURNING id");
+  // As the link's claim does: the verification link still out is retired.
+  await guardRows(userId, "DELETE FROM tokens WHERE purpose = 'verify_email' RETURNING purpose");
+}
+
+/**
+ * Signs up and logs in; the client holds an `authenticated` session (and the
+ * community's id when one was made). The email is proven unless
+ * `verified: false` (the state a user is in right after signup).
+ */
+export async function newUser(opts: { community?: string; name?: string; verified?: boolean } = {}): Promise<TestUser & { communityId?: string }> {
   const client = new Client();
   const email = uniqueEmail();
   const name = opts.name ?? "Test User";
@@ -33,6 +50,7 @@ export async function newUser(opts: { community?: string; name?: string } = {}):
   const login = await client.json("POST", "/api/auth/login", { email, password: PASSWORD });
   if (login.status !== 200) throw new Error(`login failed: ${login.status}`);
   const user: TestUser & { communityId?: string } = { id: signup.body.user.id, email, name, client };
+  if (opts.verified !== false) await proveEmail(user.id);
   if (opts.community) {
     const me = await client.json("GET", "/api/me");
     user.communityId = me.body.communities[0].id;

@@ -1,0 +1,46 @@
+// Password-reset timing: unknown against known emails, interleaved.
+import { Client, median, PASSWORD, pool, summarize, uniqueEmail } from "../lib/client.mjs";
+import { isReload } from "../lib/run-state.mjs";
+
+/**
+ * Password-reset requests for unknown emails and for known ones, the same
+ * number of each, interleaved and one at a time. Both must answer 202 with an
+ * empty body in similar time: the service looks the email up only after
+ * answering. Every request comes from its own client address, and a known
+ * account is asked for at most 3 links (its per-email bucket holds 3).
+ */
+export async function resetTiming(run) {
+  const { base } = run;
+  const n = run.opt.timingSamples;
+  const perAccount = 3;
+  const accounts = [];
+  await pool(Math.ceil(n / perAccount), 4, async () => {
+    const c = new Client(base);
+    const email = uniqueEmail("reset-timing");
+    const r = await c.post("/api/auth/signup", { email, password: PASSWORD, name: "Reset timing" });
+    if (r.status === 201) accounts.push(email);
+    else run.error(`reset timing signup: ${r.status}`);
+  });
+  const unknown = [];
+  const known = [];
+  for (let i = 0; i < n; i++) {
+    const pair = [
+      { list: unknown, email: uniqueEmail("nobody") },
+      { list: known, email: accounts[Math.floor(i / perAccount) % accounts.length] },
+    ];
+    if (i % 2) pair.reverse();
+    for (const p of pair) {
+      const c = new Client(base);
+      const r = await c.post("/api/auth/password-reset", { email: p.email });
+      if (isReload(r)) {
+        run.stats.devReloads += 1;
+        continue;
+      }
+      if (r.status !== 202 || r.body !== null) run.error(`reset timing: ${r.status} ${JSON.stringify(r.body)}`);
+      p.list.push(r.ms);
+    }
+  }
+  const mu = median(unknown);
+  const mk = median(known);
+  return { n, unknown: mu, known: mk, ratio: mu / mk, summaries: { unknown: summarize(unknown), known: summarize(known) } };
+}
