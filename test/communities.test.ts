@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Client, expectProblem } from "./support/client";
-import { communityWithMember, enableTOTP, newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
+import { communityWithMember, enableTOTP, newUser, PASSWORD, proveEmail, uniqueEmail } from "./support/fixtures";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -80,7 +80,7 @@ describe("POST /api/communities/{cid}/invitations", () => {
     expect(strip(ja)).toEqual(strip(jb));
     expect([...a.headers.keys()].sort()).toEqual([...b.headers.keys()].sort());
     for (const email of [existing.email, nobody]) {
-      const mail = await env.DB.prepare("SELECT template, subject, body FROM outbox WHERE recipient = ?").bind(email).all<{
+      const mail = await env.DB.prepare("SELECT template, subject, body FROM outbox WHERE recipient = ? AND template = 'invitation'").bind(email).all<{
         template: string;
         subject: string;
         body: string;
@@ -261,8 +261,12 @@ describe("POST /api/invitations/{id}/accept", () => {
     const email = uniqueEmail("later");
     const sent = await invite(admin, admin.communityId!, email);
     const c = new Client();
-    expect((await c.json("POST", "/api/auth/signup", { email, password: PASSWORD, name: "Later" })).status).toBe(201);
+    const signup = await c.json("POST", "/api/auth/signup", { email, password: PASSWORD, name: "Later" });
+    expect(signup.status).toBe(201);
     await c.post("/api/auth/login", { email, password: PASSWORD });
+    // The new account must prove the address first (test/squatter.security.test.ts: or post the invitation's link).
+    await expectProblem(await c.request("POST", `/api/invitations/${sent.body.invitation.id}/accept`), 403, "email_unverified");
+    await proveEmail(signup.body.user.id);
     expect((await c.json("POST", `/api/invitations/${sent.body.invitation.id}/accept`)).body.community.role).toBe("member");
   });
 });

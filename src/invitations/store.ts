@@ -70,7 +70,9 @@ export async function acceptInvitation(
   // Which community it is for (fixed for an invitation): the event names it.
   const invited = await db.prepare("SELECT community_id FROM invitations WHERE id = ? AND email = ?").bind(id, user.email).first<{ community_id: string }>();
   if (!invited) return null;
-  const claimed = { sql: "EXISTS (SELECT 1 FROM invitations WHERE id = ? AND accepted_by = ? AND accepted_at = ?)", params: [id, user.id, now] };
+  // Right after the claim in the same batch (one connection, in order): this request's own UPDATE changed the row.
+  // A condition on accepted_by and accepted_at alone would also hold for a racing accept by the same user in the same millisecond.
+  const claimed = { sql: "changes() = 1", params: [] };
   const event = securityEvent("invitation_accepted", user.id, meta, now, { data: { communityId: invited.community_id } });
   const [claim, , , joined] = await db.batch([
     db
@@ -79,13 +81,13 @@ export async function acceptInvitation(
          WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND (? IS NULL OR token_hash = ?) RETURNING community_id`,
       )
       .bind(now, user.id, id, user.email, now, tokenHash, tokenHash),
+    prepare(db, eventStatement(event, claimed)),
     db
       .prepare(
         `INSERT OR IGNORE INTO memberships (community_id, user_id, role, joined_at)
          SELECT community_id, ?, role, ? FROM invitations WHERE id = ? AND accepted_by = ? AND accepted_at = ?`,
       )
       .bind(user.id, now, id, user.id, now),
-    prepare(db, eventStatement(event, claimed)),
     db
       .prepare("SELECT c.id, c.name, m.role FROM memberships m JOIN communities c ON c.id = m.community_id WHERE m.community_id = ? AND m.user_id = ?")
       .bind(invited.community_id, user.id),
