@@ -23,7 +23,7 @@ async function run() {
   }
   const id = token.split(".")[0];
   const who = await whoAmI();
-  if (!who.me || who.me.stage !== "authenticated") {
+  if (who.me?.stage !== "authenticated") {
     renderNav(who.me ?? null);
     show($("#invitation-login"), true);
     return;

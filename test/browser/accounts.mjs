@@ -2,6 +2,7 @@
 // before the page under test opens (the journeys themselves go through pages).
 // Each account has its own browser context, so its cookies are its session.
 import assert from "node:assert/strict";
+import { mailedToken } from "./mail.mjs";
 import { freshTOTP, newPage, PASSWORD, uniqueEmail, virtualAuthenticator } from "./support.mjs";
 
 /** A JSON call with the context's cookies; throws with the problem on a refusal. */
@@ -19,11 +20,13 @@ export async function call(context, method, path, data) {
  */
 export async function account(
   browser,
-  { name, community, locale = "en-US", colorScheme = "light", prefix = "acct", email = uniqueEmail(prefix), width, height } = {},
+  { name, community, locale = "en-US", colorScheme = "light", prefix = "acct", email = uniqueEmail(prefix), width, height, verified = true } = {},
 ) {
   const page = await newPage(browser, { locale, colorScheme, width, height });
   const context = page.context();
-  await call(context, "POST", "/api/auth/signup", { name, email, password: PASSWORD, ...(community ? { community } : {}) });
+  const signup = await call(context, "POST", "/api/auth/signup", { name, email, password: PASSWORD, ...(community ? { community } : {}) });
+  // The email is proven with the link the signup email carries, unless asked not to (the banner's views).
+  if (verified) await call(context, "POST", "/api/auth/verify-email", { token: await mailedToken("verify-email", signup.user.id) });
   const login = await call(context, "POST", "/api/auth/login", { email, password: PASSWORD });
   assert.equal(login.status, "authenticated");
   const me = await call(context, "GET", "/api/me");

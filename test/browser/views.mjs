@@ -13,7 +13,8 @@ import { PASSWORD, wrongTOTP } from "./support.mjs";
  * - owner: admin of two communities, with an authenticator app and a security key;
  * - member: in that community with an authenticator app (the admin resets them);
  * - recovering: in that community, reset by the admin, with a recovery code;
- * - newcomer: no 2FA, no community, one invitation waiting.
+ * - newcomer: no 2FA, no community, one invitation waiting;
+ * - unverified: has not confirmed their email yet (the banner).
  */
 export async function cast(browser, locale) {
   const owner = await account(browser, { name: "Alice Martin", community: "Relais Nord", locale, prefix: "owner" });
@@ -31,7 +32,8 @@ export async function cast(browser, locale) {
   recovering.recoveryCode = await resetTwoFactor(owner, recovering);
   const newcomer = await account(browser, { name: "Dan Moreau", locale, prefix: "newcomer" });
   await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: newcomer.email, role: "member" });
-  return { owner, member, recovering, newcomer };
+  const unverified = await account(browser, { name: "Eve Nouvelle", locale, prefix: "unverified", verified: false });
+  return { owner, member, recovering, newcomer, unverified };
 }
 
 async function logInWithPassword(page, email) {
@@ -268,6 +270,71 @@ export const VIEWS = [
       await page.locator("#reset-password").fill(PASSWORD);
       await page.locator("dialog[open] button[type=submit]").click();
       await shown(page, "dialog[open] output.recovery-code");
+    },
+  },
+  // ---- the links sent by email
+  {
+    name: "banner: confirm your email address",
+    as: "unverified",
+    open: (page) => page.goto("/").then(() => shown(page, "#verify-banner")),
+  },
+  {
+    name: "banner: a new link sent",
+    as: "unverified",
+    open: async (page) => {
+      await page.goto("/security");
+      await page.locator("#verify-resend").click();
+      await shown(page, "#verify-banner [role=status] .notice");
+    },
+  },
+  { name: "forgot password: ask for a link", as: "anonymous", open: (page) => page.goto("/reset-password").then(() => shown(page, "#reset-request:visible")) },
+  {
+    name: "forgot password: the link is on its way",
+    as: "anonymous",
+    open: async (page, { newcomer }) => {
+      await page.goto("/reset-password");
+      await page.locator("#reset-email").fill(newcomer.email);
+      await page.locator("#reset-request-form button[type=submit]").click();
+      await shown(page, "#flash .notice");
+    },
+  },
+  {
+    name: "forgot password: choose a new password",
+    as: "anonymous",
+    open: (page) => page.goto("/reset-password#token=from-the-email").then(() => shown(page, "#reset-confirm:visible")),
+  },
+  {
+    name: "forgot password: a link that no longer works, explained",
+    as: "anonymous",
+    open: async (page) => {
+      await page.goto("/reset-password#token=no-longer-valid");
+      await page.locator("#reset-password").fill("a long enough new password");
+      await page.locator("#reset-confirm-form button[type=submit]").click();
+      await shown(page, "#reset-confirm-form [role=alert] .notice");
+    },
+  },
+  {
+    name: "confirm email: a link that no longer works",
+    as: "anonymous",
+    open: (page) => page.goto("/verify-email#token=no-longer-valid").then(() => shown(page, "#verify-email-error .notice")),
+  },
+  {
+    name: "device link: a link that no longer works",
+    as: "anonymous",
+    open: (page) => page.goto("/device#token=no-longer-valid").then(() => shown(page, "#device-error .notice")),
+  },
+  {
+    name: "invitation link: log in first",
+    as: "anonymous",
+    open: (page) => page.goto("/invitations#token=AAAAAAAAAAAAAAAAAAAAAA.from-the-email").then(() => shown(page, "#invitation-login:visible")),
+  },
+  {
+    name: "invitation link: accept",
+    as: "newcomer",
+    open: async (page, { newcomer }) => {
+      const { invitations } = await call(newcomer.context, "GET", "/api/invitations");
+      await page.goto(`/invitations#token=${invitations[0].id}.from-the-email`);
+      await shown(page, "#invitation-accept:visible");
     },
   },
 ];
