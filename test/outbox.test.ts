@@ -201,7 +201,8 @@ describe("the emails", () => {
     const started = Date.now();
     const journey = await everyEvent();
     const { member, world } = journey;
-    const rows = await outboxOf(member.id);
+    // Security events' emails (the signup's verification link is not one: test/email-tokens.security.test.ts).
+    const rows = (await outboxOf(member.id)).filter((r) => r.template !== "verify_email");
     const templates = rows.map((r) => r.template);
     for (const t of [
       "two_factor_enabled",
@@ -257,7 +258,9 @@ describe("the emails", () => {
     for (const row of [...rows, invitation]) {
       const matching = mails.filter((m) => m.headers?.[OUTBOX_ID_HEADER] === row.id);
       expect(matching, row.template).toHaveLength(1);
-      expect(matching[0]).toMatchObject({ to: row.recipient, subject: row.subject, text: row.body, from: env.MAIL_FROM });
+      // The outbox keeps a link's token out of its copy (test/secrets.security.test.ts): compare without it.
+      const delivered = { ...matching[0], text: matching[0]?.text.replace(/#token=[A-Za-z0-9_.-]+/g, "#token=[link removed from this copy]") };
+      expect(delivered).toMatchObject({ to: row.recipient, subject: row.subject, text: row.body, from: env.MAIL_FROM });
     }
     const everything = JSON.stringify(mails).toLowerCase() + JSON.stringify([...rows, invitation]).toLowerCase();
     expect(journey.secrets.length).toBeGreaterThan(40);
