@@ -267,11 +267,11 @@ describe("POST /api/auth/logout", () => {
 
 describe("GET /api/me", () => {
   it("answers the contract's shape for a fresh account", async () => {
-    const u = await newUser({ name: "Grace Hopper" });
+    const u = await newUser({ name: "Grace Hopper", verified: false });
     const me = await u.client.json("GET", "/api/me");
     expect(me.status).toBe(200);
     expect(me.body).toEqual({
-      user: { id: u.id, email: u.email, name: "Grace Hopper" },
+      user: { id: u.id, email: u.email, name: "Grace Hopper", emailVerified: false },
       stage: "authenticated",
       communities: [],
       twoFactor: { enabled: false, preferred: null },

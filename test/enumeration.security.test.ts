@@ -124,7 +124,9 @@ describe("invitations", () => {
     expect((a.body.invitation as { email: string }).email).toBe(existing.email);
     expect((b.body.invitation as { email: string }).email).toBe(nobody);
     // Both get the same email, so a mailbox-side observer learns nothing either.
-    const { results } = await env.DB.prepare("SELECT recipient, template, subject FROM outbox WHERE recipient IN (?, ?) ORDER BY recipient")
+    const { results } = await env.DB.prepare(
+      "SELECT recipient, template, subject FROM outbox WHERE recipient IN (?, ?) AND template = 'invitation' ORDER BY recipient",
+    )
       .bind(existing.email, nobody)
       .all<{ recipient: string; template: string; subject: string }>();
     expect(results).toHaveLength(2);

@@ -1,5 +1,5 @@
 import type { Statement } from "../lib/statement";
-import { type Change, type Effect, eventBy } from "./effects";
+import { type Change, type Effect, eventBy, type SealedToken } from "./effects";
 import { wipeFactors } from "./manage";
 import { bumpEpoch, clearFailures, epochStatements } from "./state";
 import type { Caller, SessionCaller } from "./types";
@@ -22,6 +22,42 @@ export const TOKEN_TTL_MS: Record<TokenPurpose, number> = {
 };
 /** At most one device link per account this often: the email cannot be used to flood its owner. */
 export const DEVICE_LINK_EVERY_MS = 5 * MINUTE;
+
+/** The email that carries a link: its text holds TOKEN_SLOT where the token goes (src/lib/email-token.ts). */
+export interface LinkMail {
+  subject: string;
+  text: string;
+  template: string;
+}
+
+export type Issued = { ok: true } | { ok: false; reason: "verified" | "too_soon" };
+
+/**
+ * A new token of `purpose` (hashed and sealed before this step) and the email
+ * that carries it. A verification link is not sent once the email is proven;
+ * a device link at most once every few minutes.
+ */
+export function issueToken(
+  sql: SqlStorage,
+  caller: Caller,
+  purpose: TokenPurpose,
+  hash: string,
+  mail: LinkMail & { id: string },
+  sealed: SealedToken,
+): Change<Issued> {
+  if (purpose === "verify_email" && isEmailVerified(sql)) return { result: { ok: false, reason: "verified" }, effect: null };
+  if (purpose === "device_link" && !mayEmailDeviceLink(sql, caller.now)) return { result: { ok: false, reason: "too_soon" }, effect: null };
+  storeToken(sql, purpose, hash, caller.now);
+  return { result: { ok: true }, effect: { statements: [], mail: { to: caller.user.email, ...mail, userId: caller.user.id }, sealed } };
+}
+
+/** A claim; a verification link also proves the email in the same step. */
+export function claim(sql: SqlStorage, caller: Caller, purpose: TokenPurpose, hash: string): Change<boolean> {
+  if (!claimToken(sql, purpose, hash, caller.now)) return { result: false, effect: null };
+  return { result: true, effect: purpose === "verify_email" ? markEmailVerified(sql, caller, "link") : null };
+}
+
+export type ResetResult = { ok: true; twoFactorRemoved: boolean } | { ok: false; reason: "invalid" };
 
 /** A newer token of a purpose replaces the older one (the purpose is the key). */
 export function storeToken(sql: SqlStorage, purpose: TokenPurpose, hash: string, now: number): number {
@@ -72,12 +108,7 @@ function passwordStatement(userId: string, passwordHash: string): Statement {
  * must not be locked out by a squatter's methods, so methods, backup codes, a
  * pending recovery and a lock go too.
  */
-export function resetPassword(
-  sql: SqlStorage,
-  caller: Caller,
-  hash: string,
-  passwordHash: string,
-): Change<{ ok: true; twoFactorRemoved: boolean } | { ok: false; reason: "invalid" }> {
+export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, passwordHash: string): Change<ResetResult> {
   if (!claimToken(sql, "password_reset", hash, caller.now)) return { result: { ok: false, reason: "invalid" }, effect: null };
   const unproven = !isEmailVerified(sql);
   const statements: Statement[] = [passwordStatement(caller.user.id, passwordHash)];

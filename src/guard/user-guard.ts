@@ -264,31 +264,15 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- email tokens and passwords (bodies in tokens.ts) -----------------
 
-  /**
-   * Makes a single-use token of `purpose` (a newer one replaces the older) and
-   * records the email that carries it: `mail.text` holds TOKEN_SLOT where the
-   * link's token goes. The token is sealed before the step and put into the
-   * text only at delivery; nothing else ever sees it. A device link is emailed
-   * at most once every few minutes; a verification link not once the email is
-   * proven.
-   */
-  async issueToken(
-    caller: T.Caller,
-    purpose: tokens.TokenPurpose,
-    mail: { subject: string; text: string; template: string },
-  ): Promise<{ ok: true } | { ok: false; reason: "verified" | "too_soon" }> {
+  /** A new single-use token of `purpose`, its email recorded with the token sealed until delivery (tokens.issueToken). */
+  async issueToken(caller: T.Caller, purpose: tokens.TokenPurpose, mail: tokens.LinkMail): Promise<tokens.Issued> {
     this.enter(caller);
     const secret = newSecret();
-    const mailId = newId();
-    const sealed = await sealToken(this.env, formatToken(caller.user.id, secret), mailId);
-    if (purpose === "verify_email" && tokens.isEmailVerified(this.sql)) return { ok: false, reason: "verified" };
-    if (purpose === "device_link" && !tokens.mayEmailDeviceLink(this.sql, caller.now)) return { ok: false, reason: "too_soon" };
-    tokens.storeToken(this.sql, purpose, secretHash(secret), caller.now);
-    await this.commit(caller, { statements: [], mail: { to: caller.user.email, ...mail, userId: caller.user.id, id: mailId }, sealed });
-    return { ok: true };
+    const id = newId();
+    const sealed = await sealToken(this.env, formatToken(caller.user.id, secret), id);
+    return this.apply(caller, tokens.issueToken(this.sql, caller, purpose, secretHash(secret), { ...mail, id }, sealed));
   }
 
-  /** Whether a token is live now, without claiming it. */
   tokenLive(purpose: tokens.TokenPurpose, hash: string, now: number): boolean {
     return tokens.tokenLive(this.sql, purpose, hash, now);
   }
@@ -296,30 +280,19 @@ export class UserGuard extends DurableObject<Env> {
   /** Claims a token; a verification link also marks the email proven, in the same step. */
   async claimToken(caller: T.Caller, purpose: Exclude<tokens.TokenPurpose, "password_reset">, hash: string): Promise<boolean> {
     this.enter(caller);
-    if (!tokens.claimToken(this.sql, purpose, hash, caller.now)) return false;
-    if (purpose === "verify_email") {
-      const effect = tokens.markEmailVerified(this.sql, caller, "link");
-      if (effect) await this.commit(caller, effect);
-    }
-    return true;
+    return this.apply(caller, tokens.claim(this.sql, caller, purpose, hash));
   }
 
   emailVerified(): boolean {
     return tokens.isEmailVerified(this.sql);
   }
-
   /** The email was proven another way (an invitation's own link). */
   async markEmailVerified(caller: T.Caller, how: string): Promise<void> {
     this.enter(caller);
-    const effect = tokens.markEmailVerified(this.sql, caller, how);
-    if (effect) await this.commit(caller, effect);
+    await this.apply(caller, { result: undefined, effect: tokens.markEmailVerified(this.sql, caller, how) });
   }
 
-  async resetPassword(
-    caller: T.Caller,
-    hash: string,
-    passwordHash: string,
-  ): Promise<{ ok: true; twoFactorRemoved: boolean } | { ok: false; reason: "invalid" }> {
+  async resetPassword(caller: T.Caller, hash: string, passwordHash: string): Promise<tokens.ResetResult> {
     this.enter(caller);
     return this.apply(caller, tokens.resetPassword(this.sql, caller, hash, passwordHash));
   }
@@ -357,8 +330,7 @@ export class UserGuard extends DurableObject<Env> {
     this.enter(caller);
     const { token, ...content } = mail;
     const id = newId();
-    // A link's token (an invitation's) is sealed until delivery, like the guard's own tokens.
-    const sealed = token ? await sealToken(this.env, token, id) : undefined;
+    const sealed = token ? await sealToken(this.env, token, id) : undefined; // an invitation's link, sealed until delivery
     await this.commit(caller, { ...effect, mail: { ...content, userId: null, id }, ...(sealed ? { sealed } : {}) });
   }
 }
