@@ -3,6 +3,7 @@
 // copies the recovery code, and the member logs in with it and sets up a new app.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mailedToken } from "./mail.mjs";
 import { assertNoProblems, confirmPasswordIfAsked, freshTOTP, newPage, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
@@ -37,13 +38,18 @@ test("an admin resets a member's 2FA on /admin; the member logs in with the reco
   await addAuthenticatorApp(admin, { expectPassword: true });
   await admin.getByRole("navigation").getByRole("link", { name: "Admin" }).click();
   await admin.getByRole("heading", { name: "Reset Club: community admin" }).waitFor();
-  await admin.getByLabel("Email").fill(memberEmail);
+  await admin.getByLabel("Email", { exact: true }).fill(memberEmail);
   await admin.getByLabel("Role").selectOption("member");
   await admin.getByRole("button", { name: "Send invitation" }).click();
   await admin.getByRole("list", { name: "Pending invitations" }).getByText(memberEmail).waitFor();
 
   // The member signs up, accepts and turns on an authenticator app.
   await signUp(member, { name: "Bob Member", email: memberEmail });
+  // Accepting needs a confirmed email: the member opens the link the signup emailed.
+  const { user } = await (await member.request.get("/api/me")).json();
+  await member.goto(`/verify-email#token=${await mailedToken("verify-email", user.id)}`);
+  await member.getByText("Your email address is confirmed. Thank you.").waitFor();
+  await member.goto("/");
   await member.getByRole("button", { name: "Accept the invitation to Reset Club" }).click();
   await member.getByText("You joined Reset Club as a member.").waitFor();
   await member.goto("/security");
