@@ -1,18 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { parseSetCookie } from "./support/client";
 import { totpCode } from "./support/codes";
-import {
-  addAuthenticatorApp,
-  DAY_MS,
-  enableTOTP,
-  newUser,
-  PASSWORD,
-  reauth,
-  recoveryClient,
-  resetMember,
-  resetWorld,
-  type TestUser,
-} from "./support/fixtures";
+import { addAuthenticatorApp, DAY_MS, enableTOTP, newUser, PASSWORD, reauth, recoveryClient, resetMember, resetWorld, type TestUser } from "./support/fixtures";
 import { everythingStored, guardRows } from "./support/stores";
 import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
 

@@ -12,8 +12,14 @@ export class TrustedClient extends Client {
 
   override async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     const extra = { ...headers };
-    if (this.trusted) extra.Cookie = [this.cookie ? `__Host-session=${this.cookie}` : null, `__Host-trusted=${this.trusted}`].filter(Boolean).join("; ");
+    const session = this.cookie;
+    if (this.trusted) {
+      // Client writes its own Cookie header when it holds a session: this one carries both.
+      extra.Cookie = [session ? `__Host-session=${session}` : null, `__Host-trusted=${this.trusted}`].filter(Boolean).join("; ");
+      this.cookie = null;
+    }
     const res = await super.request(method, path, body, extra);
+    if (this.cookie === null && !res.headers.getSetCookie().some((c) => c.startsWith("__Host-session="))) this.cookie = session;
     for (const set of res.headers.getSetCookie()) {
       const m = /^__Host-trusted=([^;]*)/.exec(set);
       if (m) this.trusted = /Max-Age=0\b/i.test(set) ? null : m[1] || null;
