@@ -75,7 +75,7 @@ export function rememberBrowser(sql: SqlStorage, caller: Caller, id: string, has
 }
 
 export function listTrustedBrowsers(sql: SqlStorage, now: number, currentHash: string | null): TrustedBrowserView[] {
-  const rows = sql.exec<Row>("SELECT * FROM trusted_browsers WHERE expires_at > ? ORDER BY created_at DESC", now).toArray();
+  const rows = sql.exec<Row>("SELECT * FROM trusted_browsers WHERE expires_at > ? ORDER BY created_at DESC, rowid DESC", now).toArray();
   return rows.map((r) => ({
     id: r.id,
     current: currentHash !== null && r.hash === currentHash,
