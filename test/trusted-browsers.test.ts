@@ -24,7 +24,7 @@ describe("GET /api/security/trusted-browsers", () => {
     expect(newest).toMatchObject({ current: false, browser: AGENTS.phone[1], ip: phone.ip, lastUsedAt: null });
     expect(oldest).toMatchObject({ current: true, browser: AGENTS.laptop[1], ip: laptop.ip, lastUsedAt: null });
     expect(Date.parse(oldest.expiresAt) - Date.parse(oldest.createdAt)).toBe(30 * 24 * 60 * 60 * 1000);
-    expect(Object.keys(oldest).sort()).toEqual(["browser", "createdAt", "current", "expiresAt", "id", "ip", "lastUsedAt"]);
+    expect(Object.keys(oldest).sort()).toEqual(["browser", "createdAt", "current", "expiresAt", "id", "ip", "lastUsedAt", "userAgent"]);
     expect(JSON.stringify(res.body)).not.toContain(laptop.trusted!.split(".")[1]);
 
     // Its use is recorded: when and from where.

@@ -25,6 +25,7 @@ const TrustedBrowser = z
     expiresAt: z.string(),
     ip: z.string().nullable().openapi({ description: "Where it was last used from (or remembered, if never used since)" }),
     browser: z.string().openapi({ description: "The browser in words, e.g. Firefox on Linux" }),
+    userAgent: z.string().nullable().openapi({ description: "The User-Agent it sent, for pages that name the browser in their own language" }),
   })
   .openapi("TrustedBrowser");
 
@@ -41,7 +42,7 @@ trustedBrowserRoutes.openapi(
     const session = sessionOf(c);
     const outcome = await guardFor(c.env, session.user.id).trustedBrowsers(callerOf(c, session.user, session), trustedHashFor(c, session.user.id));
     if (!outcome.ok) refused(outcome);
-    const browsers = outcome.browsers.map(({ userAgent, ...b }) => ({ ...b, browser: describeUserAgent(userAgent) }));
+    const browsers = outcome.browsers.map((b) => ({ ...b, browser: describeUserAgent(b.userAgent) }));
     return c.json({ browsers }, 200);
   },
 );
