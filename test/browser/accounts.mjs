@@ -73,3 +73,17 @@ export async function confirmPassword(page) {
   await dialog.locator("button[type=submit]").click();
   await dialog.waitFor({ state: "detached" });
 }
+
+/**
+ * Logs `user` in again in their own browser context with a backup code,
+ * asking to remember the browser: their Security page then lists it as
+ * "This browser". Once per user (a later call changes nothing).
+ */
+export async function rememberBrowser(user, backupCode) {
+  if (user.remembered) return;
+  const login = await call(user.context, "POST", "/api/auth/login", { email: user.email, password: PASSWORD });
+  assert.equal(login.status, "second_factor_required");
+  const verified = await call(user.context, "POST", "/api/auth/verify", { method: "backup_code", code: backupCode, rememberBrowser: true });
+  assert.equal(verified.browserRemembered, true);
+  user.remembered = true;
+}
