@@ -15,7 +15,7 @@ import type { Caller, Outcome, TrustedBrowserView } from "./types";
  * makes the change, so a copy of the cookie is refused from that step on.
  */
 
-/** NIST SP 800-63B-4 lets a remembered device stand in for the second factor for at most 30 days. */
+/** 30 days from the moment it was remembered; using it does not extend it (docs/security.md "Trusted browsers"). */
 export const TRUSTED_BROWSER_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Beyond this many, remembering one more forgets the least recently used: storage per user stays bounded. */
 export const MAX_TRUSTED_BROWSERS = 20;
