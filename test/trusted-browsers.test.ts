@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AGENTS, withUserAgent } from "./support/client";
 import { enableTOTP, newUser, recoveryLogin } from "./support/fixtures";
-import { eventTypesOf } from "./support/stores";
+import { callerAt, eventTypesOf, guard, guardRows } from "./support/stores";
 import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
 
 /** The Security page's list of remembered browsers, and what each change leaves in the log (docs/api.md "Trusted browsers"). */
@@ -77,6 +77,24 @@ describe("forgetting", () => {
     await user.client.json("DELETE", "/api/security/trusted-browsers");
     expect((await passwordLogin(browser, user.email)).body.status).toBe("second_factor_required");
     expect(browser.trusted).toBeNull();
+  });
+});
+
+describe("the guard's call for changes made outside it (a password changed or reset, a community's policy)", () => {
+  it("forgetTrustedBrowsers forgets every browser of the user, logs it once with its reason, and a copy is refused", async () => {
+    const user = await newUser();
+    const { secret } = await enableTOTP(user.client);
+    const browser = new TrustedClient();
+    await logInRemembering(browser, user.email, secret);
+    const result = await guard(user.id).forgetTrustedBrowsers(callerAt(user, Date.now(), "authenticated"), "password_changed");
+    expect(result).toEqual({ count: 1 });
+    expect(await guardRows(user.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+    expect((await passwordLogin(browserWith(browser.trusted), user.email)).body.status).toBe("second_factor_required");
+    await expect
+      .poll(async () => (await eventTypesOf(user.id)).filter((t) => t === "trusted_browser_removed").length, { timeout: 2000 })
+      .toBe(1);
+    // Nothing left: a second call records nothing.
+    expect(await guard(user.id).forgetTrustedBrowsers(callerAt(user, Date.now(), "authenticated"), "password_changed")).toEqual({ count: 0 });
   });
 });
 
