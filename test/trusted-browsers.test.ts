@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AGENTS, withUserAgent } from "./support/client";
+import { wrongTOTP } from "./support/codes";
 import { enableTOTP, newUser, recoveryLogin } from "./support/fixtures";
 import { callerAt, eventTypesOf, guard, guardRows } from "./support/stores";
 import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
@@ -95,6 +96,21 @@ describe("the guard's call for changes made outside it (a password changed or re
       .toBe(1);
     // Nothing left: a second call records nothing.
     expect(await guard(user.id).forgetTrustedBrowsers(callerAt(user, Date.now(), "authenticated"), "password_changed")).toEqual({ count: 0 });
+  });
+});
+
+describe("a lock of the second step", () => {
+  it("does not stop a remembered browser, and the second step stays locked", async () => {
+    const user = await newUser();
+    const { secret } = await enableTOTP(user.client);
+    const browser = new TrustedClient();
+    await logInRemembering(browser, user.email, secret);
+    const half = new TrustedClient();
+    await passwordLogin(half, user.email);
+    for (let i = 0; i < 10; i++) await half.json("POST", "/api/auth/verify", { method: "totp", code: wrongTOTP(secret) });
+    expect((await half.json("POST", "/api/auth/verify", { method: "totp", code: wrongTOTP(secret) })).status).toBe(429);
+    expect((await passwordLogin(browserWith(browser.trusted), user.email)).body).toEqual({ status: "authenticated", trustedBrowser: true });
+    expect((await half.json("POST", "/api/auth/verify", { method: "totp", code: wrongTOTP(secret) })).status).toBe(429);
   });
 });
 
