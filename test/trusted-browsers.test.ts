@@ -91,9 +91,7 @@ describe("the guard's call for changes made outside it (a password changed or re
     expect(result).toEqual({ count: 1 });
     expect(await guardRows(user.id, "SELECT id FROM trusted_browsers")).toEqual([]);
     expect((await passwordLogin(browserWith(browser.trusted), user.email)).body.status).toBe("second_factor_required");
-    await expect
-      .poll(async () => (await eventTypesOf(user.id)).filter((t) => t === "trusted_browser_removed").length, { timeout: 2000 })
-      .toBe(1);
+    await expect.poll(async () => (await eventTypesOf(user.id)).filter((t) => t === "trusted_browser_removed").length, { timeout: 2000 }).toBe(1);
     // Nothing left: a second call records nothing.
     expect(await guard(user.id).forgetTrustedBrowsers(callerAt(user, Date.now(), "authenticated"), "password_changed")).toEqual({ count: 0 });
   });
