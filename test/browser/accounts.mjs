@@ -75,15 +75,17 @@ export async function confirmPassword(page) {
 }
 
 /**
- * Logs `user` in again in their own browser context with a backup code,
- * asking to remember the browser: their Security page then lists it as
- * "This browser". Once per user (a later call changes nothing).
+ * Logs `user` (who has `user.totp`, an authenticator app) in again in their
+ * own browser context with a fresh code, asking to remember the browser:
+ * their Security page then lists it as "This browser". A code, not a backup
+ * code: other views regenerate the backup codes. Once per user.
  */
-export async function rememberBrowser(user, backupCode) {
+export async function rememberBrowser(user) {
   if (user.remembered) return;
   const login = await call(user.context, "POST", "/api/auth/login", { email: user.email, password: PASSWORD });
   assert.equal(login.status, "second_factor_required");
-  const verified = await call(user.context, "POST", "/api/auth/verify", { method: "backup_code", code: backupCode, rememberBrowser: true });
+  const code = await freshTOTP(user.totp.secret);
+  const verified = await call(user.context, "POST", "/api/auth/verify", { method: "totp", code, rememberBrowser: true });
   assert.equal(verified.browserRemembered, true);
   user.remembered = true;
 }

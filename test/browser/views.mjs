@@ -271,12 +271,12 @@ export const VIEWS = [
     },
   },
 
-  // ---- remembered browsers: the owner's own browser, remembered with their last backup code
+  // ---- remembered browsers: the owner's own browser, remembered at a login with their app
   {
     name: "security: remembered browsers",
     as: "owner",
     open: async (page, { owner }) => {
-      await rememberBrowser(owner, owner.totp.backupCodes[9]);
+      await rememberBrowser(owner);
       await page.goto("/security");
       await shown(page, "#trusted-list li .badge");
     },
@@ -285,7 +285,7 @@ export const VIEWS = [
     name: "dialog: forget a remembered browser",
     as: "owner",
     open: async (page, { owner }) => {
-      await rememberBrowser(owner, owner.totp.backupCodes[9]);
+      await rememberBrowser(owner);
       await page.goto("/security");
       await page.locator("#trusted-list li:first-child .row-actions button").click();
       await shown(page, "dialog[open] button[value=confirm]");
@@ -295,7 +295,7 @@ export const VIEWS = [
     name: "dialog: forget every remembered browser",
     as: "owner",
     open: async (page, { owner }) => {
-      await rememberBrowser(owner, owner.totp.backupCodes[9]);
+      await rememberBrowser(owner);
       await page.goto("/security");
       await page.locator("#trusted-forget-all").click();
       await shown(page, "dialog[open] button[value=confirm]");
