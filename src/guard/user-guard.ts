@@ -127,7 +127,7 @@ export class UserGuard extends DurableObject<Env> {
   async verifyTOTP(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {
     const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
-    const rows = verify.totpSecrets(this.sql);
+    const rows = verify.totpSecrets(this.sql, caller.now);
     const ring = await this.keyRing();
     const keys = await Promise.all(rows.map((r) => open(ring, r.key_id, new Uint8Array(r.secret), enroll.totpAAD(caller.user.id, r.id))));
     // From here on, synchronous: the lock, the step check and the claim happen as one.
