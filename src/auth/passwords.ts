@@ -27,7 +27,7 @@ const HASH_BITS = 256;
  * set. Measured with the benchmark's login storm (docs/benchmarks.md): one
  * keeps the isolate's thread free between chunks for everyone else, and
  * logins per second do not drop, because the thread is the bottleneck either
- * way (docs/architecture.md "Admission control").
+ * way (docs/architecture.md "Admission control for the hashes").
  */
 export const DEFAULT_HASHES_IN_FLIGHT = 1;
 

@@ -9,7 +9,7 @@
  * otherwise forbid. It is allowed here because it holds no user data (only
  * resolvers of promises) and no answer depends on it: with any limit, or with
  * a fresh isolate, every request computes the same result; only the order in
- * which CPU is spent changes (docs/architecture.md "Admission control").
+ * which CPU is spent changes (docs/architecture.md "Admission control for the hashes").
  */
 export class Admission {
   private running = 0;
@@ -54,9 +54,9 @@ export class Admission {
 }
 
 /**
- * Gives the event loop a turn: WebCrypto's PBKDF2 runs synchronously on the
- * isolate's thread and its promise is already settled, so chained calls joined
- * by `await` alone would run back to back in one microtask drain. A timer
+ * Gives the event loop a turn: WebCrypto's PBKDF2 runs on the isolate's
+ * thread and its promise settles without waiting for any I/O, so chained calls
+ * joined by `await` alone can run back to back. A timer
  * lets the I/O that completed meanwhile (other requests' D1 and Durable Object
  * answers) run between two chunks.
  */
