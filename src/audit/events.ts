@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   "recovery_code_expired",
   "member_left",
   "member_removed",
+  "trusted_browser_added",
+  "trusted_browser_removed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
