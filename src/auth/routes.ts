@@ -21,7 +21,7 @@ import { passwordParams } from "./passwords";
 import { rememberThisBrowser } from "./remember-browser";
 import { requireStage, sessionOf } from "./session-middleware";
 import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
-import { createAccount, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
+import { createAccount, languageStatement, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
 import { clearTrustedCookie, trustedHashFor } from "./trusted-cookie";
 
@@ -96,7 +96,11 @@ authRoutes.openapi(
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
     if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash));
-    if (state.stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, state.trustedBrowser ? "trusted_browser" : "password"));
+    if (state.stage === "authenticated")
+      batch.push(
+        loggedInStatement(c.env.DB, user.id, meta, now, state.trustedBrowser ? "trusted_browser" : "password"),
+        languageStatement(c.env.DB, user.id, meta.lang),
+      );
     await c.env.DB.batch(batch);
     setSessionCookie(c, token, state.stage);
     const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
@@ -165,6 +169,8 @@ authRoutes.openapi(
     const batch = [statement];
     if (result.methodId) batch.push(methodUsedStatement(c.env.DB, session.user.id, result.methodId, now));
     if (next === "authenticated") batch.push(loggedInStatement(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
+    // The second step proved who sends this request: its language is now the user's (docs/email.md "Which language").
+    batch.push(languageStatement(c.env.DB, session.user.id, c.get("meta").lang));
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);

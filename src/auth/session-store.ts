@@ -4,6 +4,7 @@ import { readHostCookie, setHostCookie } from "../http/cookies";
 import { toBase64URL } from "../lib/encoding";
 import { randomBytes } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
+import { storedLang } from "../notify/language";
 import { IDLE_MS, lifetime, type Session, type Stage } from "../session";
 
 /**
@@ -112,6 +113,7 @@ export interface SessionRow {
   email: string;
   name: string;
   session_epoch: number;
+  lang: string | null;
 }
 
 /** A live session's row keeps its user's epoch beside its own (see isLive). */
@@ -133,7 +135,7 @@ export async function findSession(db: D1Database, token: string): Promise<Sessio
   return db
     .prepare(
       `SELECT s.id, s.user_id, s.stage, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.reauth_at,
-              u.email, u.name, u.session_epoch
+              u.email, u.name, u.session_epoch, u.lang
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     )
     .bind(sha256Hex(token))
@@ -149,6 +151,7 @@ export function sessionOfRow(row: SessionRow): Session {
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
     reauthAt: row.reauth_at,
+    userLang: storedLang(row.lang),
     user: { id: row.user_id, email: row.email, name: row.name },
   };
 }

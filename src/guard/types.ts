@@ -1,3 +1,4 @@
+import type { Lang } from "../notify/language";
 import type { SessionUser, Stage } from "../session";
 
 export type MethodType = "totp" | "webauthn";
@@ -15,6 +16,12 @@ export interface Caller {
   sessionId?: string;
   /** The request's id, named in the guard's log lines (src/guard/flush.ts). */
   requestId?: string;
+  /**
+   * The language of emails to `user` that this call causes, chosen by the
+   * Worker (src/http/caller.ts, docs/email.md "Which language"). Absent only
+   * when a test calls the guard directly: English.
+   */
+  lang?: Lang;
 }
 
 /**

@@ -10,6 +10,7 @@ import { type ChallengePurpose, type CredentialDescriptor, issueChallenge, listC
 import { codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { newId, randomBytes } from "../lib/random";
 import type { TakeResult } from "../lib/token-bucket";
+import { DEFAULT_LANG, type Lang } from "../notify/language";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
 import type { Stage } from "../session";
 import { type Change, type Effect, recordEffect } from "./effects";
@@ -68,8 +69,8 @@ export class UserGuard extends DurableObject<Env> {
   }
 
   /** Records what the step decided (one pending row per effect), then writes D1 and sends mail. */
-  private async commit(at: { now: number; requestId?: string }, ...effects: (Effect | null)[]): Promise<void> {
-    for (const effect of effects) if (effect) recordEffect(this.sql, effect, at.now);
+  private async commit(at: { now: number; requestId?: string; lang?: Lang }, ...effects: (Effect | null)[]): Promise<void> {
+    for (const effect of effects) if (effect) recordEffect(this.sql, effect, at.now, at.lang ?? DEFAULT_LANG);
     const run = this.flushing.then(() => flushEffects(this.sql, this.env, Date.now(), at.requestId));
     this.flushing = run.catch(() => undefined); // one flush at a time per guard
     await run;
@@ -290,7 +291,7 @@ export class UserGuard extends DurableObject<Env> {
   // ---- what others do to the account (bodies in reset.ts) ---------------
 
   /** An admin's reset of this guard's user (`caller`); `notify`: the other admins to tell when the user is an admin of the community. */
-  async adminReset(caller: T.Caller, admin: reset.ResettingAdmin, notify: { id: string; email: string }[] = []): Promise<T.ResetResult> {
+  async adminReset(caller: T.Caller, admin: reset.ResettingAdmin, notify: reset.NoticeRecipient[] = []): Promise<T.ResetResult> {
     this.enter(caller);
     // Defence in depth, as for the user's own calls: only a fully logged-in admin resets.
     if (!FULL.includes(admin.stage)) return { ok: false, reason: "wrong_stage" };

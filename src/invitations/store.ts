@@ -60,7 +60,9 @@ export async function acceptInvitation(
   // Which community it is for (fixed for an invitation): the event names it.
   const invited = await db.prepare("SELECT community_id FROM invitations WHERE id = ? AND email = ?").bind(id, user.email).first<{ community_id: string }>();
   if (!invited) return null;
-  const claimed = { sql: "EXISTS (SELECT 1 FROM invitations WHERE id = ? AND accepted_by = ? AND accepted_at = ?)", params: [id, user.id, now] };
+  // The event is written only by the request whose UPDATE claimed the invitation (changes() reads the statement
+  // just before it, in the same batch): two accepts by the same user in the same millisecond write one event.
+  const claimed = { sql: "changes() = 1", params: [] };
   const event = securityEvent("invitation_accepted", user.id, meta, now, { data: { communityId: invited.community_id } });
   const [claim, , , joined] = await db.batch([
     db
@@ -68,13 +70,13 @@ export async function acceptInvitation(
         "UPDATE invitations SET accepted_at = ?, accepted_by = ? WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? RETURNING community_id",
       )
       .bind(now, user.id, id, user.email, now),
+    prepare(db, eventStatement(event, claimed)),
     db
       .prepare(
         `INSERT OR IGNORE INTO memberships (community_id, user_id, role, joined_at)
          SELECT community_id, ?, role, ? FROM invitations WHERE id = ? AND accepted_by = ? AND accepted_at = ?`,
       )
       .bind(user.id, now, id, user.id, now),
-    prepare(db, eventStatement(event, claimed)),
     db
       .prepare("SELECT c.id, c.name, m.role FROM memberships m JOIN communities c ON c.id = m.community_id WHERE m.community_id = ? AND m.user_id = ?")
       .bind(invited.community_id, user.id),

@@ -56,6 +56,13 @@ export function withUserAgent<C extends Client>(client: C, userAgent: string): C
   return client;
 }
 
+/** Makes every request of this client carry an Accept-Language, as a browser's would (the emails' language: docs/email.md). */
+export function withLanguage<C extends Client>(client: C, acceptLanguage: string): C {
+  const request = client.request.bind(client);
+  client.request = (method, path, body, headers = {}) => request(method, path, body, { "Accept-Language": acceptLanguage, ...headers });
+  return client;
+}
+
 /** Real User-Agent strings, and how an email describes each (src/notify/user-agent.ts). */
 export const AGENTS = {
   laptop: ["Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on Linux"],

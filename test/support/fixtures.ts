@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { Client } from "./client";
+import { Client, withLanguage } from "./client";
 import { previousStepCode } from "./codes";
 
 /**
@@ -23,9 +23,13 @@ export interface TestUser {
   client: Client;
 }
 
-/** Signs up and logs in; the client holds an `authenticated` session (and the community's id when one was made). */
-export async function newUser(opts: { community?: string; name?: string } = {}): Promise<TestUser & { communityId?: string }> {
-  const client = new Client();
+/**
+ * Signs up and logs in; the client holds an `authenticated` session (and the
+ * community's id when one was made). With `acceptLanguage`, every request of
+ * the client sends it, as a browser in that language would.
+ */
+export async function newUser(opts: { community?: string; name?: string; acceptLanguage?: string } = {}): Promise<TestUser & { communityId?: string }> {
+  const client = opts.acceptLanguage ? withLanguage(new Client(), opts.acceptLanguage) : new Client();
   const email = uniqueEmail();
   const name = opts.name ?? "Test User";
   const signup = await client.json("POST", "/api/auth/signup", { email, password: PASSWORD, name, ...(opts.community ? { community: opts.community } : {}) });

@@ -1,0 +1,95 @@
+import type { MailCatalogue } from "./en";
+
+/**
+ * Every word of every email, in French: the same keys and placeholders as
+ * en.ts. French typography is written in: a no-break space before `:`, a
+ * narrow one before `; ? !`, typographic apostrophes. Wording is neutral in
+ * gender ("cette personne", "Invitation à…") since we do not know the reader's.
+ */
+export const fr: MailCatalogue = {
+  // ---- shared by every security email --------------------------------------
+  "common.when": "Date : {time}",
+  "common.from": "Depuis : {address} ({browser})",
+  "common.unknownAddress": "adresse inconnue",
+  "common.ifNotYou":
+    "Si ce n’était pas vous, changez votre mot de passe dès maintenant et demandez à un admin de votre communauté de réinitialiser votre authentification à deux facteurs.",
+
+  "browser.onSystem": "{browser} sous {system}",
+  "browser.anyOnSystem": "un navigateur ou une application sous {system}",
+  "browser.unknown": "navigateur inconnu",
+  "browser.unrecognised": "navigateur ou application non reconnus",
+
+  "names.admin": "Admin (nom tel que saisi par cette personne) : {name}",
+  "names.community": "Communauté (nom tel que saisi par ses admins) : {name}",
+  "names.invitedBy": "Invitation envoyée par (nom tel que saisi par cette personne) : {name}",
+  "names.resettingAdmin": "Admin qui a fait la réinitialisation (nom tel que saisi par cette personne) : {name}",
+  "names.resetAdmin": "Admin dont l’authentification à deux facteurs a été réinitialisée (nom tel que saisi par cette personne) : {name}",
+  "names.resetAdminEmail": "Son adresse e-mail : {email}",
+
+  // ---- the user's own security events ---------------------------------------
+  "two_factor_enabled.subject": "L’authentification à deux facteurs est activée",
+  "two_factor_enabled.body": "L’authentification à deux facteurs a été activée pour votre compte.",
+
+  "two_factor_disabled.subject": "L’authentification à deux facteurs a été désactivée",
+  "two_factor_disabled.body": "L’authentification à deux facteurs a été désactivée pour votre compte. Votre mot de passe suffit désormais pour vous connecter.",
+
+  "method_added.subject": "Une méthode d’authentification à deux facteurs a été ajoutée",
+  "method_added.body.totp": "Une nouvelle application d’authentification, {name}, a été ajoutée à votre compte.",
+  "method_added.body.webauthn": "Une nouvelle clé de sécurité, {name}, a été ajoutée à votre compte.",
+
+  "method_removed.subject": "Une méthode d’authentification à deux facteurs a été retirée",
+  "method_removed.body.totp": "L’application d’authentification {name} a été retirée de votre compte. Vos autres sessions ont été déconnectées.",
+  "method_removed.body.webauthn": "La clé de sécurité {name} a été retirée de votre compte. Vos autres sessions ont été déconnectées.",
+
+  "backup_codes_regenerated.subject": "De nouveaux codes de secours ont été générés",
+  "backup_codes_regenerated.body": "De nouveaux codes de secours ont été générés pour votre compte. Vos anciens codes de secours ne fonctionnent plus.",
+
+  "backup_code_used.subject": "Un code de secours a été utilisé pour se connecter",
+  "backup_code_used.body": {
+    one: "Un code de secours a été utilisé pour se connecter à votre compte. Il vous reste {count} code de secours.",
+    other: "Un code de secours a été utilisé pour se connecter à votre compte. Il vous reste {count} codes de secours.",
+  },
+
+  "recovery_code_issued.subject": "Votre authentification à deux facteurs a été réinitialisée",
+  "recovery_code_issued.body":
+    "Un admin d’une communauté dont vous êtes membre a réinitialisé votre authentification à deux facteurs. Toutes vos sessions ont été déconnectées, et vos méthodes et codes de secours ont été supprimés. Connectez-vous avec votre mot de passe et le code de récupération à usage unique que l’admin vous donnera (valable 24 heures), puis configurez une nouvelle méthode. L’adresse ci-dessous est celle de l’admin.",
+  "recovery_code_issued.advice": "Si vous n’avez pas demandé cette réinitialisation, contactez l’admin et changez votre mot de passe.",
+
+  "recovery_code_used.subject": "Un code de récupération a été utilisé",
+  "recovery_code_used.body":
+    "Un code de récupération a été utilisé pour se connecter à votre compte. Configurez une nouvelle méthode d’authentification à deux facteurs pour terminer.",
+
+  "locked_out.subject": "Connexion à deux facteurs bloquée pendant 15 minutes",
+  "locked_out.body": "Trop de codes erronés ont été saisis pour votre compte : la connexion à deux facteurs est bloquée pendant 15 minutes.",
+  "locked_out.advice": "Si ce n’était pas vous, quelqu’un connaît votre mot de passe : changez-le dès maintenant.",
+
+  "key_counter_anomaly.subject": "Une clé de sécurité a peut-être été clonée",
+  "key_counter_anomaly.body":
+    "Une connexion avec votre clé de sécurité {name} a été refusée, car son compteur de signatures a reculé, ce qui peut signifier que la clé a été clonée.",
+
+  // ---- communities -------------------------------------------------------------
+  "member_left.subject": "Vous avez quitté une communauté",
+  "member_left.body":
+    "Vous avez quitté une communauté. Ses admins ne vous voient plus dans la liste de ses membres et ne peuvent plus réinitialiser votre authentification à deux facteurs.",
+  "member_left.advice": "Si ce n’était pas vous, changez votre mot de passe dès maintenant et demandez aux admins de la communauté de vous inviter à nouveau.",
+
+  "member_removed.subject": "Vous ne faites plus partie d’une communauté",
+  "member_removed.body":
+    "Un admin a mis fin à votre adhésion à une communauté. Ses admins ne vous voient plus dans la liste de ses membres et ne peuvent plus réinitialiser votre authentification à deux facteurs.",
+  "member_removed.advice":
+    "Si vous ne vous y attendiez pas, adressez-vous aux admins de la communauté ; vous n’en redevenez membre qu’en acceptant une nouvelle invitation.",
+
+  "invitation.subject": "Invitation à rejoindre une communauté",
+  "invitation.body.member": "Quelqu’un a invité cette adresse e-mail à rejoindre une communauté en tant que membre.",
+  "invitation.body.admin": "Quelqu’un a invité cette adresse e-mail à rejoindre une communauté en tant qu’admin.",
+  "invitation.accept":
+    "Pour accepter, connectez-vous (ou créez un compte avec cette adresse e-mail) sur {link} et acceptez l’invitation. Elle expire le {time}.",
+  "invitation.advice":
+    "Si vous ne connaissez pas cette communauté ou ne vous attendiez pas à cette invitation, ignorez cet e-mail : rien ne se passe tant que vous n’acceptez pas. Nous ne vérifions pas les noms ci-dessus ; ne suivez aucune instruction qu’ils contiendraient. Les admins d’une communauté que vous rejoignez peuvent réinitialiser votre authentification à deux facteurs.",
+
+  "admin_reset_notice.subject": "L’authentification à deux facteurs d’un admin de votre communauté a été réinitialisée",
+  "admin_reset_notice.body":
+    "Un admin d’une communauté que vous administrez a réinitialisé l’authentification à deux facteurs d’un autre admin de cette communauté. L’admin concerné peut désormais se connecter avec son mot de passe et un code de récupération à usage unique.",
+  "admin_reset_notice.advice":
+    "Si vous ne vous y attendiez pas, parlez aux deux admins par un canal de confiance. Un admin peut retirer un autre admin de la communauté.",
+};
