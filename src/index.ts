@@ -12,6 +12,7 @@ import { validationHook } from "./http/validation";
 import { invitationRoutes } from "./invitations/routes";
 import { keyRoutes } from "./security/key-routes";
 import { securityRoutes } from "./security/routes";
+import { sessionRoutes } from "./security/session-routes";
 
 export { Throttle } from "./auth/throttle";
 export { UserGuard } from "./guard/user-guard";
@@ -25,6 +26,7 @@ app.route("/api/auth", authRoutes);
 app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
 app.route("/api/security/webauthn", keyRoutes);
+app.route("/api/security/sessions", sessionRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
 app.route("/api", invitationRoutes);

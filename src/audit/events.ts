@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   "recovery_code_expired",
   "member_left",
   "member_removed",
+  "session_revoked",
+  "new_browser_login",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -15,6 +15,7 @@ import type { Stage } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
+import { alertNewBrowser, hasLoggedInBefore } from "./new-browser";
 import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
 import { requireStage, sessionOf } from "./session-middleware";
@@ -81,8 +82,10 @@ authRoutes.openapi(
     // The right password makes this browser one of the account's devices (or keeps it one).
     if (!device) setDeviceCookie(c, await mintDeviceToken(c.env, email));
     const state = await guardFor(c.env, user.id).loginState(callerOf(c, user));
+    // Read before this login's own `logged_in` event is written: the first full login after signup alerts nobody.
+    const newBrowser = !device && (await hasLoggedInBefore(c.env.DB, user.id));
     const now = Date.now();
-    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now });
+    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now, newBrowser });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
@@ -90,6 +93,7 @@ authRoutes.openapi(
     if (state.stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, "password"));
     await c.env.DB.batch(batch);
     setSessionCookie(c, token, state.stage);
+    if (newBrowser && state.stage === "authenticated") await alertNewBrowser(c, { id: user.id, email: user.email, name: user.name });
     const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
     if (state.stage === "second_factor") {
       answer.methods = state.methods;
@@ -150,6 +154,8 @@ authRoutes.openapi(
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
+    // The password step came from a new browser: the login is complete now, so now the owner hears of it.
+    if (session.newBrowser && next === "authenticated") await alertNewBrowser(c, session.user);
     return c.json({ status: next === "authenticated" ? ("authenticated" as const) : ("enrollment_required" as const) }, 200);
   },
 );
