@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AGENTS, Client, expectProblem, withUserAgent } from "./support/client";
+import { totpCode } from "./support/codes";
 import { enableTOTP, newUser, PASSWORD, reauth, secondStepClient } from "./support/fixtures";
 import { d1Snapshot, sessionRow, tokenHash } from "./support/stores";
 
@@ -74,8 +75,7 @@ describe("listing", () => {
     const row = await env.DB.prepare("SELECT public_id FROM sessions WHERE id = ?")
       .bind(tokenHash(half.cookie as string))
       .first<{ public_id: string }>();
-    const { totpCode } = await import("./support/codes");
-    const verified = await half.json("POST", "/api/auth/verify", { method: "totp", code: await totpCode(secret) });
+    const verified = await half.json("POST", "/api/auth/verify", { method: "totp", code: totpCode(secret) });
     expect(verified.status).toBe(200);
     const mine = (await list(half)).find((s) => s.current);
     expect(mine?.id).toBe(row?.public_id);
