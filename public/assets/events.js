@@ -28,6 +28,11 @@ const LABELS = {
   invitation_sent: () => ["event.invitation_sent"],
   invitation_accepted: () => ["event.invitation_accepted"],
   member_reset: () => ["event.member_reset"],
+  session_revoked: (d) =>
+    d.scope === "others"
+      ? ["event.session_revoked_others", { count: d.count ?? 0 }]
+      : [d.scope === "this" ? "event.session_revoked_this" : "event.session_revoked_one"],
+  new_browser_login: () => ["event.new_browser_login"],
 };
 
 /** "Chrome on Linux" from a User-Agent string; good enough to recognise your own devices. */

@@ -7,12 +7,13 @@ import { showBackupCodes } from "./backup-codes.js";
 import { eventItem } from "./events.js";
 import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
+import { loadSessions } from "./sessions.js";
 import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
 
 let me = null;
 let security = null;
 const flash = $("#flash");
-const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "disable-card", "events-card"];
+const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "disable-card", "events-card", "sessions-card"];
 validateInLanguage();
 
 // ---- password confirmation -------------------------------------------------
@@ -117,6 +118,8 @@ async function refresh() {
   }
   say($("#page-error"), "");
   render();
+  // Ending this browser's own session from the list is a log out.
+  await loadSessions(() => location.assign("/"));
 }
 
 function render() {
