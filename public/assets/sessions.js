@@ -100,14 +100,14 @@ async function signOut(session, browser, button) {
     try {
       await api("DELETE", `/api/security/sessions/${encodeURIComponent(session.id)}`);
       if (session.current) return onSignedOut();
-      say($("#sessions-status"), t("sessions.signedOutOne", { browser }), "success");
       await loadSessions();
+      say($("#sessions-status"), t("sessions.signedOutOne", { browser }), "success");
       focusStep($("#sessions-card"));
     } catch (err) {
       if (err instanceof ApiError && err.code === "not_found") {
         // Already ended (elsewhere, or by expiry): the list is simply out of date.
-        say($("#sessions-status"), t("sessions.alreadyEnded"), "success");
         await loadSessions();
+        say($("#sessions-status"), t("sessions.alreadyEnded"), "success");
         return;
       }
       say(box, describe(err));
@@ -129,8 +129,8 @@ $("#sessions-others").addEventListener("click", async (event) => {
   await busy(button, async () => {
     try {
       await api("POST", "/api/security/sessions/revoke-others");
-      say($("#sessions-status"), t("sessions.signedOutOthers"), "success");
       await loadSessions();
+      say($("#sessions-status"), t("sessions.signedOutOthers"), "success");
       focusStep($("#sessions-card"));
     } catch (err) {
       say(box, describe(err));
