@@ -31,11 +31,17 @@ export async function hasLoggedInBefore(db: D1Database, userId: string): Promise
  */
 export async function alertNewBrowser(c: Context<AppEnv>, user: SessionUser): Promise<void> {
   const caller = callerOf(c, user);
-  const mail = newBrowserMail({ at: caller.now, ip: caller.ip, userAgent: caller.userAgent, origin: publicOrigin(c.env, c.get("meta")) });
-  const event = securityEvent("new_browser_login", user.id, caller, caller.now);
-  await guardFor(c.env, user.id).sendMail(
-    caller,
-    { to: user.email, ...mail, template: "new_browser_login", userId: user.id },
-    { statements: [], events: [event] },
-  );
+  try {
+    const mail = newBrowserMail({ at: caller.now, ip: caller.ip, userAgent: caller.userAgent, origin: publicOrigin(c.env, c.get("meta")) });
+    const event = securityEvent("new_browser_login", user.id, caller, caller.now);
+    await guardFor(c.env, user.id).sendMail(
+      caller,
+      { to: user.email, ...mail, template: "new_browser_login", userId: user.id },
+      { statements: [], events: [event] },
+    );
+  } catch (err) {
+    // The login succeeded and its session exists; refusing it now would help nobody. The line names
+    // the failure's class only (never its message, which may quote the request), like the guard's.
+    console.warn(`new-browser alert not recorded: ${err instanceof Error ? err.constructor.name : "unknown error"} (request ${caller.requestId ?? "none"})`);
+  }
 }
