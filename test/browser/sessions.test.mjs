@@ -46,7 +46,10 @@ test("the sessions list ends another browser's session, after saying what happen
   // Confirm: the other browser's session ends at once.
   await signOut.click();
   await dialog.getByRole("button", { name: "Sign out" }).click();
-  await card.getByRole("status").getByText(/Linux is signed out\.$/).waitFor();
+  await card
+    .getByRole("status")
+    .getByText(/Linux is signed out\.$/)
+    .waitFor();
   assert.equal(await list.getByRole("listitem").count(), 1);
   assert.equal((await away.request.get("/api/me")).status(), 401);
   // Its next step on a page goes to the login page.
