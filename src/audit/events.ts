@@ -25,6 +25,8 @@ export const EVENT_TYPES = [
   "member_removed",
   "session_revoked",
   "new_browser_login",
+  "trusted_browser_added",
+  "trusted_browser_removed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -5,7 +5,7 @@
 // page (`open`). Steps find things by id or structure, never by words, so the
 // same view works in every language. Adding a page, a Security-page section or
 // a dialog: add a view here (docs/pages.md).
-import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, resetTwoFactor } from "./accounts.mjs";
+import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, rememberBrowser, resetTwoFactor } from "./accounts.mjs";
 import { newPage, PASSWORD, wrongTOTP } from "./support.mjs";
 
 /**
@@ -298,6 +298,37 @@ export const VIEWS = [
       await page.locator("#reset-password").fill(PASSWORD);
       await page.locator("dialog[open] button[type=submit]").click();
       await shown(page, "dialog[open] output.recovery-code");
+    },
+  },
+
+  // ---- remembered browsers: the owner's own browser, remembered at a login with their app
+  {
+    name: "security: remembered browsers",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await shown(page, "#trusted-list li .badge");
+    },
+  },
+  {
+    name: "dialog: forget a remembered browser",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await page.locator("#trusted-list li:first-child .row-actions button").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
+    name: "dialog: forget every remembered browser",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await page.locator("#trusted-forget-all").click();
+      await shown(page, "dialog[open] button[value=confirm]");
     },
   },
 ];
