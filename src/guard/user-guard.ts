@@ -54,9 +54,11 @@ export class UserGuard extends DurableObject<Env> {
    * them (the route checked it too); a session ended by a newer epoch is refused.
    */
   private enter(caller: T.Caller, stages?: readonly Stage[]): T.EntryRefusal | null {
-    this.sql.exec("UPDATE state SET user_id = ? WHERE id = 1 AND user_id IS NULL", caller.user.id);
+    const current = state.readState(this.sql);
+    // Written once per guard; a read answers every later call without a storage write.
+    if (current.user_id === null) this.sql.exec("UPDATE state SET user_id = ? WHERE id = 1 AND user_id IS NULL", caller.user.id);
     if (stages && !stages.includes((caller as T.SessionCaller).stage)) return { ok: false, reason: "wrong_stage" };
-    if (caller.sessionEpoch !== undefined && caller.sessionEpoch < state.readState(this.sql).epoch) return { ok: false, reason: "stale_session" };
+    if (caller.sessionEpoch !== undefined && caller.sessionEpoch < current.epoch) return { ok: false, reason: "stale_session" };
     return null;
   }
 
@@ -132,7 +134,7 @@ export class UserGuard extends DurableObject<Env> {
   async verifyTOTP(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {
     const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
-    const rows = verify.totpSecrets(this.sql);
+    const rows = verify.totpSecrets(this.sql, caller.now);
     const ring = await this.keyRing();
     const keys = await Promise.all(rows.map((r) => open(ring, r.key_id, new Uint8Array(r.secret), enroll.totpAAD(caller.user.id, r.id))));
     // From here on, synchronous: the lock, the step check and the claim happen as one.
