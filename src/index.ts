@@ -12,6 +12,7 @@ import { validationHook } from "./http/validation";
 import { invitationRoutes } from "./invitations/routes";
 import { keyRoutes } from "./security/key-routes";
 import { securityRoutes } from "./security/routes";
+import { sessionRoutes } from "./security/session-routes";
 import { trustedBrowserRoutes } from "./security/trusted-routes";
 
 export { Throttle } from "./auth/throttle";
@@ -26,6 +27,7 @@ app.route("/api/auth", authRoutes);
 app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
 app.route("/api/security/webauthn", keyRoutes);
+app.route("/api/security/sessions", sessionRoutes);
 app.route("/api/security/trusted-browsers", trustedBrowserRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);

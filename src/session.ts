@@ -27,6 +27,10 @@ export interface Session {
   lastSeenAt: number;
   expiresAt: number;
   reauthAt: number | null;
+  /** The opaque id the Security page shows (neither the token nor its hash); stays when the token changes. */
+  publicId: string;
+  /** The password step came from a browser without a valid device cookie for this account. */
+  newBrowser: boolean;
   user: SessionUser;
 }
 

@@ -1,7 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { type Client, ORIGIN } from "./support/client";
 import { totpCode } from "./support/codes";
-import { communityWithMember, enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, secondStepClient, type TestUser, uniqueEmail } from "./support/fixtures";
+import {
+  communityWithMember,
+  enableTOTP,
+  halfLoggedIn,
+  logIn,
+  newUser,
+  PASSWORD,
+  reauth,
+  secondStepClient,
+  type TestUser,
+  uniqueEmail,
+} from "./support/fixtures";
 import { fillPath, key, openAPIDocument, operationsOf } from "./support/openapi";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 import { loginThrottleKeys, worldSnapshot } from "./support/stores";
@@ -119,6 +130,18 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
   "POST /api/security/disable": async () => {
     const u = await withTOTP();
     return { client: u.client, path: "/api/security/disable", body: { password: PASSWORD }, succeeds: 200 };
+  },
+  "POST /api/security/sessions/revoke-others": async () => {
+    const u = await newUser();
+    await logIn(u.email);
+    return { client: u.client, path: "/api/security/sessions/revoke-others", succeeds: 204 };
+  },
+  "DELETE /api/security/sessions/{id}": async () => {
+    const u = await newUser();
+    const { client: other } = await logIn(u.email);
+    const listed = await other.json("GET", "/api/security/sessions");
+    const target = (listed.body.sessions as { id: string; current: boolean }[]).find((s) => s.current);
+    return { client: u.client, path: `/api/security/sessions/${target?.id}`, succeeds: 204 };
   },
   "DELETE /api/security/trusted-browsers/{id}": async () => {
     const u = await withRememberedBrowser();

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EVENT_TYPES, type SecurityEvent } from "../src/audit/events";
 import type { Entry } from "../src/notify/i18n/entry";
 import { CATALOGUES, type Lang } from "../src/notify/language";
-import { adminResetNotice, invitationMail, type MailContent, mailFor } from "../src/notify/templates";
+import { adminResetNotice, invitationMail, type MailContent, mailFor, newBrowserMail } from "../src/notify/templates";
 
 type Catalogue = Readonly<Record<string, Entry>>;
 const PLURAL_CATEGORIES = ["zero", "one", "two", "few", "many", "other"];
@@ -111,6 +111,7 @@ function everyEmail(lang: Lang): [string, MailContent][] {
       invitationMail({ communityName: "Acme", inviterName: "Ada", role, expiresAt: AT + 7 * 86_400_000, origin: "https://2fa.example", at: AT }, lang),
     ]);
   }
+  out.push(["new_browser_login", newBrowserMail(event("new_browser_login"), lang, "https://2fa.example")]);
   out.push([
     "admin_reset_notice",
     adminResetNotice({ actorName: "Ada", targetName: "Bob", targetEmail: "bob@example.com", communityName: "Acme", at: AT }, lang),

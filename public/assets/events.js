@@ -32,6 +32,11 @@ const LABELS = {
   invitation_sent: () => ["event.invitation_sent"],
   invitation_accepted: () => ["event.invitation_accepted"],
   member_reset: () => ["event.member_reset"],
+  session_revoked: (d) =>
+    d.scope === "others"
+      ? ["event.session_revoked_others", { count: d.count ?? 0 }]
+      : [d.scope === "this" ? "event.session_revoked_this" : "event.session_revoked_one"],
+  new_browser_login: () => ["event.new_browser_login"],
   trusted_browser_added: () => ["trusted.eventAdded"],
   trusted_browser_removed: (d) => (d.browserId ? ["trusted.eventRemoved"] : ["trusted.eventRemovedAll", { count: d.count ?? 0 }]),
 };

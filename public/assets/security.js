@@ -7,13 +7,25 @@ import { showBackupCodes } from "./backup-codes.js";
 import { eventItem } from "./events.js";
 import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
+import { loadSessions } from "./sessions.js";
 import { renderTrustedBrowsers } from "./trusted-browsers.js";
 import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
 
 let me = null;
 let security = null;
 const flash = $("#flash");
-const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "trusted-card", "disable-card", "events-card"];
+const ALL_CARDS = [
+  "status-card",
+  "methods-card",
+  "totp-setup",
+  "key-setup",
+  "preferred-card",
+  "backup-card",
+  "trusted-card",
+  "disable-card",
+  "events-card",
+  "sessions-card",
+];
 validateInLanguage();
 
 // ---- password confirmation -------------------------------------------------
@@ -118,6 +130,8 @@ async function refresh() {
   }
   say($("#page-error"), "");
   render();
+  // Ending this browser's own session from the list is a log out.
+  await loadSessions(() => location.assign("/"));
 }
 
 function render() {

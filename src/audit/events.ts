@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   "recovery_code_expired",
   "member_left",
   "member_removed",
+  "session_revoked",
+  "new_browser_login",
   "trusted_browser_added",
   "trusted_browser_removed",
 ] as const;

@@ -16,6 +16,7 @@ import type { Stage } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
+import { alertNewBrowser, hasLoggedInBefore } from "./new-browser";
 import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
 import { rememberThisBrowser } from "./remember-browser";
@@ -88,10 +89,12 @@ authRoutes.openapi(
     const trustedHash = trustedHashFor(c, user.id);
     const trustAllowed = trustedHash !== null && (await trustedBrowsersAllowed(c.env.DB, user.id));
     const state = await guardFor(c.env, user.id).loginState(callerOf(c, user), trustAllowed ? trustedHash : null);
+    // Read before this login's own `logged_in` event is written: the first full login after signup alerts nobody.
+    const newBrowser = !device && (await hasLoggedInBefore(c.env.DB, user.id));
     // This user's token that did not count (forgotten, expired, or not allowed) is dead: the browser need not keep it.
     if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
     const now = Date.now();
-    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now });
+    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now, newBrowser });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
@@ -103,6 +106,7 @@ authRoutes.openapi(
       );
     await c.env.DB.batch(batch);
     setSessionCookie(c, token, state.stage);
+    if (newBrowser && state.stage === "authenticated") await alertNewBrowser(c, { id: user.id, email: user.email, name: user.name });
     const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
     if (state.trustedBrowser) answer.trustedBrowser = true;
     if (state.stage === "second_factor") {
@@ -174,6 +178,8 @@ authRoutes.openapi(
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
+    // The password step came from a new browser: the login is complete now, so now the owner hears of it.
+    if (session.newBrowser && next === "authenticated") await alertNewBrowser(c, session.user);
     if (next !== "authenticated") return c.json({ status: "enrollment_required" as const }, 200);
     if (!body.rememberBrowser) return c.json({ status: "authenticated" as const }, 200);
     return c.json({ status: "authenticated" as const, browserRemembered: await rememberThisBrowser(c, { ...session, stage: next }) }, 200);

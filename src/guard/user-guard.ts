@@ -308,14 +308,14 @@ export class UserGuard extends DurableObject<Env> {
     await this.commit(caller, reset.membershipEnded(caller, change));
   }
 
-  /** An email that is not about this user's own security (an invitation they sent), with what D1 must record about it. */
+  /** An email composed by the Worker (an invitation this user sent, a new-browser alert to this user), with what D1 must record about it. */
   async sendMail(
     caller: T.Caller,
-    mail: { to: string; subject: string; text: string; template: string },
+    mail: { to: string; subject: string; text: string; template: string; userId?: string },
     effect: Omit<Effect, "mail"> = { statements: [] },
   ): Promise<void> {
     this.enter(caller);
-    await this.commit(caller, { ...effect, mail: { ...mail, userId: null } });
+    await this.commit(caller, { ...effect, mail: { ...mail, userId: mail.userId ?? null } });
   }
 }
 

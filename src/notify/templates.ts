@@ -104,6 +104,23 @@ export function mailFor(e: SecurityEvent, lang: Lang, extra: { actor?: MailActor
 }
 
 /**
+ * The new-browser alert: a full login to the account from a browser that had
+ * not logged in to it before. When and from where, and what to do if it was
+ * not the user: the password-reset page, which asks for the email and sends
+ * its own link. The alert carries no token, so forwarding or leaking it gives
+ * nobody anything; its subject is fixed.
+ */
+export function newBrowserMail(e: SecurityEvent, lang: Lang, origin: string): MailContent {
+  return mail(
+    t(lang, "new_browser_login.subject"),
+    t(lang, "new_browser_login.body"),
+    where(e, lang),
+    t(lang, "new_browser_login.ifYou"),
+    t(lang, "new_browser_login.ifNotYou", { resetUrl: `${origin}/reset-password`, securityUrl: `${origin}/security` }),
+  );
+}
+
+/**
  * An invitation goes to an address that may have no account: it says who
  * invited, to what, when and where to accept, and that ignoring it is safe.
  * Anyone can create a community with any name and invite any address, so the

@@ -6,7 +6,7 @@
 // same view works in every language. Adding a page, a Security-page section or
 // a dialog: add a view here (docs/pages.md).
 import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, rememberBrowser, resetTwoFactor } from "./accounts.mjs";
-import { PASSWORD, wrongTOTP } from "./support.mjs";
+import { newPage, PASSWORD, wrongTOTP } from "./support.mjs";
 
 /**
  * The people the views need, made afresh for each language through the API:
@@ -31,6 +31,10 @@ export async function cast(browser, locale) {
   recovering.recoveryCode = await resetTwoFactor(owner, recovering);
   const newcomer = await account(browser, { name: "Dan Moreau", locale, prefix: "newcomer" });
   await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: newcomer.email, role: "member" });
+  // The newcomer is also signed in from a second browser, so the sessions list has another session to end.
+  const elsewhere = await newPage(browser, { locale });
+  await call(elsewhere.context(), "POST", "/api/auth/login", { email: newcomer.email, password: PASSWORD });
+  await elsewhere.context().close();
   return { owner, member, recovering, newcomer };
 }
 
@@ -193,6 +197,32 @@ export const VIEWS = [
       await page.locator("dialog[open] button[value=confirm]").click();
       await confirmPassword(page);
       await shown(page, "#codes-list li");
+    },
+  },
+  {
+    name: "security: where you are signed in",
+    as: "newcomer",
+    open: (page) => page.goto("/security").then(() => shown(page, "#sessions li[data-current=true]")),
+  },
+  {
+    name: "dialog: sign out everywhere else, what happens",
+    as: "newcomer",
+    open: async (page) => {
+      await page.goto("/security");
+      await shown(page, "#sessions li[data-current=true]");
+      // The cast signed the newcomer in from a second browser too, so the button is there.
+      await page.locator("#sessions-others").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
+    name: "dialog: sign out one browser, what happens",
+    as: "newcomer",
+    open: async (page) => {
+      await page.goto("/security");
+      await shown(page, "#sessions li:not([data-current]) button");
+      await page.locator("#sessions li:not([data-current]) button").first().click();
+      await shown(page, "dialog[open] button[value=confirm]");
     },
   },
   {

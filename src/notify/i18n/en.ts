@@ -64,6 +64,12 @@ export const en = {
   "recovery_code_used.subject": "A recovery code was used",
   "recovery_code_used.body": "A recovery code was used to log in to your account. Set up a new two-factor method to finish.",
 
+  "new_browser_login.subject": "New sign-in to your account from a new browser",
+  "new_browser_login.body": "Your account was just signed in to from a browser that had not signed in to it before.",
+  "new_browser_login.ifYou": "If this was you, there is nothing to do.",
+  "new_browser_login.ifNotYou":
+    "If this was not you, someone knows your password. Reset it now at {resetUrl} (this also signs every session out), then check the sessions listed on your Security page: {securityUrl}",
+
   "locked_out.subject": "Two-factor login locked for 15 minutes",
   "locked_out.body": "Too many wrong two-factor codes were entered for your account, so two-factor login is locked for 15 minutes.",
   "locked_out.advice": "If this was not you, someone knows your password: change it now.",

@@ -59,6 +59,12 @@ export const fr: MailCatalogue = {
   "recovery_code_used.body":
     "Un code de récupération a été utilisé pour se connecter à votre compte. Configurez une nouvelle méthode d’authentification à deux facteurs pour terminer.",
 
+  "new_browser_login.subject": "Nouvelle connexion à votre compte depuis un nouveau navigateur",
+  "new_browser_login.body": "Une connexion à votre compte vient d’avoir lieu depuis un navigateur qui ne s’y était encore jamais connecté.",
+  "new_browser_login.ifYou": "Si c’était vous, vous n’avez rien à faire.",
+  "new_browser_login.ifNotYou":
+    "Si ce n’était pas vous, quelqu’un connaît votre mot de passe. Réinitialisez-le dès maintenant sur {resetUrl} (toutes les sessions seront aussi fermées), puis vérifiez les sessions listées sur votre page Sécurité : {securityUrl}",
+
   "locked_out.subject": "Connexion à deux facteurs bloquée pendant 15 minutes",
   "locked_out.body": "Trop de codes erronés ont été saisis pour votre compte : la connexion à deux facteurs est bloquée pendant 15 minutes.",
   "locked_out.advice": "Si ce n’était pas vous, quelqu’un connaît votre mot de passe : changez-le dès maintenant.",
