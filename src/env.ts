@@ -1,3 +1,4 @@
+import type { Lang } from "./notify/language";
 import type { Session } from "./session";
 
 /**
@@ -15,6 +16,8 @@ export interface RequestMeta {
   host: string;
   /** The request's id (X-Request-Id), for log lines. */
   requestId: string;
+  /** The language the request asks for (Accept-Language), among those emails are written in. */
+  lang: Lang;
 }
 
 /** What a request carries through Hono: the bindings, where it came from, its session if any. */

@@ -14,6 +14,8 @@ import { invitationRoutes } from "./invitations/routes";
 import { keyRoutes } from "./security/key-routes";
 import { passwordRoutes } from "./security/password-routes";
 import { securityRoutes } from "./security/routes";
+import { sessionRoutes } from "./security/session-routes";
+import { trustedBrowserRoutes } from "./security/trusted-routes";
 
 export { Throttle } from "./auth/throttle";
 export { UserGuard } from "./guard/user-guard";
@@ -29,6 +31,8 @@ app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
 app.route("/api/security", passwordRoutes);
 app.route("/api/security/webauthn", keyRoutes);
+app.route("/api/security/sessions", sessionRoutes);
+app.route("/api/security/trusted-browsers", trustedBrowserRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
 app.route("/api", invitationRoutes);

@@ -1,3 +1,5 @@
+import type { Lang } from "./notify/language";
+
 /**
  * A session as every part of the service sees it: its stage, its user and
  * how long each stage lives. The sessions table and its cookie are
@@ -17,12 +19,18 @@ export interface SessionUser {
 
 export interface Session {
   id: string;
+  /** The language the user's last login used (D1 `users.lang`), for emails no request of theirs proves (docs/email.md). */
+  userLang: Lang | null;
   stage: Stage;
   epoch: number;
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;
   reauthAt: number | null;
+  /** The opaque id the Security page shows (neither the token nor its hash); stays when the token changes. */
+  publicId: string;
+  /** The password step came from a browser without a valid device cookie for this account. */
+  newBrowser: boolean;
   user: SessionUser;
 }
 

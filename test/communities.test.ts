@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { acceptInvitation } from "../src/invitations/store";
 import { Client, expectProblem } from "./support/client";
 import { communityWithMember, enableTOTP, newUser, PASSWORD, proveEmail, uniqueEmail } from "./support/fixtures";
 
@@ -245,6 +246,21 @@ describe("POST /api/invitations/{id}/accept", () => {
     const results = await Promise.all([1, 2, 3].map(() => invitee.client.request("POST", `/api/invitations/${id}/accept`)));
     expect(results.map((r) => r.status).sort()).toEqual([200, 404, 404]);
     await expectProblem(await invitee.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
+    const events = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE user_id = ? AND type = 'invitation_accepted'")
+      .bind(invitee.id)
+      .first<{ n: number }>();
+    expect(events?.n).toBe(1);
+  });
+
+  it("two accepts in the same millisecond (the Workers clock stands still between I/O) write one event", async () => {
+    const admin = await newUser({ community: "Same instant" });
+    const invitee = await newUser();
+    const id = (await invite(admin, admin.communityId!, invitee.email)).body.invitation.id;
+    const user = { id: invitee.id, email: invitee.email, name: invitee.name };
+    const now = Date.now();
+    const meta = { ip: null, userAgent: null };
+    expect(await acceptInvitation(env.DB, id, user, meta, now)).not.toBeNull();
+    expect(await acceptInvitation(env.DB, id, user, meta, now)).toBeNull();
     const events = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE user_id = ? AND type = 'invitation_accepted'")
       .bind(invitee.id)
       .first<{ n: number }>();

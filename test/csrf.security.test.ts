@@ -2,11 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOKEN_SLOT } from "../src/lib/email-token";
 import { type Client, ORIGIN } from "./support/client";
 import { totpCode } from "./support/codes";
-import { communityWithMember, enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, secondStepClient, type TestUser, uniqueEmail } from "./support/fixtures";
+import {
+  communityWithMember,
+  enableTOTP,
+  halfLoggedIn,
+  logIn,
+  newUser,
+  PASSWORD,
+  reauth,
+  secondStepClient,
+  type TestUser,
+  uniqueEmail,
+} from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
 import { fillPath, key, openAPIDocument, operationsOf } from "./support/openapi";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 import { callerAt, guard, loginThrottleKeys, worldSnapshot } from "./support/stores";
+import { logInRemembering, TrustedClient } from "./support/trusted";
 import { userWithKey } from "./support/webauthn";
 
 /**
@@ -37,6 +49,14 @@ async function withTOTP(): Promise<TestUser & { secret: string; methodId: string
   const u = await newUser();
   const { secret, methodId } = await enableTOTP(u.client);
   return { ...u, secret, methodId };
+}
+
+/** A user with one remembered browser; `client` is another of their full sessions. */
+async function withRememberedBrowser(): Promise<TestUser & { browserId: string }> {
+  const u = await withTOTP();
+  await logInRemembering(new TrustedClient(), u.email, u.secret);
+  const list = await u.client.json("GET", "/api/security/trusted-browsers");
+  return { ...u, browserId: list.body.browsers[0].id };
 }
 
 const SCENARIOS: Record<string, () => Promise<Attempt>> = {
@@ -116,6 +136,26 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
   "POST /api/security/disable": async () => {
     const u = await withTOTP();
     return { client: u.client, path: "/api/security/disable", body: { password: PASSWORD }, succeeds: 200 };
+  },
+  "POST /api/security/sessions/revoke-others": async () => {
+    const u = await newUser();
+    await logIn(u.email);
+    return { client: u.client, path: "/api/security/sessions/revoke-others", succeeds: 204 };
+  },
+  "DELETE /api/security/sessions/{id}": async () => {
+    const u = await newUser();
+    const { client: other } = await logIn(u.email);
+    const listed = await other.json("GET", "/api/security/sessions");
+    const target = (listed.body.sessions as { id: string; current: boolean }[]).find((s) => s.current);
+    return { client: u.client, path: `/api/security/sessions/${target?.id}`, succeeds: 204 };
+  },
+  "DELETE /api/security/trusted-browsers/{id}": async () => {
+    const u = await withRememberedBrowser();
+    return { client: u.client, path: `/api/security/trusted-browsers/${u.browserId}`, succeeds: 204 };
+  },
+  "DELETE /api/security/trusted-browsers": async () => {
+    const u = await withRememberedBrowser();
+    return { client: u.client, path: "/api/security/trusted-browsers", succeeds: 204 };
   },
   "POST /api/communities/{cid}/invitations": async () => {
     const { admin } = await communityWithMember();

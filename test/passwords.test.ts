@@ -161,3 +161,63 @@ describe("the dummy hash for unknown emails", () => {
     expect(unknown).toEqual(wrong);
   });
 });
+
+describe("the isolate's hashing queue", () => {
+  /** The salt (base64) of each PBKDF2 call, in call order: which hash each chunk belongs to. */
+  async function chunkOwners(run: () => Promise<unknown>): Promise<string[]> {
+    const owners: string[] = [];
+    const original = crypto.subtle.deriveBits.bind(crypto.subtle);
+    vi.spyOn(crypto.subtle, "deriveBits").mockImplementation((algorithm, key, length) => {
+      const a = algorithm as { name: string; salt: Uint8Array };
+      if (a.name === "PBKDF2") owners.push(btoa(String.fromCharCode(...new Uint8Array(a.salt))));
+      return original(algorithm, key, length);
+    });
+    await run();
+    return owners;
+  }
+
+  /** Hashes that ran whole before the next one started: each owner's chunks are contiguous. */
+  function runsWhole(owners: string[]): boolean {
+    const done = new Set<string>();
+    for (const [i, o] of owners.entries()) {
+      if (done.has(o)) return false;
+      if (owners[i + 1] !== o) done.add(o);
+    }
+    return true;
+  }
+
+  const stored = (salt: number) => `pbkdf2-sha256$300000$${btoa(String.fromCharCode(...new Uint8Array(16).fill(salt)))}$${b64("00".repeat(32))}`;
+
+  it("with one hash in flight (the default), parallel hashes run one after another, each whole", async () => {
+    expect(passwordParams(env).inFlight).toBe(1);
+    const params = { iterations: 300_000, inFlight: 1 };
+    const owners = await chunkOwners(() => Promise.all([1, 2, 3, 4].map((s) => verifyPassword("a wrong password", stored(s), params))));
+    expect(owners).toHaveLength(12);
+    expect(new Set(owners).size).toBe(4);
+    expect(runsWhole(owners)).toBe(true);
+  });
+
+  it("with two in flight, two hashes interleave their chunks (the limit comes from configuration)", async () => {
+    const params = passwordParams({ PASSWORD_ITERATIONS: "300000", PASSWORD_HASHES_IN_FLIGHT: "2" });
+    expect(params.inFlight).toBe(2);
+    const owners = await chunkOwners(() => Promise.all([5, 6].map((s) => verifyPassword("a wrong password", stored(s), params))));
+    expect(owners).toHaveLength(6);
+    expect(runsWhole(owners)).toBe(false);
+  });
+
+  it("a hash that fails releases its place: the ones queued behind it still run", async () => {
+    const params = { iterations: 200_000, inFlight: 1 };
+    const original = crypto.subtle.deriveBits.bind(crypto.subtle);
+    let calls = 0;
+    vi.spyOn(crypto.subtle, "deriveBits").mockImplementation((algorithm, key, length) => {
+      calls += 1;
+      if (calls === 1) return Promise.reject(new Error("platform failure"));
+      return original(algorithm, key, length);
+    });
+    const [failed, next] = await Promise.allSettled([hashPassword(PASSWORD, params), hashPassword(PASSWORD, params)]);
+    expect(failed.status).toBe("rejected");
+    expect(next.status).toBe("fulfilled");
+    const hash = (next as PromiseFulfilledResult<string>).value;
+    expect((await verifyPassword(PASSWORD, hash, params)).ok).toBe(true);
+  });
+});

@@ -202,6 +202,8 @@ describe("security events", () => {
       "backup_codes_regenerated",
       "backup_codes_regenerated",
       "backup_code_used",
+      // logIn() is a browser new to the account.
+      "new_browser_login",
       "two_factor_disabled",
     ]);
     for (const m of mails) {

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
-import { Client } from "./support/client";
+import { Client, withLanguage } from "./support/client";
 import { contains, previousStepCode, spellingsOfCode, spellingsOfTOTPSecret, totpCode } from "./support/codes";
 import { uniqueEmail } from "./support/fixtures";
 import { d1Snapshot, everythingStored, guard } from "./support/stores";
@@ -94,7 +94,8 @@ describe("secrets after a full flow", () => {
     adminId = (await ok(admin, "POST", "/api/auth/signup", { email: adminEmail, password: adminPassword, name: "Ada", community: "Secrets" }, 201)).user.id;
     await ok(admin, "POST", "/api/auth/login", { email: adminEmail, password: adminPassword });
     const cid = (await ok(admin, "GET", "/api/me")).communities[0].id as string;
-    const member = new RecordingClient();
+    // The member's browser is French, the admin's English: the search covers the emails of both languages.
+    const member = withLanguage(new RecordingClient(), "fr");
     const memberEmail = uniqueEmail("member");
     memberId = (await ok(member, "POST", "/api/auth/signup", { email: memberEmail, password: memberPassword, name: "Mo" }, 201)).user.id;
     await ok(member, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
@@ -123,14 +124,14 @@ describe("secrets after a full flow", () => {
     add("backup code", fresh.flatMap(spellingsOfCode), /^POST \/api\/security\/backup-codes$/, fresh);
 
     // Log in with a wrong code, then TOTP; and again with a backup code.
-    const totpLogin = new RecordingClient();
+    const totpLogin = withLanguage(new RecordingClient(), "fr");
     await ok(totpLogin, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
     const wrong = totpCode(start.secret, Date.now() - 10 * 60_000);
     expect((await totpLogin.request("POST", "/api/auth/verify", { method: "totp", code: wrong })).status).toBe(401);
     const loginCode = totpCode(start.secret);
     await ok(totpLogin, "POST", "/api/auth/verify", { method: "totp", code: ` ${loginCode} ` });
     add("TOTP code", [confirmCode, loginCode, wrong], /^$/);
-    const backupLogin = new RecordingClient();
+    const backupLogin = withLanguage(new RecordingClient(), "fr");
     await ok(backupLogin, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
     await ok(backupLogin, "POST", "/api/auth/verify", { method: "backup_code", code: (fresh[0] as string).toUpperCase() });
     await ok(backupLogin, "GET", "/api/security");
@@ -152,7 +153,7 @@ describe("secrets after a full flow", () => {
     const reset = await ok(admin, "POST", `/api/communities/${cid}/members/${memberId}/reset-2fa`, { password: adminPassword });
     add("recovery code", spellingsOfCode(reset.recoveryCode), /^POST \/api\/communities\/[^/]+\/members\/[^/]+\/reset-2fa$/, [reset.recoveryCode]);
     await ok(admin, "GET", `/api/communities/${cid}/members`);
-    const recovering = new RecordingClient();
+    const recovering = withLanguage(new RecordingClient(), "fr");
     await ok(recovering, "POST", "/api/auth/login", { email: memberEmail, password: memberPassword });
     await ok(recovering, "POST", "/api/auth/verify", { method: "recovery_code", code: reset.recoveryCode });
     const again = await ok(recovering, "POST", "/api/security/totp", { name: "New phone" }, 201);
@@ -180,6 +181,11 @@ describe("secrets after a full flow", () => {
     const { results: outbox } = await env.DB.prepare("SELECT recipient, subject, body FROM outbox").all();
     expect(outbox.length).toBeGreaterThan(3);
     const text = [...mails, ...outbox.map((r) => JSON.stringify(r))].join("\n");
+    // Both languages were searched: the member's emails are French, the admin's English.
+    const subjects = outbox.map((r) => r.subject);
+    expect(subjects).toContain("L’authentification à deux facteurs est activée");
+    expect(subjects).toContain("Votre authentification à deux facteurs a été réinitialisée");
+    expect(subjects).toContain("Two-factor authentication is on");
     expect(secrets.filter((s) => contains(text, s.value)).map((s) => s.kind)).toEqual([]);
   });
 

@@ -1,7 +1,14 @@
 // The pages' one way to call the API: JSON in, JSON out, and every RFC 9457
 // problem turned into an ApiError. The API speaks English; what a person reads
 // comes from the catalogue, chosen by the problem's stable `code`.
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
+
+// Emails a request causes are written in the page's language (the switch's
+// choice), then the browser's (docs/email.md "Which language").
+const acceptLanguage = [lang, ...(navigator.languages ?? []).filter((l) => l !== lang)]
+  .slice(0, 10)
+  .map((l, i) => (i === 0 ? l : `${l};q=${(1 - i / 10).toFixed(1)}`))
+  .join(", ");
 
 export class ApiError extends Error {
   constructor(status, problem = {}, retryAfter = null) {
@@ -14,7 +21,7 @@ export class ApiError extends Error {
 }
 
 export async function api(method, path, body) {
-  const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  const init = { method, headers: { Accept: "application/json", "Accept-Language": acceptLanguage }, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

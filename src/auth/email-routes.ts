@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
-import { callerOf } from "../http/caller";
+import { callerFor, callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { publicOrigin } from "../http/public-origin";
 import { Email, json, jsonBody, NewPassword, problems } from "../http/schemas";
@@ -9,7 +9,8 @@ import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
 import { parseToken } from "../lib/email-token";
 import { sha256Hex } from "../lib/sha256";
-import { passwordResetMail } from "../notify/account-mails";
+import { DEFAULT_LANG, storedLang } from "../notify/language";
+import { passwordResetMail } from "../notify/templates";
 import type { SessionUser } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, setDeviceCookie } from "./device";
@@ -111,7 +112,10 @@ emailRoutes.openapi(
         const user = await findUserByEmail(c.env.DB, email);
         if (!user) return;
         const who = { id: user.id, email: user.email, name: user.name };
-        await guardFor(c.env, user.id).issueToken(callerOf(c, who), "password_reset", { ...passwordResetMail(origin), template: "password_reset_link" });
+        // Whoever asks need not be the owner: the link goes in the owner's stored language, else the request's.
+        const caller = callerFor(c, who, storedLang(user.lang));
+        const content = passwordResetMail({ origin, at: caller.now }, caller.lang ?? DEFAULT_LANG);
+        await guardFor(c.env, user.id).issueToken(caller, "password_reset", { ...content, template: "password_reset_link" });
       })(),
     );
     return c.body(null, 202);

@@ -3,7 +3,8 @@ import { guardFor } from "../guard/user-guard";
 import { AppError } from "../http/errors";
 import { publicOrigin } from "../http/public-origin";
 import { sha256Hex } from "../lib/sha256";
-import { deviceLinkMail } from "../notify/account-mails";
+import { emailLang, storedLang } from "../notify/language";
+import { deviceLinkMail } from "../notify/templates";
 import { clientAddress } from "./client-address";
 import { deviceFor } from "./device";
 import { CLIENT_POLICY, EMAIL_POLICY } from "./limits";
@@ -76,6 +77,9 @@ async function offerDeviceLink(env: Env, meta: RequestMeta, email: string, passw
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) return;
   const who = { id: user.id, email: user.email, name: user.name };
-  const caller = { user: who, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId };
-  await guardFor(env, user.id).issueToken(caller, "device_link", { ...deviceLinkMail(publicOrigin(env, meta)), template: "device_link" });
+  // Not yet proven the owner (the second step has not run): the owner's stored language, else the request's.
+  const lang = emailLang(meta.lang, { stored: storedLang(user.lang), ownProvenRequest: false });
+  const caller = { user: who, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId, lang };
+  const content = deviceLinkMail({ origin: publicOrigin(env, meta), at: caller.now }, lang);
+  await guardFor(env, user.id).issueToken(caller, "device_link", { ...content, template: "device_link" });
 }

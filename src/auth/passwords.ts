@@ -1,3 +1,4 @@
+import { Admission, yieldToEventLoop } from "../lib/admission";
 import { timingSafeEqual } from "../lib/constant-time";
 import { fromBase64, toBase64, utf8 } from "../lib/encoding";
 import { randomBytes } from "../lib/random";
@@ -21,9 +22,27 @@ const ALGORITHM = "pbkdf2-sha256";
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 
+/**
+ * Password hashes in flight per isolate when PASSWORD_HASHES_IN_FLIGHT is not
+ * set. Measured with the benchmark's login storm (docs/benchmarks.md): one
+ * keeps the isolate's thread free between chunks for everyone else, and
+ * logins per second do not drop, because the thread is the bottleneck either
+ * way (docs/architecture.md "Admission control for the hashes").
+ */
+export const DEFAULT_HASHES_IN_FLIGHT = 1;
+
 export interface PasswordParams {
   iterations: number;
+  /** At most this many password hashes run at once in this isolate; the others wait their turn. */
+  inFlight?: number;
 }
+
+/**
+ * Every password hash of this isolate goes through this queue (module-level
+ * on purpose: it holds no user data and no answer depends on it; see
+ * src/lib/admission.ts).
+ */
+const hashing = new Admission();
 
 /** The iteration count of each PBKDF2 call for a total; never above the platform cap. */
 export function pbkdf2Plan(total: number): number[] {
@@ -35,9 +54,19 @@ export function pbkdf2Plan(total: number): number[] {
   return calls;
 }
 
-async function derive(password: string, salt: Uint8Array, total: number): Promise<Uint8Array> {
+/**
+ * The chained PBKDF2, admitted by the isolate's hashing queue. Between two
+ * chunks the event loop gets a turn, so a second step or any other request
+ * waits for at most one chunk per hash in flight instead of whole hashes.
+ */
+function derive(password: string, salt: Uint8Array, total: number, params: PasswordParams): Promise<Uint8Array> {
+  return hashing.run(params.inFlight ?? DEFAULT_HASHES_IN_FLIGHT, () => chain(password, salt, total));
+}
+
+async function chain(password: string, salt: Uint8Array, total: number): Promise<Uint8Array> {
   let key: Uint8Array = utf8(password.normalize("NFC"));
-  for (const iterations of pbkdf2Plan(total)) {
+  for (const [i, iterations] of pbkdf2Plan(total).entries()) {
+    if (i > 0) await yieldToEventLoop();
     const material = await crypto.subtle.importKey("raw", key, "PBKDF2", false, ["deriveBits"]);
     const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, material, HASH_BITS);
     key = new Uint8Array(bits);
@@ -47,7 +76,7 @@ async function derive(password: string, salt: Uint8Array, total: number): Promis
 
 export async function hashPassword(password: string, params: PasswordParams): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const hash = await derive(password, salt, params.iterations);
+  const hash = await derive(password, salt, params.iterations, params);
   return `${ALGORITHM}$${params.iterations}$${toBase64(salt)}$${toBase64(hash)}`;
 }
 
@@ -74,7 +103,7 @@ export interface PasswordCheck {
 export async function verifyPassword(password: string, stored: string, params: PasswordParams): Promise<PasswordCheck> {
   const parsed = parse(stored);
   if (!parsed) return { ok: false, needsRehash: false };
-  const hash = await derive(password, parsed.salt, parsed.iterations);
+  const hash = await derive(password, parsed.salt, parsed.iterations, params);
   const ok = timingSafeEqual(hash, parsed.hash);
   return { ok, needsRehash: ok && parsed.iterations < params.iterations };
 }
@@ -88,6 +117,6 @@ export function dummyHash(params: PasswordParams): string {
   return `${ALGORITHM}$${params.iterations}$${zeros}$${toBase64(new Uint8Array(HASH_BITS / 8))}`;
 }
 
-export function passwordParams(env: { PASSWORD_ITERATIONS: string }): PasswordParams {
-  return { iterations: Number(env.PASSWORD_ITERATIONS) || 600_000 };
+export function passwordParams(env: { PASSWORD_ITERATIONS: string; PASSWORD_HASHES_IN_FLIGHT?: string }): PasswordParams {
+  return { iterations: Number(env.PASSWORD_ITERATIONS) || 600_000, inFlight: Number(env.PASSWORD_HASHES_IN_FLIGHT) || DEFAULT_HASHES_IN_FLIGHT };
 }

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { trustedBrowsersAllowed } from "../communities/trusted-policy";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
 import type { VerifyResult } from "../guard/types";
@@ -15,12 +16,15 @@ import type { Stage } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
+import { alertNewBrowser, hasLoggedInBefore } from "./new-browser";
 import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
+import { rememberThisBrowser } from "./remember-browser";
 import { requireStage, sessionOf } from "./session-middleware";
 import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
-import { createAccount, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
+import { createAccount, languageStatement, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
+import { clearTrustedCookie, trustedHashFor } from "./trusted-cookie";
 import { sendVerificationLink } from "./verification";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -60,6 +64,7 @@ const LoginAnswer = z.object({
   status: z.enum(["authenticated", "second_factor_required", "recovery_code_required"]),
   methods: z.array(z.enum(["totp", "webauthn", "backup_code", "recovery_code"])).optional(),
   preferred: z.enum(["totp", "webauthn"]).nullable().optional(),
+  trustedBrowser: z.literal(true).optional().openapi({ description: "A remembered browser skipped the second step" }),
 });
 
 const STATUS: Record<Exclude<Stage, "enrollment">, z.infer<typeof LoginAnswer>["status"]> = {
@@ -83,17 +88,30 @@ authRoutes.openapi(
     const { user, rehash, device } = await checkPassword(c.env, meta, email, password, readDeviceCookie(c), (work) => c.executionCtx.waitUntil(work));
     // The right password makes this browser one of the account's devices (or keeps it one).
     if (!device) setDeviceCookie(c, await mintDeviceToken(c.env, email));
-    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user));
+    // A remembered browser (its token names this user) may stand in for the second step, if every community allows it.
+    const trustedHash = trustedHashFor(c, user.id);
+    const trustAllowed = trustedHash !== null && (await trustedBrowsersAllowed(c.env.DB, user.id));
+    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user), trustAllowed ? trustedHash : null);
+    // Read before this login's own `logged_in` event is written: the first full login after signup alerts nobody.
+    const newBrowser = !device && (await hasLoggedInBefore(c.env.DB, user.id));
+    // This user's token that did not count (forgotten, expired, or not allowed) is dead: the browser need not keep it.
+    if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
     const now = Date.now();
-    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now });
+    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now, newBrowser });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
     if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash));
-    if (state.stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, "password"));
+    if (state.stage === "authenticated")
+      batch.push(
+        loggedInStatement(c.env.DB, user.id, meta, now, state.trustedBrowser ? "trusted_browser" : "password"),
+        languageStatement(c.env.DB, user.id, meta.lang),
+      );
     await c.env.DB.batch(batch);
     setSessionCookie(c, token, state.stage);
+    if (newBrowser && state.stage === "authenticated") await alertNewBrowser(c, { id: user.id, email: user.email, name: user.name });
     const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
+    if (state.trustedBrowser) answer.trustedBrowser = true;
     if (state.stage === "second_factor") {
       answer.methods = state.methods;
       answer.preferred = state.preferred;
@@ -104,12 +122,14 @@ authRoutes.openapi(
   },
 );
 
+/** "Remember this browser for 30 days"; ignored at the recovery step, and when a community of the user forbids it. */
+const remember = { rememberBrowser: z.boolean().optional() };
 const VerifyBody = z
   .discriminatedUnion("method", [
-    z.object({ method: z.literal("totp"), code: TOTPCode }),
-    z.object({ method: z.literal("backup_code"), code: BackupCode }),
-    z.object({ method: z.literal("recovery_code"), code: RecoveryCode }),
-    z.object({ method: z.literal("webauthn"), response: z.record(z.string(), z.unknown()) }),
+    z.object({ method: z.literal("totp"), code: TOTPCode, ...remember }),
+    z.object({ method: z.literal("backup_code"), code: BackupCode, ...remember }),
+    z.object({ method: z.literal("recovery_code"), code: RecoveryCode, ...remember }),
+    z.object({ method: z.literal("webauthn"), response: z.record(z.string(), z.unknown()), ...remember }),
   ])
   .openapi("VerifyRequest");
 
@@ -122,7 +142,13 @@ authRoutes.openapi(
     middleware: [requireStage("second_factor", "recovery")],
     request: jsonBody(VerifyBody),
     responses: {
-      200: json(z.object({ status: z.enum(["authenticated", "enrollment_required"]) }), "Second step passed"),
+      200: json(
+        z.object({
+          status: z.enum(["authenticated", "enrollment_required"]),
+          browserRemembered: z.boolean().optional().openapi({ description: "With rememberBrowser: whether this browser is now remembered" }),
+        }),
+        "Second step passed",
+      ),
       ...problems(400, 401, 403, 413, 415, 429),
     },
   }),
@@ -150,10 +176,16 @@ authRoutes.openapi(
     const batch = [statement];
     if (result.methodId) batch.push(methodUsedStatement(c.env.DB, session.user.id, result.methodId, now));
     if (next === "authenticated") batch.push(loggedInStatement(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
+    // The second step proved who sends this request: its language is now the user's (docs/email.md "Which language").
+    batch.push(languageStatement(c.env.DB, session.user.id, c.get("meta").lang));
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
-    return c.json({ status: next === "authenticated" ? ("authenticated" as const) : ("enrollment_required" as const) }, 200);
+    // The password step came from a new browser: the login is complete now, so now the owner hears of it.
+    if (session.newBrowser && next === "authenticated") await alertNewBrowser(c, session.user);
+    if (next !== "authenticated") return c.json({ status: "enrollment_required" as const }, 200);
+    if (!body.rememberBrowser) return c.json({ status: "authenticated" as const }, 200);
+    return c.json({ status: "authenticated" as const, browserRemembered: await rememberThisBrowser(c, { ...session, stage: next }) }, 200);
   },
 );
 

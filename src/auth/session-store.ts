@@ -2,8 +2,9 @@ import type { Context } from "hono";
 import type { RequestMeta } from "../env";
 import { readHostCookie, setHostCookie } from "../http/cookies";
 import { toBase64URL } from "../lib/encoding";
-import { randomBytes } from "../lib/random";
+import { newId, randomBytes } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
+import { storedLang } from "../notify/language";
 import { IDLE_MS, lifetime, type Session, type Stage } from "../session";
 
 /**
@@ -25,16 +26,18 @@ export function newToken(): { token: string; id: string } {
 
 export function insertSession(
   db: D1Database,
-  input: { userId: string; stage: Stage; epoch: number; meta: RequestMeta; now: number },
+  input: { userId: string; stage: Stage; epoch: number; meta: RequestMeta; now: number; newBrowser?: boolean },
 ): { token: string; statement: D1PreparedStatement } {
   const { token, id } = newToken();
   const statement = db
     .prepare(
-      `INSERT INTO sessions (id, user_id, stage, epoch, created_at, last_seen_at, expires_at, reauth_at, ip, user_agent)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions (id, public_id, user_id, stage, epoch, created_at, last_seen_at, expires_at, reauth_at, ip, user_agent, new_browser)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       id,
+      // The name the Security page shows: not the token, not its hash, and kept when the token changes.
+      newId(),
       input.userId,
       input.stage,
       input.epoch,
@@ -45,6 +48,7 @@ export function insertSession(
       input.stage === "enrollment" ? input.now : null,
       input.meta.ip,
       input.meta.userAgent,
+      input.newBrowser ? 1 : 0,
     );
   return { token, statement };
 }
@@ -109,9 +113,12 @@ export interface SessionRow {
   last_seen_at: number;
   expires_at: number;
   reauth_at: number | null;
+  public_id: string;
+  new_browser: number;
   email: string;
   name: string;
   session_epoch: number;
+  lang: string | null;
 }
 
 /** A live session's row keeps its user's epoch beside its own (see isLive). */
@@ -132,8 +139,8 @@ export function readSessionCookie(c: Context): string | null {
 export async function findSession(db: D1Database, token: string): Promise<SessionRow | null> {
   return db
     .prepare(
-      `SELECT s.id, s.user_id, s.stage, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.reauth_at,
-              u.email, u.name, u.session_epoch
+      `SELECT s.id, s.user_id, s.stage, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.reauth_at, s.public_id, s.new_browser,
+              u.email, u.name, u.session_epoch, u.lang
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     )
     .bind(sha256Hex(token))
@@ -149,6 +156,9 @@ export function sessionOfRow(row: SessionRow): Session {
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
     reauthAt: row.reauth_at,
+    userLang: storedLang(row.lang),
+    publicId: row.public_id,
+    newBrowser: row.new_browser === 1,
     user: { id: row.user_id, email: row.email, name: row.name },
   };
 }
@@ -159,4 +169,48 @@ export function touchSession(db: D1Database, id: string, now: number): D1Prepare
 
 export function deleteSession(db: D1Database, id: string): D1PreparedStatement {
   return db.prepare("DELETE FROM sessions WHERE id = ?").bind(id);
+}
+
+/** A full session as the Security page lists it. */
+export interface ListedSessionRow {
+  public_id: string;
+  stage: Stage;
+  epoch: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+  session_epoch: number;
+}
+
+/**
+ * The user's live `authenticated` sessions, newest first. Half-logged-in
+ * sessions are not listed: they cannot act on the account, and end by
+ * themselves within 10 minutes (revokeOtherSessions ends them too).
+ */
+export async function listFullSessions(db: D1Database, userId: string, now: number): Promise<ListedSessionRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT s.public_id, s.stage, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, u.session_epoch
+       FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.user_id = ? AND s.stage = 'authenticated' AND s.expires_at > ?
+       ORDER BY s.created_at DESC, s.rowid DESC LIMIT 100`,
+    )
+    .bind(userId, now)
+    .all<ListedSessionRow>();
+  return results.filter((row) => isLive(row, now));
+}
+
+/**
+ * Ends one full session of this user, named by its public id. Another user's
+ * id, a half-logged-in session's or an unknown one changes nothing (0 rows).
+ */
+export function revokeSessionStatement(db: D1Database, userId: string, publicId: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM sessions WHERE public_id = ? AND user_id = ? AND stage = 'authenticated'").bind(publicId, userId);
+}
+
+/** Ends every session of this user but the caller's, whatever their stage. */
+export function revokeOtherSessionsStatement(db: D1Database, userId: string, keepId: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM sessions WHERE user_id = ? AND id != ?").bind(userId, keepId);
 }

@@ -3,6 +3,7 @@ import type { RequestMeta } from "../env";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/random";
 import { prepare } from "../lib/statement";
+import { type Lang, storedLang } from "../notify/language";
 import type { Session, SessionUser } from "../session";
 import { hashPassword, type PasswordParams } from "./passwords";
 
@@ -13,14 +14,16 @@ export interface UserRow {
   email: string;
   name: string;
   password_hash: string;
+  /** The language of the user's last login (docs/email.md "Which language"); null before one. */
+  lang: string | null;
 }
 
 export async function findUserByEmail(db: D1Database, email: string): Promise<UserRow | null> {
-  return db.prepare("SELECT id, email, name, password_hash FROM users WHERE email = ?").bind(email).first<UserRow>();
+  return db.prepare("SELECT id, email, name, password_hash, lang FROM users WHERE email = ?").bind(email).first<UserRow>();
 }
 
 export async function findUserById(db: D1Database, id: string): Promise<UserRow | null> {
-  return db.prepare("SELECT id, email, name, password_hash FROM users WHERE id = ?").bind(id).first<UserRow>();
+  return db.prepare("SELECT id, email, name, password_hash, lang FROM users WHERE id = ?").bind(id).first<UserRow>();
 }
 
 /**
@@ -40,8 +43,8 @@ export async function createAccount(
   const userExists = { sql: "EXISTS (SELECT 1 FROM users WHERE id = ?)", params: [id] };
   const statements = [
     db
-      .prepare("INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING")
-      .bind(id, input.email, input.name, passwordHash, now),
+      .prepare("INSERT INTO users (id, email, name, password_hash, created_at, lang) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING")
+      .bind(id, input.email, input.name, passwordHash, now, meta.lang),
   ];
   let community: { id: string; name: string; role: "admin" } | null = null;
   if (input.community) {
@@ -67,6 +70,19 @@ export function rehashStatement(db: D1Database, userId: string, passwordHash: st
 /** The listing copy of a method learns when it last logged someone in. */
 export function methodUsedStatement(db: D1Database, userId: string, methodId: string, now: number): D1PreparedStatement {
   return db.prepare("UPDATE methods SET last_used_at = ? WHERE id = ? AND user_id = ?").bind(now, methodId, userId);
+}
+
+/**
+ * A completed login remembers its language, for the emails no request of the
+ * user's causes (docs/email.md "Which language"). Writes only when it changed.
+ */
+export function languageStatement(db: D1Database, userId: string, lang: Lang): D1PreparedStatement {
+  return db.prepare("UPDATE users SET lang = ? WHERE id = ? AND lang IS NOT ?").bind(lang, userId, lang);
+}
+
+/** The stored language of the account that owns an email address, if there is one. */
+export async function langOfEmail(db: D1Database, email: string): Promise<Lang | null> {
+  return storedLang(await db.prepare("SELECT lang FROM users WHERE email = ?").bind(email).first<string | null>("lang"));
 }
 
 /** `logged_in`, with the method that completed the login. */

@@ -3,7 +3,8 @@ import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { publicOrigin } from "../http/public-origin";
-import { verifyEmailMail } from "../notify/account-mails";
+import { DEFAULT_LANG } from "../notify/language";
+import { verifyEmailMail } from "../notify/templates";
 import type { SessionUser } from "../session";
 
 /**
@@ -12,5 +13,9 @@ import type { SessionUser } from "../session";
  */
 export async function sendVerificationLink(c: Context<AppEnv>, user: SessionUser): Promise<void> {
   const origin = publicOrigin(c.env, c.get("meta"));
-  await guardFor(c.env, user.id).issueToken(callerOf(c, user), "verify_email", { ...verifyEmailMail(origin), template: "verify_email" });
+  const caller = callerOf(c, user);
+  await guardFor(c.env, user.id).issueToken(caller, "verify_email", {
+    ...verifyEmailMail({ origin, at: caller.now }, caller.lang ?? DEFAULT_LANG),
+    template: "verify_email",
+  });
 }

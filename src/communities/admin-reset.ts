@@ -4,9 +4,10 @@ import { findUserById } from "../auth/store";
 import { takeSlots } from "../auth/throttle";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
-import { callerOf } from "../http/caller";
+import { callerFor } from "../http/caller";
 import { AppError } from "../http/errors";
 import type { WindowPolicy } from "../lib/sliding-window";
+import { storedLang } from "../notify/language";
 import type { Session } from "../session";
 import { communityAdmins, communityName, membershipOf } from "./store";
 
@@ -51,8 +52,13 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
   const [member, target, name] = await Promise.all([findUserById(c.env.DB, uid), membershipOf(c.env.DB, cid, uid), communityName(c.env.DB, cid)]);
   if (!member || !target) throw await refuse(new AppError("not_found", "No such member"), false);
   // Resetting an admin also tells every other admin of the community, the acting one included.
-  const notify = target.role === "admin" ? (await communityAdmins(c.env.DB, cid)).filter((a) => a.id !== uid) : [];
-  const memberCaller = callerOf(c, { id: member.id, email: member.email, name: member.name });
+  // Each email is in its reader's stored language, else this request's (docs/email.md "Which language").
+  const requestLang = c.get("meta").lang;
+  const notify =
+    target.role === "admin"
+      ? (await communityAdmins(c.env.DB, cid)).filter((a) => a.id !== uid).map((a) => ({ id: a.id, email: a.email, lang: storedLang(a.lang) ?? requestLang }))
+      : [];
+  const memberCaller = callerFor(c, { id: member.id, email: member.email, name: member.name }, storedLang(member.lang));
   // The member's email names who reset and for which community; the member may belong to several.
   const reset = await guardFor(c.env, member.id).adminReset(
     memberCaller,

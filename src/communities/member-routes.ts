@@ -3,11 +3,12 @@ import { requireStage, sessionOf } from "../auth/session-middleware";
 import { findUserById } from "../auth/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
-import { callerOf } from "../http/caller";
+import { callerFor, callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
+import { storedLang } from "../notify/language";
 import { communityName, endMembership, membershipOf } from "./store";
 
 /** Ending a membership: a member leaves, or an admin removes them (`DELETE /api/communities/{cid}/members/{uid}`). */
@@ -38,7 +39,10 @@ memberRoutes.openapi(
     if (ended === "last_admin") throw new AppError("last_admin", "The community's last admin cannot leave; make someone else an admin first");
     const [member, name] = await Promise.all([findUserById(db, uid), communityName(db, cid)]);
     if (member) {
-      await guardFor(c.env, uid).membershipEnded(callerOf(c, { id: member.id, email: member.email, name: member.name }), {
+      const user = { id: member.id, email: member.email, name: member.name };
+      // Leaving is the member's own request; a removal is an admin's, so the member reads it in their own language.
+      const caller = leaving ? callerOf(c, user, session) : callerFor(c, user, storedLang(member.lang));
+      await guardFor(c.env, uid).membershipEnded(caller, {
         communityId: cid,
         communityName: name ?? "",
         removedBy: leaving ? null : { id: session.user.id, name: session.user.name },

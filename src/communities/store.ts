@@ -22,11 +22,15 @@ export interface CommunityAdmin {
   id: string;
   email: string;
   name: string;
+  /** D1 `users.lang`: the language of their last login, for the notices they are sent. */
+  lang: string | null;
 }
 
 export async function communityAdmins(db: D1Database, cid: string): Promise<CommunityAdmin[]> {
   const { results } = await db
-    .prepare("SELECT u.id, u.email, u.name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.community_id = ? AND m.role = 'admin' ORDER BY u.id")
+    .prepare(
+      "SELECT u.id, u.email, u.name, u.lang FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.community_id = ? AND m.role = 'admin' ORDER BY u.id",
+    )
     .bind(cid)
     .all<CommunityAdmin>();
   return results;

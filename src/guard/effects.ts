@@ -2,6 +2,7 @@ import { type EventType, eventStatement, type SecurityEvent, securityEvent } fro
 import { TOKEN_REDACTED, TOKEN_SLOT } from "../lib/email-token";
 import { newId } from "../lib/random";
 import type { Statement } from "../lib/statement";
+import type { Lang } from "../notify/language";
 import { type MailActor, mailFor } from "../notify/templates";
 import type { OutgoingMail } from "../notify/transport";
 import type { Caller } from "./types";
@@ -19,9 +20,14 @@ export interface Effect {
   events?: SecurityEvent[];
   /** The email, if any, goes to this address about the first event that has a template. */
   mailTo?: string;
+  /**
+   * The language of that email (docs/email.md "Which language"); when absent,
+   * the committing caller's (`Caller.lang`).
+   */
+  lang?: Lang;
   /** An admin who acted on the user's account, named in the email as data. */
   actor?: MailActor;
-  /** An email that is not about an event of this user's (an invitation, a notice to another admin). */
+  /** An email that is not about an event of this user's (an invitation, a notice to another admin), already written in its reader's language. */
   mail?: { to: string; subject: string; text: string; template: string; userId: string | null; id?: string };
   /**
    * The token the email's link carries, sealed (src/guard/sealed-token.ts): the
@@ -59,8 +65,12 @@ function outboxStatement(mail: OutgoingMail, userId: string, template: string, n
   };
 }
 
-/** Synchronous: call it inside the same step that applies the change. One pending row per effect. */
-export function recordEffect(sql: SqlStorage, effect: Effect, now: number): void {
+/**
+ * Synchronous: call it inside the same step that applies the change. One
+ * pending row per effect. The email is written now, in `lang` (unless the
+ * effect names its own), and stored as text: a retry sends the same words.
+ */
+export function recordEffect(sql: SqlStorage, effect: Effect, now: number, lang: Lang): void {
   const statements = [...effect.statements];
   for (const e of effect.events ?? []) statements.push(eventStatement(e));
   let mail: OutgoingMail | null = null;
@@ -70,7 +80,7 @@ export function recordEffect(sql: SqlStorage, effect: Effect, now: number): void
     statements.push(outboxStatement(mail, userId ?? "", template, now));
   } else if (effect.mailTo) {
     for (const e of effect.events ?? []) {
-      const content = mailFor(e, effect.actor ? { actor: effect.actor } : {});
+      const content = mailFor(e, effect.lang ?? lang, effect.actor ? { actor: effect.actor } : {});
       if (content) {
         mail = { id: newId(), to: effect.mailTo, ...content };
         statements.push(outboxStatement(mail, e.userId, e.type, now));

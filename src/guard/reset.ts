@@ -1,5 +1,6 @@
 import { securityEvent } from "../audit/events";
 import type { CodeHashParams } from "../lib/code-hash";
+import type { Lang } from "../notify/language";
 import { adminResetNotice } from "../notify/templates";
 import { RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import type { Stage } from "../session";
@@ -7,6 +8,7 @@ import { type Effect, eventBy } from "./effects";
 import { wipeFactors } from "./manage";
 import { bumpEpoch, clearFailures, epochStatements, readState } from "./state";
 import { expireTokens } from "./tokens";
+import { purgeExpired } from "./trusted";
 import type { Caller } from "./types";
 
 /**
@@ -22,6 +24,13 @@ export interface ResettingAdmin {
   communityName?: string;
 }
 
+/** Someone told of a reset that is not theirs (another admin of the community), in their own language. */
+export interface NoticeRecipient {
+  id: string;
+  email: string;
+  lang: Lang;
+}
+
 /**
  * An admin's reset, as one step: every method and backup code goes, every
  * session dies (epoch), a lock is cleared, and one recovery code (hashed
@@ -34,7 +43,7 @@ export function adminReset(
   caller: Caller,
   admin: ResettingAdmin,
   code: { hash: string; params: CodeHashParams },
-  notify: { id: string; email: string }[],
+  notify: NoticeRecipient[],
 ): { expiresAt: number; effects: Effect[] } {
   const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
   wipeFactors(sql);
@@ -66,15 +75,16 @@ export function adminReset(
       actor: admin.communityName !== undefined ? { name: admin.name, communityName: admin.communityName } : { name: admin.name },
     },
   ];
-  if (notify.length > 0) {
-    const notice = adminResetNotice({
-      actorName: admin.name,
-      targetName: caller.user.name,
-      targetEmail: caller.user.email,
-      communityName: admin.communityName ?? "",
-      at: caller.now,
-    });
-    for (const other of notify) effects.push({ statements: [], mail: { to: other.email, ...notice, userId: other.id, template: "admin_reset_notice" } });
+  const facts = {
+    actorName: admin.name,
+    targetName: caller.user.name,
+    targetEmail: caller.user.email,
+    communityName: admin.communityName ?? "",
+    at: caller.now,
+  };
+  for (const other of notify) {
+    const notice = adminResetNotice(facts, other.lang);
+    effects.push({ statements: [], mail: { to: other.email, ...notice, userId: other.id, template: "admin_reset_notice" } });
   }
   return { expiresAt, effects };
 }
@@ -110,6 +120,7 @@ export function expire(sql: SqlStorage, now: number): Effect | null {
   sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
   sql.exec("DELETE FROM recovery_claims WHERE until <= ?", now);
   expireTokens(sql, now);
+  purgeExpired(sql, now);
   const expired = sql
     .exec<{ expires_at: number; issued_by: string }>("DELETE FROM recovery WHERE expires_at <= ? RETURNING expires_at, issued_by", now)
     .toArray()[0];

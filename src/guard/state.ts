@@ -76,7 +76,8 @@ export function countFailure(sql: SqlStorage, now: number): boolean {
  * that no lock runs.
  */
 export function clearFailures(sql: SqlStorage): void {
-  sql.exec("UPDATE state SET failures = 0, locked_until = 0, lock_count = 0 WHERE id = 1");
+  // Usually nothing to clear: then nothing is written.
+  sql.exec("UPDATE state SET failures = 0, locked_until = 0, lock_count = 0 WHERE id = 1 AND (failures <> 0 OR locked_until <> 0 OR lock_count <> 0)");
 }
 
 export function bumpEpoch(sql: SqlStorage): number {

@@ -2,6 +2,7 @@ import type { Statement } from "../lib/statement";
 import { type Change, type Effect, eventBy, type SealedToken } from "./effects";
 import { wipeFactors } from "./manage";
 import { bumpEpoch, clearFailures, epochStatements } from "./state";
+import { forgetAllTrustedBrowsers } from "./trusted";
 import type { Caller, SessionCaller } from "./types";
 
 /**
@@ -123,6 +124,8 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
       { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL, recovery_expires_at = NULL WHERE id = ?", params: [caller.user.id] },
     );
   }
+  // Whoever took the account may have had a browser remembered: the new password alone must not log it in.
+  forgetAllTrustedBrowsers(sql);
   const verified = markEmailVerified(sql, caller, "password_reset");
   const epoch = bumpEpoch(sql);
   statements.push(...epochStatements(caller.user.id, epoch));
@@ -133,8 +136,14 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
   };
 }
 
-/** A password changed from the Security page: every other session ends (epoch), the caller's is raised to the new epoch. */
+/**
+ * A password changed from the Security page: every other session ends (epoch),
+ * the caller's is raised to the new epoch, and every remembered browser is
+ * forgotten in the same step (one there stood in for the second factor next
+ * to the old password: whoever knew it must not keep that).
+ */
 export function changePassword(sql: SqlStorage, caller: SessionCaller, passwordHash: string): Change<{ ok: true; epoch: number }> {
+  forgetAllTrustedBrowsers(sql);
   const epoch = bumpEpoch(sql);
   return {
     result: { ok: true, epoch },

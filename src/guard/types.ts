@@ -1,3 +1,4 @@
+import type { Lang } from "../notify/language";
 import type { SessionUser, Stage } from "../session";
 
 export type MethodType = "totp" | "webauthn";
@@ -15,6 +16,12 @@ export interface Caller {
   sessionId?: string;
   /** The request's id, named in the guard's log lines (src/guard/flush.ts). */
   requestId?: string;
+  /**
+   * The language of emails to `user` that this call causes, chosen by the
+   * Worker (src/http/caller.ts, docs/email.md "Which language"). Absent only
+   * when a test calls the guard directly: English.
+   */
+  lang?: Lang;
 }
 
 /**
@@ -39,6 +46,19 @@ export interface LoginState {
   methods: LoginMethod[];
   preferred: MethodType | null;
   epoch: number;
+  /** A remembered browser stood in for the second step (src/guard/trusted.ts). */
+  trustedBrowser?: true;
+}
+
+/** A remembered browser as the Security page lists it; never its token nor the token's hash. */
+export interface TrustedBrowserView {
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 /** A confirmed enrollment. `epoch` is set when it turned 2FA on: sessions below it are dead, the caller's must move to it. */

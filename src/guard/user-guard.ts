@@ -11,6 +11,7 @@ import { codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { formatToken, newSecret, secretHash } from "../lib/email-token";
 import { newId, randomBytes } from "../lib/random";
 import type { TakeResult } from "../lib/token-bucket";
+import { DEFAULT_LANG, type Lang } from "../notify/language";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
 import type { Stage } from "../session";
 import { type Change, type Effect, recordEffect } from "./effects";
@@ -22,6 +23,7 @@ import * as reset from "./reset";
 import { sealToken } from "./sealed-token";
 import * as state from "./state";
 import * as tokens from "./tokens";
+import * as trusted from "./trusted";
 import type * as T from "./types";
 import { ENROLLING, FULL, RECOVERY, SECOND_STEP } from "./types";
 import * as verify from "./verify";
@@ -56,9 +58,11 @@ export class UserGuard extends DurableObject<Env> {
    * them (the route checked it too); a session ended by a newer epoch is refused.
    */
   private enter(caller: T.Caller, stages?: readonly Stage[]): T.EntryRefusal | null {
-    this.sql.exec("UPDATE state SET user_id = ? WHERE id = 1 AND user_id IS NULL", caller.user.id);
+    const current = state.readState(this.sql);
+    // Written once per guard; a read answers every later call without a storage write.
+    if (current.user_id === null) this.sql.exec("UPDATE state SET user_id = ? WHERE id = 1 AND user_id IS NULL", caller.user.id);
     if (stages && !stages.includes((caller as T.SessionCaller).stage)) return { ok: false, reason: "wrong_stage" };
-    if (caller.sessionEpoch !== undefined && caller.sessionEpoch < state.readState(this.sql).epoch) return { ok: false, reason: "stale_session" };
+    if (caller.sessionEpoch !== undefined && caller.sessionEpoch < current.epoch) return { ok: false, reason: "stale_session" };
     return null;
   }
 
@@ -68,8 +72,8 @@ export class UserGuard extends DurableObject<Env> {
   }
 
   /** Records what the step decided (one pending row per effect), then writes D1 and sends mail. */
-  private async commit(at: { now: number; requestId?: string }, ...effects: (Effect | null)[]): Promise<void> {
-    for (const effect of effects) if (effect) recordEffect(this.sql, effect, at.now);
+  private async commit(at: { now: number; requestId?: string; lang?: Lang }, ...effects: (Effect | null)[]): Promise<void> {
+    for (const effect of effects) if (effect) recordEffect(this.sql, effect, at.now, at.lang ?? DEFAULT_LANG);
     const run = this.flushing.then(() => flushEffects(this.sql, this.env, Date.now(), at.requestId));
     this.flushing = run.catch(() => undefined); // one flush at a time per guard
     await run;
@@ -108,9 +112,13 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- login -----------------------------------------------------------
 
-  loginState(caller: T.Caller): T.LoginState {
+  /** `trustedHash`: the SHA-256 of this browser's trusted token, when it names this user and their communities allow it. */
+  loginState(caller: T.Caller, trustedHash: string | null = null): T.LoginState {
     this.enter(caller);
-    return state.loginState(this.sql);
+    const login = state.loginState(this.sql);
+    // Only the second step is skipped: a reset's recovery code is never.
+    if (login.stage !== "second_factor" || !trustedHash || !trusted.useTrustedBrowser(this.sql, caller, trustedHash)) return login;
+    return { stage: "authenticated", methods: [], preferred: null, epoch: login.epoch, trustedBrowser: true };
   }
 
   summary(): T.GuardSummary {
@@ -130,7 +138,7 @@ export class UserGuard extends DurableObject<Env> {
   async verifyTOTP(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {
     const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
-    const rows = verify.totpSecrets(this.sql);
+    const rows = verify.totpSecrets(this.sql, caller.now);
     const ring = await this.keyRing();
     const keys = await Promise.all(rows.map((r) => open(ring, r.key_id, new Uint8Array(r.secret), enroll.totpAAD(caller.user.id, r.id))));
     // From here on, synchronous: the lock, the step check and the claim happen as one.
@@ -258,6 +266,27 @@ export class UserGuard extends DurableObject<Env> {
     return this.enter(caller, FULL) ?? this.apply(caller, manage.regenerateBackupCodes(this.sql, caller, fresh));
   }
 
+  // ---- trusted browsers (bodies in trusted.ts) ---------------------------
+
+  /** Called by the second step once it succeeded, with the session already moved on to `authenticated`. */
+  async rememberBrowser(caller: T.SessionCaller, hash: string): Promise<T.Outcome<{ expiresAt: number }>> {
+    return this.enter(caller, FULL) ?? { ok: true, ...(await this.apply(caller, trusted.rememberBrowser(this.sql, caller, newId(), hash))) };
+  }
+
+  trustedBrowsers(caller: T.SessionCaller, currentHash: string | null): T.Outcome<{ browsers: T.TrustedBrowserView[] }> {
+    return this.enter(caller, FULL) ?? { ok: true, browsers: trusted.listTrustedBrowsers(this.sql, caller.now, currentHash) };
+  }
+
+  async forgetTrustedBrowser(caller: T.SessionCaller, id: string): Promise<T.Outcome<{ hash: string }>> {
+    return this.enter(caller, FULL) ?? this.apply(caller, trusted.forgetTrustedBrowser(this.sql, caller, id));
+  }
+
+  /** "Forget all", and what a change made outside the guard (a password changed or reset, a community's policy) calls. */
+  async forgetTrustedBrowsers(caller: T.Caller, reason: string): Promise<{ count: number }> {
+    this.enter(caller);
+    return this.apply(caller, trusted.forgetAll(this.sql, caller, reason));
+  }
+
   async disable(caller: T.SessionCaller): Promise<T.Outcome<{ epoch: number }>> {
     return this.enter(caller, FULL) ?? this.apply(caller, manage.disable(this.sql, caller));
   }
@@ -304,7 +333,7 @@ export class UserGuard extends DurableObject<Env> {
   // ---- what others do to the account (bodies in reset.ts) ---------------
 
   /** An admin's reset of this guard's user (`caller`); `notify`: the other admins to tell when the user is an admin of the community. */
-  async adminReset(caller: T.Caller, admin: reset.ResettingAdmin, notify: { id: string; email: string }[] = []): Promise<T.ResetResult> {
+  async adminReset(caller: T.Caller, admin: reset.ResettingAdmin, notify: reset.NoticeRecipient[] = []): Promise<T.ResetResult> {
     this.enter(caller);
     // Defence in depth, as for the user's own calls: only a fully logged-in admin resets.
     if (!FULL.includes(admin.stage)) return { ok: false, reason: "wrong_stage" };
@@ -321,17 +350,17 @@ export class UserGuard extends DurableObject<Env> {
     await this.commit(caller, reset.membershipEnded(caller, change));
   }
 
-  /** An email that is not about this user's own security (an invitation they sent), with what D1 must record about it. */
+  /** An email composed by the Worker (an invitation this user sent, a new-browser alert to this user), with what D1 must record about it. */
   async sendMail(
     caller: T.Caller,
-    mail: { to: string; subject: string; text: string; template: string; token?: string },
+    mail: { to: string; subject: string; text: string; template: string; userId?: string; token?: string },
     effect: Omit<Effect, "mail" | "sealed"> = { statements: [] },
   ): Promise<void> {
     this.enter(caller);
-    const { token, ...content } = mail;
+    const { token, userId, ...content } = mail;
     const id = newId();
     const sealed = token ? await sealToken(this.env, token, id) : undefined; // an invitation's link, sealed until delivery
-    await this.commit(caller, { ...effect, mail: { ...content, userId: null, id }, ...(sealed ? { sealed } : {}) });
+    await this.commit(caller, { ...effect, mail: { ...content, userId: userId ?? null, id }, ...(sealed ? { sealed } : {}) });
   }
 }
 

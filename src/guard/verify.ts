@@ -1,5 +1,5 @@
 import { type KeyRing, seal } from "../factors/totp/secret-box";
-import { checkTOTP } from "../factors/totp/totp";
+import { checkTOTP, stepAt } from "../factors/totp/totp";
 import type { AssertionAcceptance } from "../factors/webauthn/authentication";
 import type { CodeHashParams } from "../lib/code-hash";
 import { timingSafeEqual } from "../lib/constant-time";
@@ -26,9 +26,16 @@ export interface SecretRow {
   [key: string]: SqlStorageValue;
 }
 
-/** The sealed secrets of the confirmed authenticator apps, to open before the claim. */
-export function totpSecrets(sql: SqlStorage): SecretRow[] {
-  return sql.exec<SecretRow>("SELECT id, key_id, secret FROM totp WHERE confirmed_at IS NOT NULL").toArray();
+/**
+ * The sealed secrets of the confirmed authenticator apps that can still accept
+ * a code now, to open before the claim. An app whose last accepted step is the
+ * current one (or later) accepts nothing until the next step (the window is
+ * the current step and the one before, and never a step at or before the last
+ * accepted one), so its secret is not decrypted. This is only a shortcut: the
+ * claim reads last_step again and decides alone.
+ */
+export function totpSecrets(sql: SqlStorage, now: number): SecretRow[] {
+  return sql.exec<SecretRow>("SELECT id, key_id, secret FROM totp WHERE confirmed_at IS NOT NULL AND last_step < ?", stepAt(now)).toArray();
 }
 
 /**

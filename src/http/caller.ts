@@ -1,18 +1,34 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import type { Caller, SessionCaller } from "../guard/types";
+import { emailLang, type Lang } from "../notify/language";
 import type { Session, SessionUser } from "../session";
 
 /**
  * The guard's view of a request: the user, where from, when and, with a
- * session, its stage and epoch (the guard checks both again).
+ * session, its stage and epoch (the guard checks both again), and the
+ * language of the emails the call causes to that user.
  */
 export function callerOf(c: Context<AppEnv>, user: SessionUser): Caller;
 export function callerOf(c: Context<AppEnv>, user: SessionUser, session: Session): SessionCaller;
 export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: Session): Caller {
   const meta = c.get("meta");
-  const caller: Caller = { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId };
+  // The request speaks for the user once the session has proven who they are; before that, their last login does.
+  const proven = session !== undefined && (session.stage === "authenticated" || session.stage === "enrollment");
+  const lang = emailLang(meta.lang, { stored: session?.userLang ?? null, ownProvenRequest: proven || session === undefined });
+  const caller: Caller = { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId, lang };
   if (!session) return caller;
   const withSession: SessionCaller = { ...caller, stage: session.stage, sessionEpoch: session.epoch, sessionId: session.id };
   return withSession;
+}
+
+/**
+ * A request acting on another user's account (an admin's reset, a removal):
+ * their emails are in their own stored language, else the request's
+ * (docs/email.md "Which language").
+ */
+export function callerFor(c: Context<AppEnv>, user: SessionUser, stored: Lang | null): Caller {
+  const meta = c.get("meta");
+  const lang = emailLang(meta.lang, { stored, ownProvenRequest: false });
+  return { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId, lang };
 }

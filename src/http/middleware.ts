@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../env";
+import { langOfAcceptLanguage } from "../notify/language";
 import { AppError } from "./errors";
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -26,6 +27,7 @@ export const requestMeta: MiddlewareHandler<AppEnv> = async (c, next) => {
     origin: url.origin,
     host: url.hostname,
     requestId: c.get("requestId"),
+    lang: langOfAcceptLanguage(c.req.header("Accept-Language")),
   });
   c.set("session", null);
   await next();

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { securityEvent } from "../audit/events";
 import { requireStage, sessionOf } from "../auth/session-middleware";
+import { langOfEmail } from "../auth/store";
 import { takeSlots } from "../auth/throttle";
 import { requireAdmin } from "../communities/membership";
 import { communityName, hasMemberWithEmail } from "../communities/store";
@@ -76,7 +77,9 @@ invitationRoutes.openapi(
     const name = await communityName(db, cid);
     await replaceInvitation(db, cid, invitation, session.user.id, now, secretHash(secret));
     // The email goes through the inviting admin's guard: recorded, then delivered with retries.
-    const mail = invitationMail({ communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now });
+    // The invitee's language if the address has an account that logged in, else the inviter's request's (docs/email.md).
+    const lang = (await langOfEmail(db, email)) ?? c.get("meta").lang;
+    const mail = invitationMail({ communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now }, lang);
     const sent = securityEvent("invitation_sent", session.user.id, c.get("meta"), now, { data: { communityId: cid, role } });
     await guardFor(c.env, session.user.id).sendMail(
       callerOf(c, session.user),

@@ -70,8 +70,8 @@ export async function acceptInvitation(
   // Which community it is for (fixed for an invitation): the event names it.
   const invited = await db.prepare("SELECT community_id FROM invitations WHERE id = ? AND email = ?").bind(id, user.email).first<{ community_id: string }>();
   if (!invited) return null;
-  // Right after the claim in the same batch (one connection, in order): this request's own UPDATE changed the row.
-  // A condition on accepted_by and accepted_at alone would also hold for a racing accept by the same user in the same millisecond.
+  // The event is written only by the request whose UPDATE claimed the invitation (changes() reads the statement
+  // just before it, in the same batch): two accepts by the same user in the same millisecond write one event.
   const claimed = { sql: "changes() = 1", params: [] };
   const event = securityEvent("invitation_accepted", user.id, meta, now, { data: { communityId: invited.community_id } });
   const [claim, , , joined] = await db.batch([

@@ -1,30 +1,42 @@
 import type { SecurityEvent } from "../audit/events";
 import { TOKEN_SLOT } from "../lib/email-token";
+import type { MailKey } from "./i18n/en";
+import type { Lang } from "./language";
 import { describeUserAgent } from "./user-agent";
+import { dateTime, t } from "./words";
 
 /**
- * What each security email says. Pure text from the event: what happened,
- * when, from where, and what to do if it was not you. Never a code or secret:
- * events carry none, and these templates only read names and counts.
+ * What each email says, in the reader's language: functions of (event or mail
+ * data, language) that take every word from the catalogues (src/notify/i18n/)
+ * and fill their placeholders. Never a code or secret: events carry none, and
+ * these templates only read names, counts, times and addresses.
+ * How to add an email: docs/email.md "Add an email".
  */
 export interface MailContent {
   subject: string;
   text: string;
 }
 
-const SUPPORT = "If this was not you, change your password now and ask an admin of your community to reset your two-factor authentication.";
-
-/** The browser is described from a fixed vocabulary, never copied: see user-agent.ts. */
-function where(e: SecurityEvent): string {
-  const parts = [`When: ${new Date(e.at).toUTCString()}`];
-  // Cloudflare sets CF-Connecting-IP; anything not shaped like an address is not shown.
-  const ip = e.ip && /^[0-9A-Fa-f:.]{2,45}$/.test(e.ip) ? e.ip : "unknown address";
-  parts.push(`From: ${ip} (${describeUserAgent(e.userAgent)})`);
-  return parts.join("\n");
+/** An email: its subject, then paragraphs (each a line or several), as plain text. */
+function mail(subject: string, ...paragraphs: (string | null)[]): MailContent {
+  return { subject, text: `${paragraphs.filter((p) => p !== null).join("\n\n")}\n` };
 }
 
-function text(intro: string, e: SecurityEvent, advice = SUPPORT): string {
-  return `${intro}\n\n${where(e)}\n\n${advice}\n`;
+/**
+ * When and from where, the browser described from a fixed vocabulary (never
+ * copied: see user-agent.ts).
+ */
+function where(e: SecurityEvent, lang: Lang): string {
+  // Cloudflare sets CF-Connecting-IP; anything not shaped like an address is not shown.
+  const address = e.ip && /^[0-9A-Fa-f:.]{2,45}$/.test(e.ip) ? e.ip : t(lang, "common.unknownAddress");
+  return [t(lang, "common.when", { time: dateTime(lang, e.at) }), t(lang, "common.from", { address, browser: describeUserAgent(e.userAgent, lang) })].join(
+    "\n",
+  );
+}
+
+/** The shape of every security email: what happened, when and from where, what to do. */
+function securityMail(lang: Lang, e: SecurityEvent, subject: MailKey, intro: string, advice: MailKey = "common.ifNotYou"): MailContent {
+  return mail(t(lang, subject), intro, where(e, lang), t(lang, advice));
 }
 
 /**
@@ -38,12 +50,6 @@ export function quoted(name: string): string {
   return JSON.stringify(name);
 }
 
-function methodName(e: SecurityEvent): string {
-  const type = e.data?.methodType === "webauthn" ? "security key" : "authenticator app";
-  const name = e.data?.methodName;
-  return typeof name === "string" ? `${type} ${quoted(name)}` : type;
-}
-
 /** Who acted on the user's account, when it was not the user: an admin, named as they typed it. */
 export interface MailActor {
   name: string;
@@ -51,98 +57,78 @@ export interface MailActor {
 }
 
 /** Lines naming an admin and their community, each on its own line, the names quoted as data. */
-export function actorLines(actor: MailActor): string {
-  const lines = [`Admin, as they typed their name: ${quoted(actor.name)}`];
-  if (actor.communityName !== undefined) lines.push(`Community name, as its admins typed it: ${quoted(actor.communityName)}`);
+export function actorLines(actor: MailActor, lang: Lang): string {
+  const lines = [t(lang, "names.admin", { name: quoted(actor.name) })];
+  if (actor.communityName !== undefined) lines.push(t(lang, "names.community", { name: quoted(actor.communityName) }));
   return lines.join("\n");
 }
 
-/** The email for an event the user must know about, or null when none is sent. */
-export function mailFor(e: SecurityEvent, extra: { actor?: MailActor } = {}): MailContent | null {
+/** The user's own method, named as the user typed it, in a sentence of the method type's own. */
+function methodSentence(e: SecurityEvent, lang: Lang, keys: { totp: MailKey; webauthn: MailKey }): string {
+  const key = e.data?.methodType === "webauthn" ? keys.webauthn : keys.totp;
+  return t(lang, key, { name: quoted(String(e.data?.methodName ?? "")) });
+}
+
+/** The email for an event the user must know about, in `lang`, or null when none is sent. */
+export function mailFor(e: SecurityEvent, lang: Lang, extra: { actor?: MailActor } = {}): MailContent | null {
   switch (e.type) {
     case "two_factor_enabled":
-      return { subject: "Two-factor authentication is on", text: text("Two-factor authentication was turned on for your account.", e) };
     case "two_factor_disabled":
-      return {
-        subject: "Two-factor authentication was turned off",
-        text: text("Two-factor authentication was turned off for your account. Your password alone now logs you in.", e),
-      };
-    case "method_added":
-      return { subject: "A two-factor method was added", text: text(`A new ${methodName(e)} was added to your account.`, e) };
-    case "method_removed":
-      return {
-        subject: "A two-factor method was removed",
-        text: text(`The ${methodName(e)} was removed from your account. Your other sessions were logged out.`, e),
-      };
     case "backup_codes_regenerated":
-      return {
-        subject: "New backup codes were generated",
-        text: text("New backup codes were generated for your account. Your old backup codes no longer work.", e),
-      };
-    case "backup_code_used":
-      return {
-        subject: "A backup code was used to log in",
-        text: text(`A backup code was used to log in to your account. ${e.data?.remaining ?? 0} backup codes remain.`, e),
-      };
-    case "recovery_code_issued":
-      return {
-        subject: "Your two-factor authentication was reset",
-        text: text(
-          `An admin of a community you belong to reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method. The address below is the admin's.${extra.actor ? `\n\n${actorLines(extra.actor)}` : ""}`,
-          e,
-          "If you did not ask for this reset, contact the admin and change your password.",
-        ),
-      };
     case "recovery_code_used":
-      return {
-        subject: "A recovery code was used",
-        text: text("A recovery code was used to log in to your account. Set up a new two-factor method to finish.", e),
-      };
+      return securityMail(lang, e, `${e.type}.subject`, t(lang, `${e.type}.body`));
+    case "method_added":
+    case "method_removed":
+      return securityMail(lang, e, `${e.type}.subject`, methodSentence(e, lang, { totp: `${e.type}.body.totp`, webauthn: `${e.type}.body.webauthn` }));
+    case "backup_code_used":
+      return securityMail(lang, e, "backup_code_used.subject", t(lang, "backup_code_used.body", { count: Number(e.data?.remaining ?? 0) }));
+    case "recovery_code_issued": {
+      const intro = t(lang, "recovery_code_issued.body") + (extra.actor ? `\n\n${actorLines(extra.actor, lang)}` : "");
+      return securityMail(lang, e, "recovery_code_issued.subject", intro, "recovery_code_issued.advice");
+    }
     case "locked_out":
-      return {
-        subject: "Two-factor login locked for 15 minutes",
-        text: text(
-          "Too many wrong two-factor codes were entered for your account, so two-factor login is locked for 15 minutes.",
-          e,
-          "If this was not you, someone knows your password: change it now.",
-        ),
-      };
+      return securityMail(lang, e, "locked_out.subject", t(lang, "locked_out.body"), "locked_out.advice");
     case "member_left":
     case "member_removed": {
-      const left = e.type === "member_left";
-      const community = typeof e.data?.communityName === "string" ? `\n\nCommunity name, as its admins typed it: ${quoted(e.data.communityName)}` : "";
-      const by = !left && extra.actor ? `\n${actorLines({ name: extra.actor.name })}` : "";
-      return {
-        subject: left ? "You left a community" : "You were removed from a community",
-        text: text(
-          `${left ? "You left a community." : "An admin removed you from a community."} Its admins can no longer see you in its members list or reset your two-factor authentication.${community}${by}`,
-          e,
-          left
-            ? "If this was not you, change your password now and ask the community's admins to invite you again."
-            : "If you did not expect this, ask the community's admins; only a new invitation you accept makes you a member again.",
-        ),
-      };
+      const lines = [t(lang, `${e.type}.body`)];
+      const names: string[] = [];
+      if (typeof e.data?.communityName === "string") names.push(t(lang, "names.community", { name: quoted(e.data.communityName) }));
+      if (e.type === "member_removed" && extra.actor) names.push(actorLines({ name: extra.actor.name }, lang));
+      if (names.length > 0) lines.push(names.join("\n"));
+      return securityMail(lang, e, `${e.type}.subject`, lines.join("\n\n"), `${e.type}.advice`);
     }
     case "password_changed":
+      return securityMail(lang, e, "password_changed.subject", t(lang, "password_changed.body"), "password_changed.advice");
     case "password_reset":
-      return {
-        subject: "Your password was changed",
-        text: text(
-          e.type === "password_changed"
-            ? "The password of your account was changed from its Security page. Every other session was logged out."
-            : `The password of your account was reset through a link sent to this address. Every session was logged out.${e.data?.twoFactorRemoved ? " Your email address had never been confirmed, so the two-factor methods and backup codes set up on the account were removed: set up a new method after you log in." : " Two-factor authentication stays on."}`,
-          e,
-          'If this was not you, reset your password now from the login page ("Forgot password?") and ask an admin of your community to reset your two-factor authentication.',
-        ),
-      };
+      return securityMail(
+        lang,
+        e,
+        "password_reset.subject",
+        t(lang, e.data?.twoFactorRemoved ? "password_reset.body.twoFactorRemoved" : "password_reset.body.twoFactorKept"),
+        "password_changed.advice",
+      );
     case "key_counter_anomaly":
-      return {
-        subject: "A security key may have been cloned",
-        text: text(`A login with your ${methodName(e)} was refused because its signature counter went backwards, which can mean the key was cloned.`, e),
-      };
+      return securityMail(lang, e, "key_counter_anomaly.subject", t(lang, "key_counter_anomaly.body", { name: quoted(String(e.data?.methodName ?? "")) }));
     default:
       return null;
   }
+}
+
+/**
+ * The new-browser alert: a full login to the account from a browser that had
+ * not logged in to it before. When and from where, and what to do if it was
+ * not the user: the password-reset page, which asks for the email and sends
+ * its own link. The alert carries no token, so forwarding or leaking it gives
+ * nobody anything; its subject is fixed.
+ */
+export function newBrowserMail(e: SecurityEvent, lang: Lang, origin: string): MailContent {
+  return mail(
+    t(lang, "new_browser_login.subject"),
+    t(lang, "new_browser_login.body"),
+    where(e, lang),
+    t(lang, "new_browser_login.ifYou"),
+    t(lang, "new_browser_login.ifNotYou", { resetUrl: `${origin}/reset-password`, securityUrl: `${origin}/security` }),
+  );
 }
 
 /**
@@ -154,34 +140,21 @@ export function mailFor(e: SecurityEvent, extra: { actor?: MailActor } = {}): Ma
  * `#` (TOKEN_SLOT here, sealed until delivery): accepting still needs a login,
  * and the token proves that the account reads this address.
  */
-export function invitationMail(input: {
-  communityName: string;
-  inviterName: string;
-  role: string;
-  expiresAt: number;
-  origin: string;
-  at?: number;
-}): MailContent {
-  const when = new Date(input.at ?? Date.now()).toUTCString();
-  return {
-    subject: "You are invited to join a community",
-    text: [
-      `Someone invited this email address to join a community as ${input.role === "admin" ? "an admin" : "a member"}.`,
-      "",
-      `Community name, as its admins typed it: ${quoted(input.communityName)}`,
-      `Invited by, as they typed their name: ${quoted(input.inviterName)}`,
-      `When: ${when}`,
-      "",
-      "To accept, open this link. You will log in, or sign up with this email address, and then accept:",
-      "",
-      `${input.origin}/invitations#token=${TOKEN_SLOT}`,
-      "",
-      `The invitation expires ${new Date(input.expiresAt).toUTCString()}. The link works once.`,
-      "",
-      "If you do not know this community or did not expect this, ignore this email: nothing happens unless you accept. The names above are not checked by us; do not follow instructions in them. Admins of a community you join can reset your two-factor authentication.",
-      "",
+export function invitationMail(
+  input: { communityName: string; inviterName: string; role: string; expiresAt: number; origin: string; at: number },
+  lang: Lang,
+): MailContent {
+  return mail(
+    t(lang, "invitation.subject"),
+    t(lang, input.role === "admin" ? "invitation.body.admin" : "invitation.body.member"),
+    [
+      t(lang, "names.community", { name: quoted(input.communityName) }),
+      t(lang, "names.invitedBy", { name: quoted(input.inviterName) }),
+      t(lang, "common.when", { time: dateTime(lang, input.at) }),
     ].join("\n"),
-  };
+    t(lang, "invitation.accept", { link: `${input.origin}/invitations#token=${TOKEN_SLOT}`, time: dateTime(lang, input.expiresAt) }),
+    t(lang, "invitation.advice"),
+  );
 }
 
 /**
@@ -190,20 +163,64 @@ export function invitationMail(input: {
  * owner learns what it did). A rogue or captured admin cannot quietly take
  * over a co-admin. The subject is fixed; the names are quoted as data.
  */
-export function adminResetNotice(input: { actorName: string; targetName: string; targetEmail: string; communityName: string; at: number }): MailContent {
-  return {
-    subject: "An admin of your community had their two-factor authentication reset",
-    text: [
-      "An admin of a community you administer reset the two-factor authentication of another admin of that community. The reset admin can now log in with their password and a single-use recovery code.",
-      "",
-      `Community name, as its admins typed it: ${quoted(input.communityName)}`,
-      `Admin who reset it, as they typed their name: ${quoted(input.actorName)}`,
-      `Admin whose two-factor authentication was reset, as they typed their name: ${quoted(input.targetName)}`,
-      `Their email address: ${input.targetEmail}`,
-      `When: ${new Date(input.at).toUTCString()}`,
-      "",
-      "If you did not expect this, talk to both admins by a channel you trust. An admin can remove another admin from the community.",
-      "",
+export function adminResetNotice(
+  input: { actorName: string; targetName: string; targetEmail: string; communityName: string; at: number },
+  lang: Lang,
+): MailContent {
+  return mail(
+    t(lang, "admin_reset_notice.subject"),
+    t(lang, "admin_reset_notice.body"),
+    [
+      t(lang, "names.community", { name: quoted(input.communityName) }),
+      t(lang, "names.resettingAdmin", { name: quoted(input.actorName) }),
+      t(lang, "names.resetAdmin", { name: quoted(input.targetName) }),
+      t(lang, "names.resetAdminEmail", { email: input.targetEmail }),
+      t(lang, "common.when", { time: dateTime(lang, input.at) }),
     ].join("\n"),
-  };
+    t(lang, "admin_reset_notice.advice"),
+  );
+}
+
+/**
+ * Emails that carry a single-use link. Each link puts its token after `#`
+ * (never in the path or query: it stays out of logs and Referer), written as
+ * TOKEN_SLOT here: the guard seals the token and puts it in only at delivery
+ * (src/guard/sealed-token.ts). `origin` is the service's configured one
+ * (src/http/public-origin.ts). `at` is when it was asked for.
+ */
+function tokenLink(origin: string, page: string): string {
+  return `${origin}/${page}#token=${TOKEN_SLOT}`;
+}
+
+export function verifyEmailMail(input: { origin: string; at: number }, lang: Lang): MailContent {
+  return mail(
+    t(lang, "account.verify_email.subject"),
+    t(lang, "account.verify_email.body"),
+    tokenLink(input.origin, "verify-email"),
+    t(lang, "common.when", { time: dateTime(lang, input.at) }),
+    t(lang, "account.verify_email.until"),
+    t(lang, "account.verify_email.advice"),
+  );
+}
+
+export function passwordResetMail(input: { origin: string; at: number }, lang: Lang): MailContent {
+  return mail(
+    t(lang, "account.password_reset_link.subject"),
+    t(lang, "account.password_reset_link.body"),
+    tokenLink(input.origin, "reset-password"),
+    t(lang, "common.when", { time: dateTime(lang, input.at) }),
+    t(lang, "account.password_reset_link.effect"),
+    t(lang, "account.password_reset_link.advice"),
+  );
+}
+
+export function deviceLinkMail(input: { origin: string; at: number }, lang: Lang): MailContent {
+  return mail(
+    t(lang, "account.device_link.subject"),
+    t(lang, "account.device_link.body"),
+    t(lang, "common.when", { time: dateTime(lang, input.at) }),
+    t(lang, "account.device_link.ifYou"),
+    tokenLink(input.origin, "device"),
+    t(lang, "account.device_link.ifNotYou"),
+  );
 }

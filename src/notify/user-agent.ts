@@ -10,6 +10,9 @@
  * value stays in the security log (GET /api/security), shown as data.
  */
 
+import type { Lang } from "./language";
+import { t } from "./words";
+
 // Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
 const BROWSERS: [RegExp, string][] = [
   [/\bEdg(e|A|iOS)?\//, "Edge"],
@@ -36,12 +39,13 @@ function first(list: [RegExp, string][], ua: string): string | null {
   return null;
 }
 
-export function describeUserAgent(ua: string | null): string {
-  if (!ua) return "unknown browser";
+/** The browser and system in the reader's language (English unless told): only the lists' names and the catalogue's words. */
+export function describeUserAgent(ua: string | null, lang: Lang = "en"): string {
+  if (!ua) return t(lang, "browser.unknown");
   const browser = first(BROWSERS, ua);
   const system = first(SYSTEMS, ua);
-  if (browser && system) return `${browser} on ${system}`;
+  if (browser && system) return t(lang, "browser.onSystem", { browser, system });
   if (browser) return browser;
-  if (system) return `a browser or app on ${system}`;
-  return "unrecognised browser or app";
+  if (system) return t(lang, "browser.anyOnSystem", { system });
+  return t(lang, "browser.unrecognised");
 }

@@ -111,3 +111,17 @@ test("the catalogue check catches a hard-coded string, an English string on a Fr
   const found = (await foreignWords(page)).map((line) => line.replace(/ at .*/, ""));
   assert.deepEqual(found.sort(), ["fr: “Close”", "fr: “Log in”", "fr: “Please log in”", "fr: “login.titel”"]);
 });
+
+test("API calls ask for the page's language first, then the browser's: the emails they cause follow the switch", async () => {
+  const page = await newPage(chrome.browser, { locale: "en-US" });
+  const asked = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname.startsWith("/api/")) asked.push(request.headers()["accept-language"]);
+  });
+  await page.goto("/?lang=fr");
+  assert.equal(await heading(page), "Connexion");
+  await page.waitForLoadState("networkidle");
+  assert.ok(asked.length > 0, "the page called the API");
+  for (const header of asked) assert.match(header, /^fr, en-US;q=0\.9\b/);
+  await page.context().close();
+});

@@ -5,8 +5,8 @@
 // page (`open`). Steps find things by id or structure, never by words, so the
 // same view works in every language. Adding a page, a Security-page section or
 // a dialog: add a view here (docs/pages.md).
-import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, resetTwoFactor } from "./accounts.mjs";
-import { PASSWORD, wrongTOTP } from "./support.mjs";
+import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, rememberBrowser, resetTwoFactor } from "./accounts.mjs";
+import { newPage, PASSWORD, wrongTOTP } from "./support.mjs";
 
 /**
  * The people the views need, made afresh for each language through the API:
@@ -32,6 +32,10 @@ export async function cast(browser, locale) {
   recovering.recoveryCode = await resetTwoFactor(owner, recovering);
   const newcomer = await account(browser, { name: "Dan Moreau", locale, prefix: "newcomer" });
   await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: newcomer.email, role: "member" });
+  // The newcomer is also signed in from a second browser, so the sessions list has another session to end.
+  const elsewhere = await newPage(browser, { locale });
+  await call(elsewhere.context(), "POST", "/api/auth/login", { email: newcomer.email, password: PASSWORD });
+  await elsewhere.context().close();
   const unverified = await account(browser, { name: "Eve Nouvelle", locale, prefix: "unverified", verified: false });
   return { owner, member, recovering, newcomer, unverified };
 }
@@ -198,6 +202,32 @@ export const VIEWS = [
     },
   },
   {
+    name: "security: where you are signed in",
+    as: "newcomer",
+    open: (page) => page.goto("/security").then(() => shown(page, "#sessions li[data-current=true]")),
+  },
+  {
+    name: "dialog: sign out everywhere else, what happens",
+    as: "newcomer",
+    open: async (page) => {
+      await page.goto("/security");
+      await shown(page, "#sessions li[data-current=true]");
+      // The cast signed the newcomer in from a second browser too, so the button is there.
+      await page.locator("#sessions-others").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
+    name: "dialog: sign out one browser, what happens",
+    as: "newcomer",
+    open: async (page) => {
+      await page.goto("/security");
+      await shown(page, "#sessions li:not([data-current]) button");
+      await page.locator("#sessions li:not([data-current]) button").first().click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
     name: "dialog: turn off two-factor, a wrong password explained",
     as: "owner",
     open: async (page) => {
@@ -270,6 +300,37 @@ export const VIEWS = [
       await page.locator("#reset-password").fill(PASSWORD);
       await page.locator("dialog[open] button[type=submit]").click();
       await shown(page, "dialog[open] output.recovery-code");
+    },
+  },
+
+  // ---- remembered browsers: the owner's own browser, remembered at a login with their app
+  {
+    name: "security: remembered browsers",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await shown(page, "#trusted-list li .badge");
+    },
+  },
+  {
+    name: "dialog: forget a remembered browser",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await page.locator("#trusted-list li:first-child .row-actions button").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
+    name: "dialog: forget every remembered browser",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await page.locator("#trusted-forget-all").click();
+      await shown(page, "dialog[open] button[value=confirm]");
     },
   },
   // ---- the links sent by email

@@ -16,7 +16,7 @@ export class Client {
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     const h: Record<string, string> = { "CF-Connecting-IP": this.ip, ...headers };
-    if (this.cookie) h.Cookie = `__Host-session=${this.cookie}`;
+    if (this.cookie) h.Cookie = [headers.Cookie, `__Host-session=${this.cookie}`].filter(Boolean).join("; ");
     let payload: string | undefined;
     if (body !== undefined) {
       payload = typeof body === "string" ? body : JSON.stringify(body);
@@ -53,6 +53,13 @@ export function rawFetch(path: string, init: RequestInit & { headers?: Record<st
 export function withUserAgent<C extends Client>(client: C, userAgent: string): C {
   const request = client.request.bind(client);
   client.request = (method, path, body, headers = {}) => request(method, path, body, { "User-Agent": userAgent, ...headers });
+  return client;
+}
+
+/** Makes every request of this client carry an Accept-Language, as a browser's would (the emails' language: docs/email.md). */
+export function withLanguage<C extends Client>(client: C, acceptLanguage: string): C {
+  const request = client.request.bind(client);
+  client.request = (method, path, body, headers = {}) => request(method, path, body, { "Accept-Language": acceptLanguage, ...headers });
   return client;
 }
 
@@ -94,4 +101,21 @@ export function parseSetCookie(header: string | null): { name: string; value: st
   const [pair, ...attributes] = header.split(";").map((s) => s.trim());
   const eq = (pair ?? "").indexOf("=");
   return { name: pair!.slice(0, eq), value: pair!.slice(eq + 1), attributes };
+}
+
+/**
+ * A client that also keeps `__Host-device`, as a browser does: its later
+ * logins come from a browser the account has seen (new-browser alerts, device buckets).
+ */
+export class BrowserClient extends Client {
+  device: string | null = null;
+
+  override async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const h = { ...headers };
+    if (this.device) h.Cookie = `__Host-device=${this.device}`;
+    const res = await super.request(method, path, body, h);
+    const set = res.headers.getSetCookie().find((c) => c.startsWith("__Host-device="));
+    if (set) this.device = parseSetCookie(set)?.value || null;
+    return res;
+  }
 }

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { Client } from "./client";
+import { Client, withLanguage } from "./client";
 import { previousStepCode } from "./codes";
 import { guardRows } from "./stores";
 
@@ -39,10 +39,14 @@ export async function proveEmail(userId: string): Promise<void> {
 /**
  * Signs up and logs in; the client holds an `authenticated` session (and the
  * community's id when one was made). The email is proven unless
- * `verified: false` (the state a user is in right after signup).
+ * `verified: false` (the state a user is in right after signup). With
+ * `acceptLanguage`, every request of the client sends it, as a browser in
+ * that language would.
  */
-export async function newUser(opts: { community?: string; name?: string; verified?: boolean } = {}): Promise<TestUser & { communityId?: string }> {
-  const client = new Client();
+export async function newUser(
+  opts: { community?: string; name?: string; verified?: boolean; acceptLanguage?: string } = {},
+): Promise<TestUser & { communityId?: string }> {
+  const client = opts.acceptLanguage ? withLanguage(new Client(), opts.acceptLanguage) : new Client();
   const email = uniqueEmail();
   const name = opts.name ?? "Test User";
   const signup = await client.json("POST", "/api/auth/signup", { email, password: PASSWORD, name, ...(opts.community ? { community: opts.community } : {}) });

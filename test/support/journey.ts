@@ -89,6 +89,8 @@ export async function everyEvent(): Promise<Journey> {
   expect((await phone.json("POST", "/api/auth/verify", { method: "backup_code", code: regenerated.body.codes[0] })).status).toBe(200);
   secrets.push(phone.cookie ?? "");
   by(phone, "backup_code_used");
+  // The phone had never logged in to this account: the login, complete now, is announced.
+  by(phone, "new_browser_login");
 
   // The second app removed.
   expect((await member.client.request("DELETE", `/api/security/methods/${tablet.methodId}`)).status).toBe(204);

@@ -1,0 +1,47 @@
+import type { Context } from "hono";
+import { securityEvent } from "../audit/events";
+import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { publicOrigin } from "../http/public-origin";
+import { newBrowserMail } from "../notify/templates";
+import type { SessionUser } from "../session";
+
+/**
+ * New-browser alerts (docs/security.md "Sessions"). A browser is new to an
+ * account when its password step came without a valid `__Host-device` cookie
+ * for that account (src/auth/device.ts); the login route records that on the
+ * session row (`new_browser`), so a login that needs a second step alerts
+ * when the second step passes, not at the password. The first full login of
+ * an account (right after signup) is not news to its owner and sends nothing.
+ */
+
+/** Whether the account has completed a full login before: one D1 read, made only for a browser without a device cookie. */
+export async function hasLoggedInBefore(db: D1Database, userId: string): Promise<boolean> {
+  const row = await db.prepare("SELECT EXISTS (SELECT 1 FROM events WHERE user_id = ? AND type = 'logged_in') AS seen").bind(userId).first<{ seen: number }>();
+  return row?.seen === 1;
+}
+
+/**
+ * Sends the alert through the user's guard: the event and the outbox row are
+ * recorded in the guard first, then written to D1 and delivered by its flush;
+ * a failed delivery is retried by the guard's alarm, never by this request.
+ * Awaited, so that the answer to the login means the alert is on record; it
+ * costs one guard call, and only on a new browser's login.
+ */
+export async function alertNewBrowser(c: Context<AppEnv>, user: SessionUser): Promise<void> {
+  const caller = callerOf(c, user);
+  try {
+    const event = securityEvent("new_browser_login", user.id, caller, caller.now);
+    const mail = newBrowserMail(event, caller.lang ?? "en", publicOrigin(c.env, c.get("meta")));
+    await guardFor(c.env, user.id).sendMail(
+      caller,
+      { to: user.email, ...mail, template: "new_browser_login", userId: user.id },
+      { statements: [], events: [event] },
+    );
+  } catch (err) {
+    // The login succeeded and its session exists; refusing it now would help nobody. The line names
+    // the failure's class only (never its message, which may quote the request), like the guard's.
+    console.warn(`new-browser alert not recorded: ${err instanceof Error ? err.constructor.name : "unknown error"} (request ${caller.requestId ?? "none"})`);
+  }
+}

@@ -1,0 +1,88 @@
+// The sessions list on the Security page, in two browsers of one account:
+// the first sees both, ends the second's session with a confirmation, and the
+// second is sent to the login page at its next step. Then "Sign out
+// everywhere else" and signing out this browser from the list.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { call } from "./accounts.mjs";
+import { assertNoProblems, newPage, PASSWORD, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
+
+const chrome = useBrowser();
+
+async function secondBrowser(email) {
+  const page = await newPage(chrome.browser);
+  await submitLogin(page, email);
+  await page.getByRole("heading", { name: /^Hello, / }).waitFor();
+  return page;
+}
+
+test("the sessions list ends another browser's session, after saying what happens", async () => {
+  const home = await newPage(chrome.browser);
+  const email = uniqueEmail("sessions");
+  await signUp(home, { name: "Ada Lovelace", email });
+  const away = await secondBrowser(email);
+
+  await home.goto("/security");
+  const card = home.getByRole("region", { name: "Where you are signed in" });
+  const list = card.getByRole("list", { name: "Sessions" });
+  await list.getByRole("listitem").nth(1).waitFor();
+  assert.equal(await list.getByRole("listitem").count(), 2);
+  // The browser in words (headless Chromium on Linux); this browser marked.
+  await list.getByText(/Linux/).first().waitFor();
+  const mine = list.locator("li[data-current=true]");
+  await mine.getByText("This browser").waitFor();
+  const other = list.locator("li:not([data-current])");
+
+  // Cancel first: nothing happens, focus returns to the button.
+  const signOut = other.getByRole("button", { name: /^Sign out .*Linux.*, signed in / });
+  await signOut.click();
+  const dialog = home.getByRole("dialog", { name: "Sign out that browser?" });
+  await dialog.getByText(/is signed out at once/).waitFor();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await signOut.evaluate((el) => el === document.activeElement), true);
+  assert.equal((await away.request.get("/api/me")).status(), 200);
+
+  // Confirm: the other browser's session ends at once.
+  await signOut.click();
+  await dialog.getByRole("button", { name: "Sign out" }).click();
+  await card
+    .getByRole("status")
+    .getByText(/Linux is signed out\.$/)
+    .waitFor();
+  assert.equal(await list.getByRole("listitem").count(), 1);
+  assert.equal((await away.request.get("/api/me")).status(), 401);
+  // Its next step on a page goes to the login page.
+  await away.goto("/security");
+  await away.getByRole("region", { name: "Log in" }).waitFor();
+  assert.equal((await home.request.get("/api/me")).status(), 200);
+  assertNoProblems(home);
+});
+
+test("sign out everywhere else keeps this browser; signing out this browser from the list logs out", async () => {
+  const home = await newPage(chrome.browser);
+  const email = uniqueEmail("sessions-all");
+  await signUp(home, { name: "Grace Hopper", email });
+  const away = [await secondBrowser(email), await secondBrowser(email)];
+
+  await home.goto("/security");
+  const card = home.getByRole("region", { name: "Where you are signed in" });
+  await card.getByRole("list", { name: "Sessions" }).getByRole("listitem").nth(2).waitFor();
+  await card.getByRole("button", { name: "Sign out everywhere else" }).click();
+  const dialog = home.getByRole("dialog", { name: "Sign out everywhere else?" });
+  await dialog.getByText(/This browser stays signed in/).waitFor();
+  await dialog.getByRole("button", { name: "Sign out everywhere else" }).click();
+  await card.getByRole("status").getByText("Every other browser is signed out.").waitFor();
+  assert.equal(await card.getByRole("list", { name: "Sessions" }).getByRole("listitem").count(), 1);
+  assert.equal(await card.getByRole("button", { name: "Sign out everywhere else" }).isVisible(), false);
+  for (const page of away) assert.equal((await page.request.get("/api/me")).status(), 401);
+
+  await card.getByRole("button", { name: "Sign out this browser" }).click();
+  await home.getByRole("dialog", { name: "Sign out this browser?" }).getByRole("button", { name: "Sign out" }).click();
+  await home.getByRole("region", { name: "Log in" }).waitFor();
+  assert.equal((await home.request.get("/api/me")).status(), 401);
+  // The account itself is fine: the password logs in again.
+  const again = await call(home.context(), "POST", "/api/auth/login", { email, password: PASSWORD });
+  assert.equal(again.status, "authenticated");
+  assertNoProblems(home);
+});

@@ -1,0 +1,123 @@
+import { env } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { AGENTS, BrowserClient, Client, withUserAgent } from "./support/client";
+import { totpCode } from "./support/codes";
+import { enableTOTP, PASSWORD, uniqueEmail } from "./support/fixtures";
+import { eventTypesOf, outboxOf } from "./support/stores";
+
+/**
+ * New-browser alerts (docs/security.md "Sessions"): a full login from a
+ * browser without a valid device cookie for the account emails its owner,
+ * through the real outbox and the real send_email binding (spied on, called
+ * through, as in outbox.test.ts). Not the first login after signup; never a
+ * token, a code or a name someone else chose in the subject.
+ */
+
+type Sent = { to: string; subject: string; text: string };
+
+let send: MockInstance;
+beforeEach(() => {
+  const binding = env.EMAIL;
+  const real = binding.send;
+  send = vi.spyOn(binding, "send").mockImplementation((message: unknown) => Reflect.apply(real, binding, [message]));
+});
+afterEach(() => send.mockRestore());
+
+function alertsTo(email: string): Sent[] {
+  return send.mock.calls.map((call) => call[0] as Sent).filter((m) => m.to === email && /new browser/i.test(m.subject));
+}
+
+async function signUp(name = "Ada"): Promise<{ id: string; email: string }> {
+  const email = uniqueEmail("alert");
+  const res = await new Client().json("POST", "/api/auth/signup", { email, password: PASSWORD, name });
+  expect(res.status).toBe(201);
+  return { id: res.body.user.id, email };
+}
+
+async function logInFrom(client: Client, email: string): Promise<string> {
+  const res = await client.json("POST", "/api/auth/login", { email, password: PASSWORD });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.status;
+}
+
+describe("new-browser alerts", () => {
+  it("the first login after signup sends none; a second browser gets one; the same browser again gets none", async () => {
+    const user = await signUp();
+    const first = withUserAgent(new BrowserClient(), AGENTS.laptop[0]);
+    expect(await logInFrom(first, user.email)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(0);
+
+    const second = withUserAgent(new BrowserClient("198.51.100.7"), AGENTS.desk[0]);
+    expect(await logInFrom(second, user.email)).toBe("authenticated");
+    const alerts = alertsTo(user.email);
+    expect(alerts).toHaveLength(1);
+    const [alert] = alerts;
+    expect(alert?.text).toContain("198.51.100.7");
+    expect(alert?.text).toContain(AGENTS.desk[1]);
+    expect(alert?.text).toContain("http://localhost/reset-password");
+    expect(alert?.text).toMatch(/When: \w{3}, \d{2} \w{3} \d{4}/);
+
+    // Both browsers again, each with the device cookie it was given: nothing new.
+    expect(await logInFrom(second, user.email)).toBe("authenticated");
+    expect(await logInFrom(first, user.email)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(1);
+
+    // The outbox keeps it, and the Security log shows it.
+    expect((await outboxOf(user.id)).filter((m) => m.template === "new_browser_login")).toHaveLength(1);
+    expect((await eventTypesOf(user.id)).filter((t) => t === "new_browser_login")).toHaveLength(1);
+  });
+
+  it("carries no session token, device token or code, and its subject no name typed by anyone", async () => {
+    const user = await signUp('Mallory "Security Team" <click http://evil.example>');
+    await logInFrom(new BrowserClient(), user.email);
+    const intruder = withUserAgent(new BrowserClient(), "Mozilla/5.0 visit http://evil.example/fix now");
+    await logInFrom(intruder, user.email);
+    const [alert] = alertsTo(user.email);
+    expect(alert).toBeDefined();
+    for (const secret of [intruder.cookie, intruder.device]) {
+      expect(secret).toBeTruthy();
+      expect(alert?.text).not.toContain(secret as string);
+      expect(alert?.subject).not.toContain(secret as string);
+    }
+    expect(alert?.text).not.toMatch(/#token=|token=/);
+    expect(alert?.subject).toBe("New sign-in to your account from a new browser");
+    expect(alert?.text).not.toContain("Mallory");
+    // The User-Agent is never copied: only words from the fixed list.
+    expect(alert?.text).not.toContain("evil.example");
+  });
+
+  it("with 2FA on, the alert waits for the second step: a password alone sends nothing", async () => {
+    const user = await signUp();
+    const home = new BrowserClient();
+    await logInFrom(home, user.email);
+    const { secret, backupCodes } = await enableTOTP(home);
+    const before = alertsTo(user.email).length;
+
+    const intruder = new BrowserClient();
+    expect(await logInFrom(intruder, user.email)).toBe("second_factor_required");
+    expect(alertsTo(user.email)).toHaveLength(before);
+
+    const traveller = new BrowserClient();
+    expect(await logInFrom(traveller, user.email)).toBe("second_factor_required");
+    const verified = await traveller.json("POST", "/api/auth/verify", { method: "totp", code: totpCode(secret) });
+    expect(verified.status).toBe(200);
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+
+    // The home browser, which holds a device cookie, passes both steps without an alert.
+    // (A backup code: this step's TOTP code was just spent by the traveller.)
+    expect(await logInFrom(home, user.email)).toBe("second_factor_required");
+    expect((await home.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).status).toBe(200);
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+  });
+
+  it("a device cookie minted for another account does not count as this account's browser", async () => {
+    const victim = await signUp();
+    const attacker = await signUp();
+    await logInFrom(new BrowserClient(), victim.email);
+    const browser = new BrowserClient();
+    await logInFrom(browser, attacker.email);
+    expect(browser.device).toBeTruthy();
+    await logInFrom(browser, victim.email);
+    expect(alertsTo(victim.email)).toHaveLength(1);
+  });
+});
