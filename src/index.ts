@@ -3,6 +3,7 @@ import { meRoutes } from "./auth/me-routes";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session-middleware";
 import { memberRoutes } from "./communities/member-routes";
+import { policyRoutes } from "./communities/policy-routes";
 import { communityRoutes } from "./communities/routes";
 import type { AppEnv } from "./env";
 import { AppError } from "./http/errors";
@@ -27,6 +28,7 @@ app.route("/api/security", securityRoutes);
 app.route("/api/security/webauthn", keyRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
+app.route("/api/communities", policyRoutes);
 app.route("/api", invitationRoutes);
 
 app.doc31("/api/openapi.json", {

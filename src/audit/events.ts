@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   "recovery_code_expired",
   "member_left",
   "member_removed",
+  "community_policy_changed",
+  "operator_reset",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,7 +1,8 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { requiredByOf } from "../communities/store";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
-import type { VerifyResult } from "../guard/types";
+import type { LoginState, VerifyResult } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
@@ -54,15 +55,16 @@ authRoutes.openapi(
 
 const LoginBody = z.object({ email: Email, password: Password }).openapi("LoginRequest");
 const LoginAnswer = z.object({
-  status: z.enum(["authenticated", "second_factor_required", "recovery_code_required"]),
+  status: z.enum(["authenticated", "second_factor_required", "recovery_code_required", "enrollment_required"]),
   methods: z.array(z.enum(["totp", "webauthn", "backup_code", "recovery_code"])).optional(),
   preferred: z.enum(["totp", "webauthn"]).nullable().optional(),
 });
 
-const STATUS: Record<Exclude<Stage, "enrollment">, z.infer<typeof LoginAnswer>["status"]> = {
+const STATUS: Record<Stage, z.infer<typeof LoginAnswer>["status"]> = {
   authenticated: "authenticated",
   second_factor: "second_factor_required",
   recovery: "recovery_code_required",
+  enrollment: "enrollment_required",
 };
 
 authRoutes.openapi(
@@ -82,15 +84,16 @@ authRoutes.openapi(
     if (!device) setDeviceCookie(c, await mintDeviceToken(c.env, email));
     const state = await guardFor(c.env, user.id).loginState(callerOf(c, user));
     const now = Date.now();
-    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now });
+    const stage = await policyStage(c.env.DB, user.id, state.stage, now);
+    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage, epoch: state.epoch, meta, now });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
     if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash));
-    if (state.stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, "password"));
+    if (stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, "password"));
     await c.env.DB.batch(batch);
-    setSessionCookie(c, token, state.stage);
-    const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
+    setSessionCookie(c, token, stage);
+    const answer: z.infer<typeof LoginAnswer> = { status: STATUS[stage] };
     if (state.stage === "second_factor") {
       answer.methods = state.methods;
       answer.preferred = state.preferred;
@@ -100,6 +103,17 @@ authRoutes.openapi(
     return c.json(answer, 200);
   },
 );
+
+/**
+ * A password alone logs in only until a community's 2FA policy is due: from
+ * then on it opens an `enrollment` session, which can only add a method. Only
+ * accounts without 2FA pay this read.
+ */
+async function policyStage(db: D1Database, userId: string, stage: LoginState["stage"], now: number): Promise<Stage> {
+  if (stage !== "authenticated") return stage;
+  const requiredBy = await requiredByOf(db, userId);
+  return requiredBy !== null && requiredBy <= now ? "enrollment" : stage;
+}
 
 const VerifyBody = z
   .discriminatedUnion("method", [

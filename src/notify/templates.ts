@@ -189,3 +189,39 @@ export function adminResetNotice(input: { actorName: string; targetName: string;
     ].join("\n"),
   };
 }
+
+/**
+ * Every change of a community's two-factor policy is told to each of its
+ * admins (the acting one too: if that account was captured, its owner learns
+ * what it did). The subject is fixed; the names are quoted as data.
+ */
+export function policyChangedNotice(input: {
+  actorName: string;
+  communityName: string;
+  requireTwoFactor: boolean;
+  graceDays: number;
+  allowTrustedBrowsers: boolean;
+  at: number;
+}): MailContent {
+  const requirement = input.requireTwoFactor
+    ? `Two-factor authentication is required. Members without it have ${input.graceDays} day${input.graceDays === 1 ? "" : "s"} to set it up (counted from when the requirement started, or from when they joined if later); after that, their next login asks them to set it up before anything else.`
+    : "Two-factor authentication is not required.";
+  return {
+    subject: "The two-factor policy of a community you administer changed",
+    text: [
+      "An admin changed the two-factor policy of a community you administer.",
+      "",
+      `Community name, as its admins typed it: ${quoted(input.communityName)}`,
+      `Admin, as they typed their name: ${quoted(input.actorName)}`,
+      `When: ${new Date(input.at).toUTCString()}`,
+      "",
+      requirement,
+      input.allowTrustedBrowsers
+        ? "Members may let a browser skip the second login step for 30 days."
+        : "Members may not let a browser skip the second login step; browsers they trusted are forgotten.",
+      "",
+      "If you did not expect this, talk to the community's other admins by a channel you trust.",
+      "",
+    ].join("\n"),
+  };
+}

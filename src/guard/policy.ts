@@ -1,0 +1,31 @@
+import { policyChangedNotice } from "../notify/templates";
+import { type Effect, eventBy } from "./effects";
+import type { Caller } from "./types";
+
+/**
+ * A community's two-factor policy changed (the route has stored it in D1):
+ * the acting admin's log records it, and every admin of the community is
+ * emailed, one effect each, so the alarm retries each email on its own.
+ */
+export interface PolicyChange {
+  communityId: string;
+  communityName: string;
+  requireTwoFactor: boolean;
+  graceDays: number;
+  allowTrustedBrowsers: boolean;
+}
+
+export function policyChanged(caller: Caller, change: PolicyChange, admins: { id: string; email: string }[]): Effect[] {
+  const event = eventBy(caller, "community_policy_changed", {
+    communityId: change.communityId,
+    communityName: change.communityName,
+    requireTwoFactor: change.requireTwoFactor ? 1 : 0,
+    graceDays: change.graceDays,
+    allowTrustedBrowsers: change.allowTrustedBrowsers ? 1 : 0,
+  });
+  const notice = policyChangedNotice({ actorName: caller.user.name, ...change, at: caller.now });
+  return [
+    { statements: [], events: [event] },
+    ...admins.map((a): Effect => ({ statements: [], mail: { to: a.email, ...notice, userId: a.id, template: "policy_changed_notice" } })),
+  ];
+}
