@@ -11,6 +11,7 @@ import { apiSecurityHeaders, limitBody, refuseCrossSite, requestIds, requestMeta
 import { answerError, problem } from "./http/problem";
 import { validationHook } from "./http/validation";
 import { invitationRoutes } from "./invitations/routes";
+import { opsRoutes } from "./ops/routes";
 import { keyRoutes } from "./security/key-routes";
 import { securityRoutes } from "./security/routes";
 
@@ -30,6 +31,7 @@ app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
 app.route("/api/communities", policyRoutes);
 app.route("/api", invitationRoutes);
+app.route("/api/ops", opsRoutes);
 
 app.doc31("/api/openapi.json", {
   openapi: "3.1.0",

@@ -24,10 +24,12 @@ export const EVENT_TYPES = [
   "member_left",
   "member_removed",
   "community_policy_changed",
-  "operator_reset",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The actor of what the service's operator does (`POST /api/ops/reset-2fa`): no user has this id. */
+export const OPERATOR_ACTOR = "operator";
 
 export interface SecurityEvent {
   id: string;

@@ -1,4 +1,4 @@
-import type { SecurityEvent } from "../audit/events";
+import { OPERATOR_ACTOR, type SecurityEvent } from "../audit/events";
 import { describeUserAgent } from "./user-agent";
 
 /**
@@ -84,6 +84,16 @@ export function mailFor(e: SecurityEvent, extra: { actor?: MailActor } = {}): Ma
         text: text(`A backup code was used to log in to your account. ${e.data?.remaining ?? 0} backup codes remain.`, e),
       };
     case "recovery_code_issued":
+      if (e.actorId === OPERATOR_ACTOR) {
+        return {
+          subject: "Your two-factor authentication was reset",
+          text: text(
+            "The operator of this service reset your two-factor authentication, as you asked them to. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the operator gives you (valid 24 hours), then set up a new method. The address below is the operator's.",
+            e,
+            "If you did not ask for this reset, reply to the operator at once and change your password.",
+          ),
+        };
+      }
       return {
         subject: "Your two-factor authentication was reset",
         text: text(
