@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { trustedBrowsersAllowed } from "../src/communities/store";
 import { type Client, expectProblem } from "./support/client";
 import { addAuthenticatorApp, communityWithMember, DAY_MS, enableTOTP, logIn, newUser, PASSWORD, reauth } from "./support/fixtures";
 import { REQUIRED_NOW, setPolicy, shiftPolicyBack } from "./support/policy";
@@ -198,6 +199,19 @@ describe("requiredBy and the enrollment-required login", () => {
     const world = await requiringWorld(0);
     expect((await world.member.client.request("DELETE", `/api/communities/${world.cid}/members/${world.member.id}`)).status).toBe(204);
     expect((await logIn(world.member.email)).body.status).toBe("authenticated");
+  });
+});
+
+describe("allowTrustedBrowsers", () => {
+  it("a user may keep trusted browsers only while every community of theirs allows it", async () => {
+    const world = await communityWithMember();
+    await enableTOTP(world.admin.client);
+    expect(await trustedBrowsersAllowed(env.DB, world.member.id)).toBe(true);
+    await setPolicy(world.admin.client, world.cid, { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: false });
+    expect(await trustedBrowsersAllowed(env.DB, world.member.id)).toBe(false);
+    // Leaving the community that forbids it lifts the ban; a user in no community may.
+    expect((await world.member.client.request("DELETE", `/api/communities/${world.cid}/members/${world.member.id}`)).status).toBe(204);
+    expect(await trustedBrowsersAllowed(env.DB, world.member.id)).toBe(true);
   });
 });
 
