@@ -14,6 +14,7 @@ import { invitationRoutes } from "./invitations/routes";
 import { opsRoutes } from "./ops/routes";
 import { keyRoutes } from "./security/key-routes";
 import { securityRoutes } from "./security/routes";
+import { trustedBrowserRoutes } from "./security/trusted-routes";
 
 export { Throttle } from "./auth/throttle";
 export { UserGuard } from "./guard/user-guard";
@@ -27,6 +28,7 @@ app.route("/api/auth", authRoutes);
 app.route("/api", meRoutes);
 app.route("/api/security", securityRoutes);
 app.route("/api/security/webauthn", keyRoutes);
+app.route("/api/security/trusted-browsers", trustedBrowserRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
 app.route("/api/communities", policyRoutes);

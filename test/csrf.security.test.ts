@@ -6,6 +6,7 @@ import { fillPath, key, openAPIDocument, operationsOf } from "./support/openapi"
 import { operatorClient } from "./support/ops";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 import { loginThrottleKeys, worldSnapshot } from "./support/stores";
+import { logInRemembering, TrustedClient } from "./support/trusted";
 import { userWithKey } from "./support/webauthn";
 
 /**
@@ -32,6 +33,14 @@ async function withTOTP(): Promise<TestUser & { secret: string; methodId: string
   const u = await newUser();
   const { secret, methodId } = await enableTOTP(u.client);
   return { ...u, secret, methodId };
+}
+
+/** A user with one remembered browser; `client` is another of their full sessions. */
+async function withRememberedBrowser(): Promise<TestUser & { browserId: string }> {
+  const u = await withTOTP();
+  await logInRemembering(new TrustedClient(), u.email, u.secret);
+  const list = await u.client.json("GET", "/api/security/trusted-browsers");
+  return { ...u, browserId: list.body.browsers[0].id };
 }
 
 const SCENARIOS: Record<string, () => Promise<Attempt>> = {
@@ -126,6 +135,14 @@ const SCENARIOS: Record<string, () => Promise<Attempt>> = {
   "POST /api/security/disable": async () => {
     const u = await withTOTP();
     return { client: u.client, path: "/api/security/disable", body: { password: PASSWORD }, succeeds: 200 };
+  },
+  "DELETE /api/security/trusted-browsers/{id}": async () => {
+    const u = await withRememberedBrowser();
+    return { client: u.client, path: `/api/security/trusted-browsers/${u.browserId}`, succeeds: 204 };
+  },
+  "DELETE /api/security/trusted-browsers": async () => {
+    const u = await withRememberedBrowser();
+    return { client: u.client, path: "/api/security/trusted-browsers", succeeds: 204 };
   },
   "POST /api/communities/{cid}/invitations": async () => {
     const { admin } = await communityWithMember();

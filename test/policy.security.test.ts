@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { expectProblem } from "./support/client";
 import { communityWithMember, enableTOTP, logIn, newUser, reauth } from "./support/fixtures";
 import { REQUIRED_NOW } from "./support/policy";
-import { eventTypesOf } from "./support/stores";
+import { eventTypesOf, guardRows } from "./support/stores";
+import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
 
 async function storedPolicy(cid: string) {
   return env.DB.prepare("SELECT require_two_factor, grace_days, allow_trusted_browsers, enforced_from FROM communities WHERE id = ?").bind(cid).first();
@@ -68,5 +69,30 @@ describe("who may change a community's 2FA policy", () => {
     await expectProblem(await client.request("GET", `/api/communities/${world.cid}/members`), 403, "enrollment_required");
     await expectProblem(await client.request("POST", "/api/security/reauth", { password: "x" }), 403, "enrollment_required");
     expect((await storedPolicy(world.cid))?.require_two_factor).toBe(1);
+  });
+
+  it("a remembered browser's cookie replayed after the community forbids remembered browsers: the second step is asked again", async () => {
+    const world = await communityWithMember();
+    await enableTOTP(world.admin.client);
+    const { secret } = await enableTOTP(world.member.client);
+    const browser = new TrustedClient();
+    await logInRemembering(browser, world.member.email, secret);
+    const copied = browser.trusted;
+    expect(copied).not.toBeNull();
+    expect((await passwordLogin(browserWith(copied), world.member.email)).body).toMatchObject({ status: "authenticated", trustedBrowser: true });
+
+    await reauth(world.admin.client);
+    const res = await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, {
+      requireTwoFactor: false,
+      graceDays: 0,
+      allowTrustedBrowsers: false,
+    });
+    expect(res.status).toBe(200);
+    // Forgotten in the member's guard, not only refused at login.
+    expect(await guardRows(world.member.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+    expect((await passwordLogin(browserWith(copied), world.member.email)).body.status).toBe("second_factor_required");
+    // Allowing them again does not bring the old cookie back.
+    await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: true });
+    expect((await passwordLogin(browserWith(copied), world.member.email)).body.status).toBe("second_factor_required");
   });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { trustedBrowsersAllowed } from "../src/communities/store";
+import { trustedBrowsersAllowed } from "../src/communities/trusted-policy";
 import { type Client, expectProblem } from "./support/client";
 import { addAuthenticatorApp, communityWithMember, DAY_MS, enableTOTP, logIn, newUser, PASSWORD, reauth } from "./support/fixtures";
 import { REQUIRED_NOW, setPolicy, shiftPolicyBack } from "./support/policy";

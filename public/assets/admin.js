@@ -217,7 +217,7 @@ function actionsMenu(member) {
     "…",
   );
   const item = h("button", { type: "button", role: "menuitem", "data-action": "reset" }, t("admin.resetItem"));
-  const remove = h("button", { type: "button", role: "menuitem", "data-action": "remove" }, t("remove.item"));
+  const remove = h("button", { type: "button", role: "menuitem", "data-action": "remove" }, t("removal.item"));
   const list = h("div", { id, role: "menu", class: "menu-list", "aria-label": label, hidden: true }, item, remove);
   const root = h("div", { class: "menu" }, button, list);
   // Tabbing out of the menu closes it, as clicking elsewhere does.
@@ -255,18 +255,18 @@ function actionsMenu(member) {
 async function removeMember(member, opener) {
   const name = member.name;
   const sure = await ask({
-    title: t("remove.title", { name }),
+    title: t("removal.title", { name }),
     body: [
-      h("p", {}, t("remove.what", { name })),
-      h("ul", {}, h("li", {}, t("remove.list")), h("li", {}, t("remove.account")), h("li", {}, t("remove.email")), h("li", {}, t("remove.back"))),
+      h("p", {}, t("removal.what", { name })),
+      h("ul", {}, h("li", {}, t("removal.list")), h("li", {}, t("removal.account")), h("li", {}, t("removal.email")), h("li", {}, t("removal.back"))),
     ],
-    confirm: t("remove.confirm"),
+    confirm: t("removal.confirm"),
     danger: true,
   });
   if (!sure) return opener.focus();
   try {
     await api("DELETE", `${base()}/members/${encodeURIComponent(member.id)}`);
-    say(flash, t("remove.done", { name }), "success");
+    say(flash, t("removal.done", { name }), "success");
     await loadMembers();
     focusStep($("#members-card"));
   } catch (err) {

@@ -24,10 +24,16 @@ const LABELS = {
   preferred_method_changed: (d) => ["event.preferred_method_changed", { method: methodLabel(d.methodType, { lower: true }) }],
   signed_up: () => ["event.signed_up"],
   logged_in: (d) =>
-    d.method && d.method !== "password" ? ["event.logged_in_with", { method: methodLabel(d.method, { lower: true }) }] : ["event.logged_in_password"],
+    d.method === "trusted_browser"
+      ? ["trusted.eventLoggedIn"]
+      : d.method && d.method !== "password"
+        ? ["event.logged_in_with", { method: methodLabel(d.method, { lower: true }) }]
+        : ["event.logged_in_password"],
   invitation_sent: () => ["event.invitation_sent"],
   invitation_accepted: () => ["event.invitation_accepted"],
   member_reset: () => ["event.member_reset"],
+  trusted_browser_added: () => ["trusted.eventAdded"],
+  trusted_browser_removed: (d) => (d.browserId ? ["trusted.eventRemoved"] : ["trusted.eventRemovedAll", { count: d.count ?? 0 }]),
 };
 
 /** "Chrome on Linux" from a User-Agent string; good enough to recognise your own devices. */

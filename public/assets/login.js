@@ -68,7 +68,11 @@ $("#login-form").addEventListener("submit", async (event) => {
 
 async function logIn(email, password) {
   const answer = await api("POST", "/api/auth/login", { email, password });
-  if (answer.status === "authenticated") return showHome();
+  if (answer.status === "authenticated") {
+    await showHome();
+    if (answer.trustedBrowser) note(t("trusted.skipped"));
+    return;
+  }
   // A community's 2FA policy is due: this session can only set up a method.
   if (answer.status === "enrollment_required") return location.assign("/security?setup=1");
   const step = { email: email.trim().toLowerCase(), methods: answer.methods ?? [], preferred: answer.preferred ?? null };
@@ -159,6 +163,8 @@ function chooseMethod(method) {
     ),
   );
   show($("#verify-others"), others.length > 0);
+  // A recovery code leads to setting up a new method, not to a full login: nothing to remember.
+  show($("#verify-remember-row"), method !== "recovery_code");
   for (const input of panel.querySelectorAll("input")) input.value = "";
   if (method === "webauthn") {
     $("#webauthn-start").focus();
@@ -185,14 +191,17 @@ const WRONG = {
 };
 
 async function verify(body, input) {
+  const remember = body.method !== "recovery_code" && $("#verify-remember").checked;
   try {
-    const answer = await api("POST", "/api/auth/verify", body);
+    const answer = await api("POST", "/api/auth/verify", remember ? { ...body, rememberBrowser: true } : body);
     sessionStorage.removeItem(PENDING);
     if (answer.status === "enrollment_required") {
       location.assign("/security?setup=1");
       return;
     }
     await showHome();
+    if (answer.browserRemembered === true) note(t("trusted.remembered"));
+    else if (answer.browserRemembered === false) note(t("trusted.notAllowed"), "info");
   } catch (err) {
     if (err instanceof ApiError && err.code === "unauthenticated") {
       showLogin(t("verify.expired"));

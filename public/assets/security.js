@@ -1,18 +1,19 @@
 // The Security page: password confirmation ("sudo"), methods, adding an
 // authenticator app or a security key, backup codes, preferred method,
-// turning 2FA off, and the recent security events. With an `enrollment`
+// remembered browsers (trusted-browsers.js), turning 2FA off, and the recent security events. With an `enrollment`
 // session (after an admin reset) only the add-method parts are shown.
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { showBackupCodes } from "./backup-codes.js";
 import { eventItem } from "./events.js";
 import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
+import { renderTrustedBrowsers } from "./trusted-browsers.js";
 import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
 
 let me = null;
 let security = null;
 const flash = $("#flash");
-const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "disable-card", "events-card"];
+const ALL_CARDS = ["status-card", "methods-card", "totp-setup", "key-setup", "preferred-card", "backup-card", "trusted-card", "disable-card", "events-card"];
 validateInLanguage();
 
 // ---- password confirmation -------------------------------------------------
@@ -134,6 +135,7 @@ function render() {
   renderSudo();
   renderMethods();
   renderPreferred();
+  renderTrustedBrowsers(on);
   const left = security.backupCodes.remaining;
   $("#backup-remaining").replaceChildren(t("backup.remaining", { count: left, total: 10 }), ...(left <= 3 ? [" ", t("backup.low")] : []));
   $("#backup-remaining").className = left <= 3 ? "warning" : "";

@@ -24,6 +24,8 @@ export const EVENT_TYPES = [
   "member_left",
   "member_removed",
   "community_policy_changed",
+  "trusted_browser_added",
+  "trusted_browser_removed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { requiredByOf } from "../communities/store";
+import { trustedBrowsersAllowed } from "../communities/trusted-policy";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
 import type { LoginState, VerifyResult } from "../guard/types";
@@ -18,10 +19,12 @@ import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
 import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
+import { rememberThisBrowser } from "./remember-browser";
 import { requireStage, sessionOf } from "./session-middleware";
 import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
 import { createAccount, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
+import { clearTrustedCookie, trustedHashFor } from "./trusted-cookie";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -58,6 +61,7 @@ const LoginAnswer = z.object({
   status: z.enum(["authenticated", "second_factor_required", "recovery_code_required", "enrollment_required"]),
   methods: z.array(z.enum(["totp", "webauthn", "backup_code", "recovery_code"])).optional(),
   preferred: z.enum(["totp", "webauthn"]).nullable().optional(),
+  trustedBrowser: z.literal(true).optional().openapi({ description: "A remembered browser skipped the second step" }),
 });
 
 const STATUS: Record<Stage, z.infer<typeof LoginAnswer>["status"]> = {
@@ -82,18 +86,25 @@ authRoutes.openapi(
     const { user, rehash, device } = await checkPassword(c.env, meta, email, password, readDeviceCookie(c));
     // The right password makes this browser one of the account's devices (or keeps it one).
     if (!device) setDeviceCookie(c, await mintDeviceToken(c.env, email));
-    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user));
+    // A remembered browser (its token names this user) may stand in for the second step, if every community allows it.
+    const trustedHash = trustedHashFor(c, user.id);
+    const trustAllowed = trustedHash !== null && (await trustedBrowsersAllowed(c.env.DB, user.id));
+    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user), trustAllowed ? trustedHash : null);
+    // This user's token that did not count (forgotten, expired, or not allowed) is dead: the browser need not keep it.
+    if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
     const now = Date.now();
-    const stage = await policyStage(c.env.DB, user.id, state.stage, now);
+    // A remembered browser means the account has 2FA: no policy can be due.
+    const stage = state.trustedBrowser ? state.stage : await policyStage(c.env.DB, user.id, state.stage, now);
     const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage, epoch: state.epoch, meta, now });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
     if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash));
-    if (stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, "password"));
+    if (stage === "authenticated") batch.push(loggedInStatement(c.env.DB, user.id, meta, now, state.trustedBrowser ? "trusted_browser" : "password"));
     await c.env.DB.batch(batch);
     setSessionCookie(c, token, stage);
     const answer: z.infer<typeof LoginAnswer> = { status: STATUS[stage] };
+    if (state.trustedBrowser) answer.trustedBrowser = true;
     if (state.stage === "second_factor") {
       answer.methods = state.methods;
       answer.preferred = state.preferred;
@@ -115,12 +126,15 @@ async function policyStage(db: D1Database, userId: string, stage: LoginState["st
   return requiredBy !== null && requiredBy <= now ? "enrollment" : stage;
 }
 
+/** "Remember this browser for 30 days"; ignored at the recovery step, and when a community of the user forbids it. */
+const remember = { rememberBrowser: z.boolean().optional() };
+
 const VerifyBody = z
   .discriminatedUnion("method", [
-    z.object({ method: z.literal("totp"), code: TOTPCode }),
-    z.object({ method: z.literal("backup_code"), code: BackupCode }),
-    z.object({ method: z.literal("recovery_code"), code: RecoveryCode }),
-    z.object({ method: z.literal("webauthn"), response: z.record(z.string(), z.unknown()) }),
+    z.object({ method: z.literal("totp"), code: TOTPCode, ...remember }),
+    z.object({ method: z.literal("backup_code"), code: BackupCode, ...remember }),
+    z.object({ method: z.literal("recovery_code"), code: RecoveryCode, ...remember }),
+    z.object({ method: z.literal("webauthn"), response: z.record(z.string(), z.unknown()), ...remember }),
   ])
   .openapi("VerifyRequest");
 
@@ -133,7 +147,13 @@ authRoutes.openapi(
     middleware: [requireStage("second_factor", "recovery")],
     request: jsonBody(VerifyBody),
     responses: {
-      200: json(z.object({ status: z.enum(["authenticated", "enrollment_required"]) }), "Second step passed"),
+      200: json(
+        z.object({
+          status: z.enum(["authenticated", "enrollment_required"]),
+          browserRemembered: z.boolean().optional().openapi({ description: "With rememberBrowser: whether this browser is now remembered" }),
+        }),
+        "Second step passed",
+      ),
       ...problems(400, 401, 403, 413, 415, 429),
     },
   }),
@@ -164,7 +184,9 @@ authRoutes.openapi(
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
-    return c.json({ status: next === "authenticated" ? ("authenticated" as const) : ("enrollment_required" as const) }, 200);
+    if (next !== "authenticated") return c.json({ status: "enrollment_required" as const }, 200);
+    if (!body.rememberBrowser) return c.json({ status: "authenticated" as const }, 200);
+    return c.json({ status: "authenticated" as const, browserRemembered: await rememberThisBrowser(c, { ...session, stage: next }) }, 200);
   },
 );
 

@@ -9,7 +9,7 @@ import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
 import { requireAdmin } from "./membership";
 import { MAX_GRACE_DAYS, type Policy } from "./policy";
-import { communityAdmins, communityWithPolicy, membershipOf, savePolicy } from "./store";
+import { communityAdmins, communityWithPolicy, membershipOf, membersOf, savePolicy } from "./store";
 
 /** A community as its members see it, and its two-factor policy (admins change it). */
 export const policyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -89,6 +89,13 @@ policyRoutes.openapi(
     }
     const after = await savePolicy(c.env.DB, cid, change, Date.now());
     if (!after) throw new AppError("not_found", "No such community");
+    // A policy that forbids remembered browsers forgets every member's at once (logins also ask, src/communities/trusted-policy.ts).
+    if (community.policy.allowTrustedBrowsers && !after.allowTrustedBrowsers) {
+      const members = await membersOf(c.env.DB, cid);
+      await Promise.all(
+        members.map((m) => guardFor(c.env, m.id).forgetTrustedBrowsers(callerOf(c, { id: m.id, email: m.email, name: m.name }), "community_policy")),
+      );
+    }
     const admins = await communityAdmins(c.env.DB, cid);
     await guard.policyChanged(callerOf(c, session.user, session), { communityId: cid, communityName: community.name, ...change }, admins);
     return c.json({ policy: policyView(after) }, 200);

@@ -181,19 +181,3 @@ export function requiredByStatement(db: D1Database, userId: string): D1PreparedS
 export async function requiredByOf(db: D1Database, userId: string): Promise<number | null> {
   return (await requiredByStatement(db, userId).first<{ required_by: number | null }>())?.required_by ?? null;
 }
-
-/**
- * Whether every community of the user lets a browser skip the second step
- * (`allowTrustedBrowsers`); true for a user in no community. One read, for
- * the trusted-browser code to ask before it remembers or honours a browser.
- */
-export async function trustedBrowsersAllowed(db: D1Database, userId: string): Promise<boolean> {
-  const row = await db
-    .prepare(
-      `SELECT 1 AS forbidden FROM memberships m JOIN communities c ON c.id = m.community_id
-       WHERE m.user_id = ? AND c.allow_trusted_browsers = 0 LIMIT 1`,
-    )
-    .bind(userId)
-    .first();
-  return row === null;
-}

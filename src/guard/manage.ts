@@ -2,6 +2,7 @@ import { BACKUP_CODE_COUNT } from "../backup-codes/codes";
 import { type Change, eventBy } from "./effects";
 import { type PreparedCodes, replaceBackupCodes } from "./enroll";
 import { bumpEpoch, effectivePreferred, epochStatements, listMethods, methodTypes, readState } from "./state";
+import { forgetAllTrustedBrowsers } from "./trusted";
 import type { MethodType, MethodView, Outcome, SessionCaller } from "./types";
 
 /**
@@ -33,6 +34,8 @@ export function removeMethod(sql: SqlStorage, caller: SessionCaller, id: string)
   if (!method) return { result: { ok: false, reason: "not_found" }, effect: null };
   if (methods.length === 1) return { result: { ok: false, reason: "last_method" }, effect: null };
   sql.exec(`DELETE FROM ${table(method.type)} WHERE id = ?`, id);
+  // A browser remembered while this method was there is forgotten with it.
+  forgetAllTrustedBrowsers(sql);
   const epoch = bumpEpoch(sql);
   const preferred = effectivePreferred(readState(sql), methodTypes(sql));
   sql.exec("UPDATE state SET preferred = ? WHERE id = 1", preferred);
@@ -95,11 +98,12 @@ export function disable(sql: SqlStorage, caller: SessionCaller): Change<Outcome<
   };
 }
 
-/** Every factor of the user, as a disable or an admin's reset removes them. */
+/** Every factor of the user, as a disable or an admin's reset removes them, remembered browsers included. */
 export function wipeFactors(sql: SqlStorage): void {
   sql.exec("DELETE FROM totp");
   sql.exec("DELETE FROM webauthn");
   sql.exec("DELETE FROM backup_codes");
   sql.exec("DELETE FROM challenges");
   sql.exec("UPDATE state SET preferred = NULL WHERE id = 1");
+  forgetAllTrustedBrowsers(sql);
 }

@@ -117,6 +117,19 @@ CREATE VIEW deadlines AS
   UNION ALL SELECT until FROM recovery_claims
   UNION ALL SELECT next_at FROM pending;
 `,
+  // Trusted browsers: the SHA-256 of each remembered browser's token, and its dates (src/guard/trusted.ts).
+  // Expired rows are refused by every check and purged at the next use or alarm, so no deadline is needed.
+  `
+CREATE TABLE trusted_browsers (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  expires_at INTEGER NOT NULL,
+  ip TEXT,
+  user_agent TEXT
+);
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -6,6 +6,7 @@ import type { Stage } from "../session";
 import { type Effect, eventBy } from "./effects";
 import { wipeFactors } from "./manage";
 import { bumpEpoch, clearFailures, epochStatements, readState } from "./state";
+import { purgeExpired } from "./trusted";
 import type { Caller } from "./types";
 
 /**
@@ -111,6 +112,7 @@ export function expire(sql: SqlStorage, now: number): Effect | null {
   sql.exec("DELETE FROM totp WHERE confirmed_at IS NULL AND pending_expires_at <= ?", now);
   sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
   sql.exec("DELETE FROM recovery_claims WHERE until <= ?", now);
+  purgeExpired(sql, now);
   const expired = sql
     .exec<{ expires_at: number; issued_by: string }>("DELETE FROM recovery WHERE expires_at <= ? RETURNING expires_at, issued_by", now)
     .toArray()[0];

@@ -39,6 +39,19 @@ export interface LoginState {
   methods: LoginMethod[];
   preferred: MethodType | null;
   epoch: number;
+  /** A remembered browser stood in for the second step (src/guard/trusted.ts). */
+  trustedBrowser?: true;
+}
+
+/** A remembered browser as the Security page lists it; never its token nor the token's hash. */
+export interface TrustedBrowserView {
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 /** A confirmed enrollment. `epoch` is set when it turned 2FA on: sessions below it are dead, the caller's must move to it. */

@@ -20,6 +20,7 @@ import { migrate } from "./migrations";
 import { type PolicyChange, policyChanged } from "./policy";
 import * as reset from "./reset";
 import * as state from "./state";
+import * as trusted from "./trusted";
 import type * as T from "./types";
 import { ENROLLING, FULL, RECOVERY, SECOND_STEP } from "./types";
 import * as verify from "./verify";
@@ -106,9 +107,13 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- login -----------------------------------------------------------
 
-  loginState(caller: T.Caller): T.LoginState {
+  /** `trustedHash`: the SHA-256 of this browser's trusted token, when it names this user and their communities allow it. */
+  loginState(caller: T.Caller, trustedHash: string | null = null): T.LoginState {
     this.enter(caller);
-    return state.loginState(this.sql);
+    const login = state.loginState(this.sql);
+    // Only the second step is skipped: a reset's recovery code is never.
+    if (login.stage !== "second_factor" || !trustedHash || !trusted.useTrustedBrowser(this.sql, caller, trustedHash)) return login;
+    return { stage: "authenticated", methods: [], preferred: null, epoch: login.epoch, trustedBrowser: true };
   }
 
   summary(): T.GuardSummary {
@@ -254,6 +259,27 @@ export class UserGuard extends DurableObject<Env> {
     if (!manage.hasMethods(this.sql)) return { ok: false, reason: "not_enrolled" };
     const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env));
     return this.enter(caller, FULL) ?? this.apply(caller, manage.regenerateBackupCodes(this.sql, caller, fresh));
+  }
+
+  // ---- trusted browsers (bodies in trusted.ts) ---------------------------
+
+  /** Called by the second step once it succeeded, with the session already moved on to `authenticated`. */
+  async rememberBrowser(caller: T.SessionCaller, hash: string): Promise<T.Outcome<{ expiresAt: number }>> {
+    return this.enter(caller, FULL) ?? { ok: true, ...(await this.apply(caller, trusted.rememberBrowser(this.sql, caller, newId(), hash))) };
+  }
+
+  trustedBrowsers(caller: T.SessionCaller, currentHash: string | null): T.Outcome<{ browsers: T.TrustedBrowserView[] }> {
+    return this.enter(caller, FULL) ?? { ok: true, browsers: trusted.listTrustedBrowsers(this.sql, caller.now, currentHash) };
+  }
+
+  async forgetTrustedBrowser(caller: T.SessionCaller, id: string): Promise<T.Outcome<{ hash: string }>> {
+    return this.enter(caller, FULL) ?? this.apply(caller, trusted.forgetTrustedBrowser(this.sql, caller, id));
+  }
+
+  /** "Forget all", and what a change made outside the guard (a password changed or reset, a community's policy) calls. */
+  async forgetTrustedBrowsers(caller: T.Caller, reason: string): Promise<{ count: number }> {
+    this.enter(caller);
+    return this.apply(caller, trusted.forgetAll(this.sql, caller, reason));
   }
 
   async disable(caller: T.SessionCaller): Promise<T.Outcome<{ epoch: number }>> {

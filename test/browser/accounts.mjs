@@ -73,3 +73,19 @@ export async function confirmPassword(page) {
   await dialog.locator("button[type=submit]").click();
   await dialog.waitFor({ state: "detached" });
 }
+
+/**
+ * Logs `user` (who has `user.totp`, an authenticator app) in again in their
+ * own browser context with a fresh code, asking to remember the browser:
+ * their Security page then lists it as "This browser". A code, not a backup
+ * code: other views regenerate the backup codes. Once per user.
+ */
+export async function rememberBrowser(user) {
+  if (user.remembered) return;
+  const login = await call(user.context, "POST", "/api/auth/login", { email: user.email, password: PASSWORD });
+  assert.equal(login.status, "second_factor_required");
+  const code = await freshTOTP(user.totp.secret);
+  const verified = await call(user.context, "POST", "/api/auth/verify", { method: "totp", code, rememberBrowser: true });
+  assert.equal(verified.browserRemembered, true);
+  user.remembered = true;
+}

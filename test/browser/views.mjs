@@ -5,7 +5,7 @@
 // page (`open`). Steps find things by id or structure, never by words, so the
 // same view works in every language. Adding a page, a Security-page section or
 // a dialog: add a view here (docs/pages.md).
-import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, resetTwoFactor } from "./accounts.mjs";
+import { account, addAuthenticatorApp, addKey, call, confirmPassword, join, rememberBrowser, resetTwoFactor } from "./accounts.mjs";
 import { PASSWORD, wrongTOTP } from "./support.mjs";
 
 /**
@@ -279,6 +279,36 @@ export const VIEWS = [
     },
   },
 
+  // ---- remembered browsers: the owner's own browser, remembered at a login with their app
+  {
+    name: "security: remembered browsers",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await shown(page, "#trusted-list li .badge");
+    },
+  },
+  {
+    name: "dialog: forget a remembered browser",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await page.locator("#trusted-list li:first-child .row-actions button").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  {
+    name: "dialog: forget every remembered browser",
+    as: "owner",
+    open: async (page, { owner }) => {
+      await rememberBrowser(owner);
+      await page.goto("/security");
+      await page.locator("#trusted-forget-all").click();
+      await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
   // ---- a community's 2FA policy, leaving and removing
   { name: "account: a community requires 2FA (banner)", as: "pending", open: (page) => page.goto("/").then(() => shown(page, "#policy-banner")) },
   {
