@@ -4,10 +4,10 @@
 // placeholder left; every key is used by some email. How to add an email or a
 // language: docs/email.md.
 import { describe, expect, it } from "vitest";
-import { EVENT_TYPES, type SecurityEvent } from "../src/audit/events";
+import { EVENT_TYPES, OPERATOR_ACTOR, type SecurityEvent } from "../src/audit/events";
 import type { Entry } from "../src/notify/i18n/entry";
 import { CATALOGUES, type Lang } from "../src/notify/language";
-import { adminResetNotice, invitationMail, type MailContent, mailFor, newBrowserMail } from "../src/notify/templates";
+import { adminResetNotice, invitationMail, type MailContent, mailFor, newBrowserMail, policyChangedNotice } from "../src/notify/templates";
 
 type Catalogue = Readonly<Record<string, Entry>>;
 const PLURAL_CATEGORIES = ["zero", "one", "two", "few", "many", "other"];
@@ -112,6 +112,14 @@ function everyEmail(lang: Lang): [string, MailContent][] {
     ]);
   }
   out.push(["new_browser_login", newBrowserMail(event("new_browser_login"), lang, "https://2fa.example")]);
+  out.push(["recovery_code_issued (operator)", mailFor({ ...event("recovery_code_issued"), actorId: OPERATOR_ACTOR }, lang) as MailContent]);
+  for (const [label, requireTwoFactor, graceDays, allowTrustedBrowsers] of [
+    ["policy_changed_notice (required, 1 day, no trusted browsers)", true, 1, false],
+    ["policy_changed_notice (required, 7 days)", true, 7, true],
+    ["policy_changed_notice (not required)", false, 7, true],
+  ] as const) {
+    out.push([label, policyChangedNotice({ actorName: "Ada", communityName: "Acme", requireTwoFactor, graceDays, allowTrustedBrowsers, at: AT }, lang)]);
+  }
   out.push([
     "admin_reset_notice",
     adminResetNotice({ actorName: "Ada", targetName: "Bob", targetEmail: "bob@example.com", communityName: "Acme", at: AT }, lang),

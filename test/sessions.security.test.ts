@@ -33,8 +33,8 @@ function call(client: Client, route: Route): Promise<Response> {
   return client.request(route.method, path, ["POST", "PUT", "PATCH"].includes(route.method) ? {} : undefined);
 }
 
-/** Signup and login accept any session or none; logout always answers. */
-const OPEN = ["POST /api/auth/signup", "POST /api/auth/login", "POST /api/auth/logout"];
+/** Signup and login accept any session or none; logout always answers; the operator's route takes a bearer token, not a session. */
+const OPEN = ["POST /api/auth/signup", "POST /api/auth/login", "POST /api/auth/logout", "POST /api/ops/reset-2fa"];
 
 async function expectOnlyAllowed(client: Client, allowed: string[], refusal: string) {
   const routes = await documentedRoutes();
