@@ -12,6 +12,8 @@ export default defineConfig(async () => ({
           PASSWORD_ITERATIONS: "1000",
           CODE_HASH_ITERATIONS: "1000",
           ENCRYPTION_KEYS: "test2:dGVzdC1rZXktdHdvLXRoaXJ0eS10d28tYnl0ZXMhISE=,test1:dGVzdC1rZXktb25lLXRoaXJ0eS10d28tYnl0ZXMhISE=",
+          // Operator recovery is on in tests; test/ops.security.test.ts also runs the app without it.
+          OPS_TOKEN: "test-ops-token-0123456789abcdef",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },

@@ -4,6 +4,7 @@ import { meRoutes } from "./auth/me-routes";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session-middleware";
 import { memberRoutes } from "./communities/member-routes";
+import { policyRoutes } from "./communities/policy-routes";
 import { communityRoutes } from "./communities/routes";
 import type { AppEnv } from "./env";
 import { AppError } from "./http/errors";
@@ -11,6 +12,7 @@ import { apiSecurityHeaders, limitBody, refuseCrossSite, requestIds, requestMeta
 import { answerError, problem } from "./http/problem";
 import { validationHook } from "./http/validation";
 import { invitationRoutes } from "./invitations/routes";
+import { opsRoutes } from "./ops/routes";
 import { keyRoutes } from "./security/key-routes";
 import { passwordRoutes } from "./security/password-routes";
 import { securityRoutes } from "./security/routes";
@@ -35,7 +37,9 @@ app.route("/api/security/sessions", sessionRoutes);
 app.route("/api/security/trusted-browsers", trustedBrowserRoutes);
 app.route("/api/communities", communityRoutes);
 app.route("/api/communities", memberRoutes);
+app.route("/api/communities", policyRoutes);
 app.route("/api", invitationRoutes);
+app.route("/api/ops", opsRoutes);
 
 app.doc31("/api/openapi.json", {
   openapi: "3.1.0",

@@ -49,7 +49,22 @@ const isRoute = (path: string) => /(^|\/|-)routes\.ts$/.test(path);
 describe("the import graph", () => {
   it("reads the source: every folder of the layout is there, and imports were found", () => {
     expect([...new Set([...files.keys()].map((p) => folder(p).split("/")[0]))].sort()).toEqual(
-      ["(root)", "audit", "auth", "backup-codes", "communities", "factors", "guard", "http", "invitations", "lib", "notify", "recovery", "security"].sort(),
+      [
+        "(root)",
+        "audit",
+        "auth",
+        "backup-codes",
+        "communities",
+        "factors",
+        "guard",
+        "http",
+        "invitations",
+        "lib",
+        "notify",
+        "ops",
+        "recovery",
+        "security",
+      ].sort(),
     );
     expect(graph.get("src/index.ts")?.files).toContain("src/guard/user-guard.ts");
   });

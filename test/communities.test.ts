@@ -25,6 +25,8 @@ describe("GET /api/communities/{cid}/members", () => {
       role: "admin",
       twoFactor: { enabled: false, methods: [] },
       recoveryCodeExpiresAt: null,
+      policy: "ok",
+      requiredBy: null,
     });
     expect(byId[member.id]).toEqual({
       id: member.id,
@@ -33,6 +35,8 @@ describe("GET /api/communities/{cid}/members", () => {
       role: "member",
       twoFactor: { enabled: true, methods: ["totp"] },
       recoveryCodeExpiresAt: null,
+      policy: "ok",
+      requiredBy: null,
     });
   });
 

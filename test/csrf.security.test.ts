@@ -16,6 +16,7 @@ import {
 } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
 import { fillPath, key, openAPIDocument, operationsOf } from "./support/openapi";
+import { operatorClient } from "./support/ops";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 import { callerAt, guard, loginThrottleKeys, worldSnapshot } from "./support/stores";
 import { logInRemembering, TrustedClient } from "./support/trusted";
@@ -60,6 +61,21 @@ async function withRememberedBrowser(): Promise<TestUser & { browserId: string }
 }
 
 const SCENARIOS: Record<string, () => Promise<Attempt>> = {
+  "PUT /api/communities/{cid}/policy": async () => {
+    const { admin, cid } = await communityWithMember();
+    await enableTOTP(admin.client);
+    await reauth(admin.client);
+    return {
+      client: admin.client,
+      path: `/api/communities/${cid}/policy`,
+      body: { requireTwoFactor: true, graceDays: 3, allowTrustedBrowsers: true },
+      succeeds: 200,
+    };
+  },
+  "POST /api/ops/reset-2fa": async () => {
+    const u = await withTOTP();
+    return { client: operatorClient(), path: "/api/ops/reset-2fa", body: { email: u.email }, succeeds: 200 };
+  },
   "POST /api/auth/signup": async () => {
     const u = await newUser();
     return { client: u.client, path: "/api/auth/signup", body: { email: uniqueEmail("csrf"), password: PASSWORD, name: "Eve" }, succeeds: 201 };

@@ -4,7 +4,7 @@
 // placeholder left; every key is used by some email. How to add an email or a
 // language: docs/email.md.
 import { describe, expect, it } from "vitest";
-import { EVENT_TYPES, type SecurityEvent } from "../src/audit/events";
+import { EVENT_TYPES, OPERATOR_ACTOR, type SecurityEvent } from "../src/audit/events";
 import { TOKEN_SLOT } from "../src/lib/email-token";
 import type { Entry } from "../src/notify/i18n/entry";
 import { CATALOGUES, type Lang } from "../src/notify/language";
@@ -16,6 +16,7 @@ import {
   mailFor,
   newBrowserMail,
   passwordResetMail,
+  policyChangedNotice,
   verifyEmailMail,
 } from "../src/notify/templates";
 
@@ -123,6 +124,14 @@ function everyEmail(lang: Lang): [string, MailContent][] {
     ]);
   }
   out.push(["new_browser_login", newBrowserMail(event("new_browser_login"), lang, "https://2fa.example")]);
+  out.push(["recovery_code_issued (operator)", mailFor({ ...event("recovery_code_issued"), actorId: OPERATOR_ACTOR }, lang) as MailContent]);
+  for (const [label, requireTwoFactor, graceDays, allowTrustedBrowsers] of [
+    ["policy_changed_notice (required, 1 day, no trusted browsers)", true, 1, false],
+    ["policy_changed_notice (required, 7 days)", true, 7, true],
+    ["policy_changed_notice (not required)", false, 7, true],
+  ] as const) {
+    out.push([label, policyChangedNotice({ actorName: "Ada", communityName: "Acme", requireTwoFactor, graceDays, allowTrustedBrowsers, at: AT }, lang)]);
+  }
   // The emails that carry a single-use link (its token is TOKEN_SLOT until delivery).
   out.push(["verify_email", verifyEmailMail({ origin: "https://2fa.example", at: AT }, lang)]);
   out.push(["password_reset_link", passwordResetMail({ origin: "https://2fa.example", at: AT }, lang)]);

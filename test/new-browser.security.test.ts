@@ -55,7 +55,7 @@ describe("new-browser alerts", () => {
     expect(alert?.text).toContain("198.51.100.7");
     expect(alert?.text).toContain(AGENTS.desk[1]);
     expect(alert?.text).toContain("http://localhost/reset-password");
-    expect(alert?.text).toMatch(/When: \w{3}, \d{2} \w{3} \d{4}/);
+    expect(alert?.text).toMatch(/When: \w+day, \w+ \d{1,2}, \d{4} at .* UTC/);
 
     // Both browsers again, each with the device cookie it was given: nothing new.
     expect(await logInFrom(second, user.email)).toBe("authenticated");

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Client, problemOf } from "./support/client";
 import { type AdminWorld, communityWithMember, enableTOTP, newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
 import { bodySchema, contractEndpoints, fillPath, key, type OpenAPIDocument, openAPIDocument, operationsOf, requiredOf, resolve } from "./support/openapi";
+import { operatorClient } from "./support/ops";
 
 /**
  * The OpenAPI document is generated from the zod schemas that validate
@@ -118,6 +119,7 @@ describe("request bodies in the document are the schemas that validate", () => {
     function callerFor(path: string): Client {
       if (path === "/api/auth/verify") return halfLoggedIn;
       if (path.startsWith("/api/auth/")) return new Client();
+      if (path.startsWith("/api/ops/")) return operatorClient();
       return world.admin.client;
     }
 

@@ -33,7 +33,7 @@ function call(client: Client, route: Route): Promise<Response> {
   return client.request(route.method, path, ["POST", "PUT", "PATCH"].includes(route.method) ? {} : undefined);
 }
 
-/** Signup, login and the links from emails accept any session or none; logout always answers. */
+/** Signup, login and the links from emails accept any session or none; logout always answers; the operator's route takes a bearer token, not a session. */
 const OPEN = [
   "POST /api/auth/signup",
   "POST /api/auth/login",
@@ -42,6 +42,7 @@ const OPEN = [
   "POST /api/auth/password-reset",
   "POST /api/auth/password-reset/confirm",
   "POST /api/auth/device-link",
+  "POST /api/ops/reset-2fa",
 ];
 
 async function expectOnlyAllowed(client: Client, allowed: string[], refusal: string) {

@@ -4,7 +4,7 @@
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, busy, copy, data, focusStep, h, methodLabel, say, show, time, validateInLanguage } from "./ui.js";
+import { $, ask, busy, copy, data, field, focusStep, formDialog, h, methodLabel, say, show, time, validateInLanguage } from "./ui.js";
 
 let me = null;
 let community = null;
@@ -45,8 +45,98 @@ async function load() {
   document.title = t("admin.pageTitleNamed", { community: community.name });
   show($("#members-card"), true);
   show($("#invite-card"), true);
-  await Promise.all([loadMembers(), loadInvitations()]);
+  // Said before they try: resetting a member and requiring 2FA both need the admin's own.
+  show($("#admin-no-2fa"), !me.twoFactor.enabled);
+  await Promise.all([loadPolicy(), loadMembers(), loadInvitations()]);
 }
+
+// ---- the community's 2FA policy ----------------------------------------------
+
+const policyForm = $("#policy-form");
+
+async function loadPolicy() {
+  const box = $("#policy-error");
+  try {
+    const { community: c } = await api("GET", base());
+    say(box, "");
+    fillPolicy(c.policy);
+    show($("#policy-card"), true);
+  } catch (err) {
+    show($("#policy-card"), true);
+    say(box, describe(err));
+  }
+}
+
+function fillPolicy(policy) {
+  policyForm.requireTwoFactor.checked = policy.requireTwoFactor;
+  policyForm.graceDays.value = String(policy.graceDays);
+  policyForm.allowTrustedBrowsers.checked = policy.allowTrustedBrowsers;
+  $("#policy-since").textContent = policy.enforcedFrom ? t("policy.since", { date: formatDateTime(policy.enforcedFrom) }) : t("policy.notRequired");
+  explainGrace();
+}
+
+/** The grace in words, as the admin types it. */
+function explainGrace() {
+  const days = Number(policyForm.graceDays.value);
+  const valid = Number.isInteger(days) && days >= 0 && days <= 30;
+  policyForm.graceDays.disabled = !policyForm.requireTwoFactor.checked;
+  $("#policy-grace-words").textContent = !policyForm.requireTwoFactor.checked
+    ? t("policy.graceOff")
+    : !valid
+      ? t("policy.graceInvalid")
+      : days === 0
+        ? t("policy.graceNone")
+        : t("policy.graceDays", { count: days });
+}
+policyForm.graceDays.addEventListener("input", explainGrace);
+policyForm.requireTwoFactor.addEventListener("change", explainGrace);
+
+/** A password prompt when the server asks for a fresh one; false when cancelled. */
+function confirmPassword() {
+  return formDialog({
+    title: t("sudo.title"),
+    intro: h("p", {}, t("policy.sudoIntro")),
+    fields: field({ label: t("sudo.password"), name: "password", type: "password", autocomplete: "current-password" }),
+    submit: t("common.confirm"),
+    onSubmit: async (form) => {
+      await api("POST", "/api/security/reauth", { password: form.password.value });
+      return true;
+    },
+    errorText: (err) => describe(err, { invalid_credentials: t("reset.wrongPassword") }),
+  });
+}
+
+policyForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const box = $("#policy-error");
+  const submit = $("button[type=submit]", policyForm);
+  say(box, "");
+  const body = {
+    requireTwoFactor: policyForm.requireTwoFactor.checked,
+    graceDays: Number(policyForm.graceDays.value),
+    allowTrustedBrowsers: policyForm.allowTrustedBrowsers.checked,
+  };
+  const save = () => api("PUT", `${base()}/policy`, body);
+  await busy(submit, async () => {
+    try {
+      let answer;
+      try {
+        answer = await save();
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === "reauth_required")) throw err;
+        if (!(await confirmPassword())) return submit.focus();
+        answer = await save();
+      }
+      fillPolicy(answer.policy);
+      say(flash, t("policy.saved"), "success");
+      await loadMembers();
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "unauthenticated") return location.assign("/");
+      say(box, describe(err, { two_factor_required: t("policy.needOwnTwoFactor") }));
+    }
+  });
+  submit.focus();
+});
 
 const base = () => `/api/communities/${encodeURIComponent(community.id)}`;
 const role = (r) => t(r === "admin" ? "role.admin" : "role.member");
@@ -73,6 +163,20 @@ function memberRow(m) {
       ? [h("span", { class: "badge off" }, t("admin.off")), " ", h("span", { class: "small" }, t("admin.waitingForRecovery"))]
       : [h("span", { class: "badge off" }, t("admin.off"))];
   const recovery = m.recoveryCodeExpiresAt ? t("admin.outstanding", { date: formatDateTime(m.recoveryCodeExpiresAt) }) : t("admin.none");
+  const standing =
+    m.policy === "grace"
+      ? [
+          h("span", { class: "badge" }, t("policy.standingGrace")),
+          " ",
+          h("span", { class: "small" }, t("policy.until", { date: formatDateTime(m.requiredBy) })),
+        ]
+      : m.policy === "overdue"
+        ? [
+            h("span", { class: "badge off" }, t("policy.standingOverdue")),
+            " ",
+            h("span", { class: "small" }, t("policy.overdueSince", { date: formatDateTime(m.requiredBy) })),
+          ]
+        : [t("policy.standingOk")];
   return h(
     "tr",
     { "data-member": m.email },
@@ -81,6 +185,7 @@ function memberRow(m) {
     h("td", { "data-label": t("admin.colRole") }, role(m.role)),
     h("td", { "data-label": t("admin.colTwoFactor") }, ...twoFactor),
     h("td", { "data-label": t("admin.colRecovery") }, recovery),
+    h("td", { "data-label": t("policy.colStanding"), "data-standing": m.policy }, ...standing),
     h("td", { class: "menu-cell" }, self ? null : actionsMenu(m)),
   );
 }
@@ -111,8 +216,9 @@ function actionsMenu(member) {
     { type: "button", class: "secondary menu-button", "aria-label": label, "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": id },
     "…",
   );
-  const item = h("button", { type: "button", role: "menuitem" }, t("admin.resetItem"));
-  const list = h("div", { id, role: "menu", class: "menu-list", "aria-label": label, hidden: true }, item);
+  const item = h("button", { type: "button", role: "menuitem", "data-action": "reset" }, t("admin.resetItem"));
+  const remove = h("button", { type: "button", role: "menuitem", "data-action": "remove" }, t("removal.item"));
+  const list = h("div", { id, role: "menu", class: "menu-list", "aria-label": label, hidden: true }, item, remove);
   const root = h("div", { class: "menu" }, button, list);
   // Tabbing out of the menu closes it, as clicking elsewhere does.
   root.addEventListener("focusout", (event) => {
@@ -131,7 +237,43 @@ function actionsMenu(member) {
     closeMenu();
     resetDialog(member, button);
   });
+  remove.addEventListener("click", () => {
+    closeMenu();
+    removeMember(member, button);
+  });
+  // Arrow keys move between the items, as in any menu.
+  list.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    event.preventDefault();
+    (document.activeElement === item ? remove : item).focus();
+  });
   return root;
+}
+
+// ---- removing a member -------------------------------------------------------
+
+async function removeMember(member, opener) {
+  const name = member.name;
+  const sure = await ask({
+    title: t("removal.title", { name }),
+    body: [
+      h("p", {}, t("removal.what", { name })),
+      h("ul", {}, h("li", {}, t("removal.list")), h("li", {}, t("removal.account")), h("li", {}, t("removal.email")), h("li", {}, t("removal.back"))),
+    ],
+    confirm: t("removal.confirm"),
+    danger: true,
+  });
+  if (!sure) return opener.focus();
+  try {
+    await api("DELETE", `${base()}/members/${encodeURIComponent(member.id)}`);
+    say(flash, t("removal.done", { name }), "success");
+    await loadMembers();
+    focusStep($("#members-card"));
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "unauthenticated") return location.assign("/");
+    say($("#members-error"), describe(err, { not_found: t("reset.gone", { name }) }));
+    (opener.isConnected ? opener : $("#members-card h2")).focus();
+  }
 }
 
 // ---- the reset -------------------------------------------------------------

@@ -2,7 +2,7 @@
 import { ApiError, api, describe, logOut, waitText, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, busy, data, focusStep, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
+import { $, ask, busy, data, focusStep, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
 
 const sections = ["login", "signup", "verify", "home"];
 const flash = $("#flash");
@@ -73,6 +73,8 @@ async function logIn(email, password) {
     if (answer.trustedBrowser) note(t("trusted.skipped"));
     return;
   }
+  // A community's 2FA policy is due: this session can only set up a method.
+  if (answer.status === "enrollment_required") return location.assign("/security?setup=1");
   const step = { email: email.trim().toLowerCase(), methods: answer.methods ?? [], preferred: answer.preferred ?? null };
   sessionStorage.setItem(PENDING, JSON.stringify(step));
   startVerify(step);
@@ -288,15 +290,56 @@ async function showHome() {
         "li",
         {},
         h("span", {}, data("strong", c.name), " ", roleBadge(c.role)),
-        c.role === "admin"
-          ? h("a", { href: `/admin?community=${encodeURIComponent(c.id)}`, "aria-label": t("home.manageNamed", { community: c.name }) }, t("home.manage"))
-          : null,
+        h(
+          "span",
+          { class: "row-actions" },
+          c.role === "admin"
+            ? h("a", { href: `/admin?community=${encodeURIComponent(c.id)}`, "aria-label": t("home.manageNamed", { community: c.name }) }, t("home.manage"))
+            : null,
+          " ",
+          h(
+            "button",
+            {
+              type: "button",
+              class: "secondary leave-community",
+              "data-community": c.id,
+              "aria-label": t("leave.buttonNamed", { community: c.name }),
+              onclick: (event) => leaveCommunity(me, c, event.currentTarget),
+            },
+            t("leave.button"),
+          ),
+        ),
       ),
     ),
   );
   show($("#home-communities-card"), me.communities.length > 0);
   open("home");
   await loadInvitations();
+}
+
+/** Leaving a community, after a confirmation that says what it changes; the last admin is told why they cannot. */
+async function leaveCommunity(me, community, button) {
+  const box = $("#home-communities-error");
+  say(box, "");
+  const sure = await ask({
+    title: t("leave.title", { community: community.name }),
+    body: [h("p", {}, t("leave.what")), h("p", {}, t(community.role === "admin" ? "leave.whatAdmin" : "leave.back"))],
+    confirm: t("leave.confirm"),
+    danger: true,
+  });
+  if (!sure) return button.focus();
+  await busy(button, async () => {
+    try {
+      await api("DELETE", `/api/communities/${encodeURIComponent(community.id)}/members/${encodeURIComponent(me.user.id)}`);
+      await showHome();
+      note(t("leave.done", { community: community.name }));
+      focusStep(me.communities.length > 1 ? $("#home-communities-card") : $("#home"));
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "unauthenticated") return showLogin();
+      say(box, describe(err, { not_found: t("leave.gone") }));
+      button.focus();
+    }
+  });
 }
 
 async function loadInvitations() {

@@ -1,7 +1,7 @@
 // The header navigation, filled in once we know who is logged in. The language
 // switch beside it is drawn by i18n.js on every page.
 import { api, describe, logOut } from "./api.js";
-import { t, tn } from "./i18n.js";
+import { formatDateTime, t, tn } from "./i18n.js";
 import { busy, data, h, say } from "./ui.js";
 
 export function renderNav(me) {
@@ -19,6 +19,29 @@ export function renderNav(me) {
   items.push(h("button", { type: "button", class: "link", onclick: logOut }, t("nav.logOut")));
   nav.append(...items);
   renderVerifyBanner(me);
+  renderPolicyBanner(me);
+}
+
+/**
+ * A community requires 2FA of someone who has none: every page says by when,
+ * and offers to set it up. After the date, this session goes on, but the next
+ * login asks for a method before anything else.
+ */
+function renderPolicyBanner(me) {
+  document.getElementById("policy-banner")?.remove();
+  const requiredBy = me.twoFactor?.requiredBy;
+  const main = document.querySelector("main");
+  if (!requiredBy || me.twoFactor.enabled || me.stage !== "authenticated" || !main) return;
+  const overdue = Date.parse(requiredBy) <= Date.now();
+  const banner = h(
+    "div",
+    { id: "policy-banner", class: "notice info" },
+    h("p", {}, h("strong", {}, t("policy.bannerTitle")), " ", t(overdue ? "policy.bannerOverdue" : "policy.bannerGrace", { date: formatDateTime(requiredBy) })),
+    location.pathname.startsWith("/security")
+      ? null
+      : h("p", {}, h("a", { class: "button primary", href: "/security", id: "policy-banner-setup" }, t("policy.bannerButton"))),
+  );
+  main.prepend(banner);
 }
 
 // Until the email is proven, every logged-in page says so at the top of its

@@ -109,6 +109,11 @@ async function init(message) {
     show($("#loading"), false);
     for (const id of ALL_CARDS) show($(`#${id}`), id === "methods-card");
     show($("#enroll-banner"), true);
+    // Sent here by a community's policy rather than by an admin's reset: say so.
+    if (me.twoFactor.requiredBy && !me.twoFactor.enabled) {
+      $("#enroll-banner strong").textContent = t("policy.enrollTitle");
+      $("#enroll-banner span").textContent = t("policy.enrollText");
+    }
     show($("#methods"), false);
     show($("#methods-empty"), false);
     $("#methods-title").textContent = t("security.enrollMethodsTitle");

@@ -25,6 +25,7 @@ export const EVENT_TYPES = [
   "member_removed",
   "session_revoked",
   "new_browser_login",
+  "community_policy_changed",
   "trusted_browser_added",
   "trusted_browser_removed",
   "email_verified",
@@ -33,6 +34,9 @@ export const EVENT_TYPES = [
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The actor of what the service's operator does (`POST /api/ops/reset-2fa`): no user has this id. */
+export const OPERATOR_ACTOR = "operator";
 
 export interface SecurityEvent {
   id: string;

@@ -22,7 +22,7 @@ meRoutes.openapi(
           user: User.extend({ emailVerified: z.boolean() }),
           stage: z.enum(["second_factor", "recovery", "enrollment", "authenticated"]),
           communities: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(["admin", "member"]) })),
-          twoFactor: z.object({ enabled: z.boolean(), preferred: z.enum(["totp", "webauthn"]).nullable() }),
+          twoFactor: z.object({ enabled: z.boolean(), preferred: z.enum(["totp", "webauthn"]).nullable(), requiredBy: z.string().optional() }),
         }),
         "The caller",
       ),

@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { requiredByOf } from "../communities/store";
 import { trustedBrowsersAllowed } from "../communities/trusted-policy";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
-import type { VerifyResult } from "../guard/types";
+import type { LoginState, VerifyResult } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
@@ -61,16 +62,17 @@ authRoutes.openapi(
 
 const LoginBody = z.object({ email: Email, password: Password }).openapi("LoginRequest");
 const LoginAnswer = z.object({
-  status: z.enum(["authenticated", "second_factor_required", "recovery_code_required"]),
+  status: z.enum(["authenticated", "second_factor_required", "recovery_code_required", "enrollment_required"]),
   methods: z.array(z.enum(["totp", "webauthn", "backup_code", "recovery_code"])).optional(),
   preferred: z.enum(["totp", "webauthn"]).nullable().optional(),
   trustedBrowser: z.literal(true).optional().openapi({ description: "A remembered browser skipped the second step" }),
 });
 
-const STATUS: Record<Exclude<Stage, "enrollment">, z.infer<typeof LoginAnswer>["status"]> = {
+const STATUS: Record<Stage, z.infer<typeof LoginAnswer>["status"]> = {
   authenticated: "authenticated",
   second_factor: "second_factor_required",
   recovery: "recovery_code_required",
+  enrollment: "enrollment_required",
 };
 
 authRoutes.openapi(
@@ -97,20 +99,22 @@ authRoutes.openapi(
     // This user's token that did not count (forgotten, expired, or not allowed) is dead: the browser need not keep it.
     if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
     const now = Date.now();
-    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage: state.stage, epoch: state.epoch, meta, now, newBrowser });
+    // A remembered browser means the account has 2FA: no policy can be due.
+    const stage = state.trustedBrowser ? state.stage : await policyStage(c.env.DB, user.id, state.stage, now);
+    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage, epoch: state.epoch, meta, now, newBrowser });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
     if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash));
-    if (state.stage === "authenticated")
+    if (stage === "authenticated")
       batch.push(
         loggedInStatement(c.env.DB, user.id, meta, now, state.trustedBrowser ? "trusted_browser" : "password"),
         languageStatement(c.env.DB, user.id, meta.lang),
       );
     await c.env.DB.batch(batch);
-    setSessionCookie(c, token, state.stage);
-    if (newBrowser && state.stage === "authenticated") await alertNewBrowser(c, { id: user.id, email: user.email, name: user.name });
-    const answer: z.infer<typeof LoginAnswer> = { status: STATUS[state.stage] };
+    setSessionCookie(c, token, stage);
+    if (newBrowser && stage === "authenticated") await alertNewBrowser(c, { id: user.id, email: user.email, name: user.name });
+    const answer: z.infer<typeof LoginAnswer> = { status: STATUS[stage] };
     if (state.trustedBrowser) answer.trustedBrowser = true;
     if (state.stage === "second_factor") {
       answer.methods = state.methods;
@@ -122,8 +126,20 @@ authRoutes.openapi(
   },
 );
 
+/**
+ * A password alone logs in only until a community's 2FA policy is due: from
+ * then on it opens an `enrollment` session, which can only add a method. Only
+ * accounts without 2FA pay this read.
+ */
+async function policyStage(db: D1Database, userId: string, stage: LoginState["stage"], now: number): Promise<Stage> {
+  if (stage !== "authenticated") return stage;
+  const requiredBy = await requiredByOf(db, userId);
+  return requiredBy !== null && requiredBy <= now ? "enrollment" : stage;
+}
+
 /** "Remember this browser for 30 days"; ignored at the recovery step, and when a community of the user forbids it. */
 const remember = { rememberBrowser: z.boolean().optional() };
+
 const VerifyBody = z
   .discriminatedUnion("method", [
     z.object({ method: z.literal("totp"), code: TOTPCode, ...remember }),

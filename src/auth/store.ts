@@ -1,4 +1,5 @@
 import { eventStatement, securityEvent } from "../audit/events";
+import { requiredByStatement } from "../communities/store";
 import type { RequestMeta } from "../env";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/random";
@@ -98,7 +99,7 @@ export function loggedInStatement(
 
 /** What `/api/me` shows: the user, the stage, their communities and the D1 copy of their two-factor state (one batch). */
 export async function meView(db: D1Database, session: Session) {
-  const [communities, user] = await db.batch([
+  const [communities, user, required] = await db.batch([
     db
       .prepare(
         `SELECT c.id, c.name, m.role FROM memberships m JOIN communities c ON c.id = m.community_id
@@ -106,12 +107,24 @@ export async function meView(db: D1Database, session: Session) {
       )
       .bind(session.user.id),
     db.prepare("SELECT two_factor_enabled, preferred FROM users WHERE id = ?").bind(session.user.id),
+    requiredByStatement(db, session.user.id),
   ]);
   const row = (user?.results[0] ?? { two_factor_enabled: 0, preferred: null }) as { two_factor_enabled: number; preferred: "totp" | "webauthn" | null };
   return {
     user: session.user,
     stage: session.stage,
     communities: (communities?.results ?? []) as { id: string; name: string; role: "admin" | "member" }[],
-    twoFactor: { enabled: row.two_factor_enabled === 1, preferred: row.preferred },
+    twoFactor: twoFactorView(
+      row.two_factor_enabled === 1,
+      row.preferred,
+      (required?.results[0] as { required_by: number | null } | undefined)?.required_by ?? null,
+    ),
   };
+}
+
+function twoFactorView(enabled: boolean, preferred: "totp" | "webauthn" | null, requiredBy: number | null) {
+  const view: { enabled: boolean; preferred: "totp" | "webauthn" | null; requiredBy?: string } = { enabled, preferred };
+  // Only someone who still owes it is told the date.
+  if (!enabled && requiredBy !== null) view.requiredBy = new Date(requiredBy).toISOString();
+  return view;
 }

@@ -7,7 +7,8 @@ import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
 import { resetMember } from "./admin-reset";
 import { requireAdmin } from "./membership";
-import { membershipOf, membersOf, RESET_EVENTS, resetEventsOf } from "./store";
+import { requiredByFor, standingOf } from "./policy";
+import { communityWithPolicy, membershipOf, membersOf, RESET_EVENTS, resetEventsOf } from "./store";
 
 /** A community's admin pages: its members, their reset events, the reset itself. Invitations: src/invitations/routes.ts. */
 export const communityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -21,6 +22,8 @@ const Member = z.object({
   role: Role,
   twoFactor: z.object({ enabled: z.boolean(), methods: z.array(z.enum(["totp", "webauthn"])) }),
   recoveryCodeExpiresAt: z.string().nullable(),
+  policy: z.enum(["ok", "grace", "overdue"]),
+  requiredBy: z.string().nullable(),
 });
 
 communityRoutes.openapi(
@@ -35,18 +38,27 @@ communityRoutes.openapi(
   }),
   async (c) => {
     const now = Date.now();
-    const results = await membersOf(c.env.DB, c.req.valid("param").cid);
-    const members = results.map((r) => ({
-      id: r.id,
-      email: r.email,
-      name: r.name,
-      role: r.role,
-      twoFactor: {
-        enabled: r.two_factor_enabled === 1,
-        methods: (["totp", "webauthn"] as const).filter((t) => (r.types ?? "").split(",").includes(t)),
-      },
-      recoveryCodeExpiresAt: r.recovery_expires_at !== null && r.recovery_expires_at > now ? new Date(r.recovery_expires_at).toISOString() : null,
-    }));
+    const { cid } = c.req.valid("param");
+    const [results, community] = await Promise.all([membersOf(c.env.DB, cid), communityWithPolicy(c.env.DB, cid)]);
+    const members = results.map((r) => {
+      const enabled = r.two_factor_enabled === 1;
+      // This community's deadline only: what the member owes another community is not this admin's business.
+      const required = community ? requiredByFor(community.policy, r.joined_at) : null;
+      const policy = standingOf(required, enabled, now);
+      return {
+        id: r.id,
+        email: r.email,
+        name: r.name,
+        role: r.role,
+        twoFactor: {
+          enabled,
+          methods: (["totp", "webauthn"] as const).filter((t) => (r.types ?? "").split(",").includes(t)),
+        },
+        recoveryCodeExpiresAt: r.recovery_expires_at !== null && r.recovery_expires_at > now ? new Date(r.recovery_expires_at).toISOString() : null,
+        policy,
+        requiredBy: policy === "ok" || required === null ? null : new Date(required).toISOString(),
+      };
+    });
     return c.json({ members }, 200);
   },
 );

@@ -1,3 +1,5 @@
+import { DAY_MS, type Policy } from "./policy";
+
 /** The D1 statements of communities and their memberships. Invitations: src/invitations/store.ts. */
 
 export type Role = "admin" | "member";
@@ -58,6 +60,7 @@ export async function endMembership(db: D1Database, cid: string, uid: string): P
 
 export interface MemberRow {
   id: string;
+  joined_at: number;
   email: string;
   name: string;
   role: Role;
@@ -71,7 +74,7 @@ export interface MemberRow {
 export async function membersOf(db: D1Database, cid: string): Promise<MemberRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT u.id, u.email, u.name, m.role, u.two_factor_enabled, u.recovery_expires_at,
+      `SELECT u.id, u.email, u.name, m.role, m.joined_at, u.two_factor_enabled, u.recovery_expires_at,
               (SELECT group_concat(DISTINCT t.type) FROM methods t WHERE t.user_id = u.id) AS types
        FROM memberships m JOIN users u ON u.id = m.user_id
        WHERE m.community_id = ? ORDER BY u.name, u.email`,
@@ -115,4 +118,70 @@ export async function resetEventsOf(db: D1Database, cid: string): Promise<ResetE
     .bind(cid, ...RESET_EVENTS)
     .all<ResetEventRow>();
   return results;
+}
+
+interface PolicyRow {
+  id: string;
+  name: string;
+  require_two_factor: number;
+  grace_days: number;
+  allow_trusted_browsers: number;
+  enforced_from: number | null;
+}
+
+function policyOfRow(row: PolicyRow): Policy {
+  return {
+    requireTwoFactor: row.require_two_factor === 1,
+    graceDays: row.grace_days,
+    allowTrustedBrowsers: row.allow_trusted_browsers === 1,
+    enforcedFrom: row.enforced_from,
+  };
+}
+
+/** A community with its two-factor policy; null when there is none with that id. */
+export async function communityWithPolicy(db: D1Database, cid: string): Promise<{ id: string; name: string; policy: Policy } | null> {
+  const row = await db
+    .prepare("SELECT id, name, require_two_factor, grace_days, allow_trusted_browsers, enforced_from FROM communities WHERE id = ?")
+    .bind(cid)
+    .first<PolicyRow>();
+  return row ? { id: row.id, name: row.name, policy: policyOfRow(row) } : null;
+}
+
+/**
+ * Stores an admin's change in one statement, which also decides the start:
+ * turning the requirement on starts it now, a change of the other fields keeps
+ * its start, turning it off forgets it. Two admins saving at once cannot mix
+ * one's start with the other's requirement. Null when the community is gone.
+ */
+export async function savePolicy(db: D1Database, cid: string, change: Omit<Policy, "enforcedFrom">, now: number): Promise<Policy | null> {
+  const row = await db
+    .prepare(
+      `UPDATE communities SET
+         enforced_from = CASE WHEN ?1 = 1 THEN COALESCE(CASE WHEN require_two_factor = 1 THEN enforced_from END, ?2) END,
+         require_two_factor = ?1, grace_days = ?3, allow_trusted_browsers = ?4
+       WHERE id = ?5
+       RETURNING id, name, require_two_factor, grace_days, allow_trusted_browsers, enforced_from`,
+    )
+    .bind(change.requireTwoFactor ? 1 : 0, now, change.graceDays, change.allowTrustedBrowsers ? 1 : 0, cid)
+    .first<PolicyRow>();
+  return row ? policyOfRow(row) : null;
+}
+
+/**
+ * The earliest moment any of the user's communities requires 2FA of them
+ * (src/communities/policy.ts `requiredByFor`, in SQL: one read), or null when
+ * none does. Whether the user has 2FA is the caller's question.
+ */
+export function requiredByStatement(db: D1Database, userId: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT MIN(MAX(c.enforced_from, m.joined_at) + c.grace_days * ${DAY_MS}) AS required_by
+       FROM memberships m JOIN communities c ON c.id = m.community_id
+       WHERE m.user_id = ? AND c.require_two_factor = 1 AND c.enforced_from IS NOT NULL`,
+    )
+    .bind(userId);
+}
+
+export async function requiredByOf(db: D1Database, userId: string): Promise<number | null> {
+  return (await requiredByStatement(db, userId).first<{ required_by: number | null }>())?.required_by ?? null;
 }

@@ -1,4 +1,4 @@
-import { securityEvent } from "../audit/events";
+import { OPERATOR_ACTOR, securityEvent } from "../audit/events";
 import type { CodeHashParams } from "../lib/code-hash";
 import type { Lang } from "../notify/language";
 import { adminResetNotice } from "../notify/templates";
@@ -35,8 +35,9 @@ export interface NoticeRecipient {
  * An admin's reset, as one step: every method and backup code goes, every
  * session dies (epoch), a lock is cleared, and one recovery code (hashed
  * before this step) replaces any unused one. `caller` is the member; `admin`
- * acts. Resetting an admin also tells `notify`, the community's other admins,
- * in the same step.
+ * acts (or the service's operator, `OPERATOR_ACTOR`, through the same call).
+ * Resetting an admin also tells `notify`, the community's other admins, in
+ * the same step.
  */
 export function adminReset(
   sql: SqlStorage,
@@ -62,7 +63,9 @@ export function adminReset(
   const epoch = bumpEpoch(sql);
   const where: Record<string, string> = admin.communityId ? { communityId: admin.communityId } : {};
   const issued = { ...eventBy(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString(), ...where }), actorId: admin.id };
-  const adminEvent = { ...eventBy(caller, "member_reset", { memberId: caller.user.id, ...where }), userId: admin.id, actorId: admin.id };
+  // The operator has no account, so no log of their own: the member's event names them as its actor.
+  const adminEvents =
+    admin.id === OPERATOR_ACTOR ? [] : [{ ...eventBy(caller, "member_reset", { memberId: caller.user.id, ...where }), userId: admin.id, actorId: admin.id }];
   const effects: Effect[] = [
     {
       statements: [
@@ -70,7 +73,7 @@ export function adminReset(
         { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL, recovery_expires_at = ? WHERE id = ?", params: [expiresAt, caller.user.id] },
         ...epochStatements(caller.user.id, epoch),
       ],
-      events: [issued, adminEvent],
+      events: [issued, ...adminEvents],
       mailTo: caller.user.email,
       actor: admin.communityName !== undefined ? { name: admin.name, communityName: admin.communityName } : { name: admin.name },
     },

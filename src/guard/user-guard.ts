@@ -19,6 +19,7 @@ import * as enroll from "./enroll";
 import { flushEffects } from "./flush";
 import * as manage from "./manage";
 import { migrate } from "./migrations";
+import { type PolicyChange, policyChanged } from "./policy";
 import * as reset from "./reset";
 import { sealToken } from "./sealed-token";
 import * as state from "./state";
@@ -348,6 +349,12 @@ export class UserGuard extends DurableObject<Env> {
   async membershipEnded(caller: T.Caller, change: Parameters<typeof reset.membershipEnded>[1]): Promise<void> {
     this.enter(caller);
     await this.commit(caller, reset.membershipEnded(caller, change));
+  }
+
+  /** This guard's user, an admin, changed a community's two-factor policy: their log and every admin's inbox learn it. */
+  async policyChanged(caller: T.Caller, change: PolicyChange, admins: { id: string; email: string; lang: Lang }[]): Promise<void> {
+    this.enter(caller);
+    await this.commit(caller, ...policyChanged(caller, change, admins));
   }
 
   /** An email composed by the Worker (an invitation this user sent, a new-browser alert to this user), with what D1 must record about it. */

@@ -1,4 +1,4 @@
-import type { SecurityEvent } from "../audit/events";
+import { OPERATOR_ACTOR, type SecurityEvent } from "../audit/events";
 import { TOKEN_SLOT } from "../lib/email-token";
 import type { MailKey } from "./i18n/en";
 import type { Lang } from "./language";
@@ -83,6 +83,10 @@ export function mailFor(e: SecurityEvent, lang: Lang, extra: { actor?: MailActor
     case "backup_code_used":
       return securityMail(lang, e, "backup_code_used.subject", t(lang, "backup_code_used.body", { count: Number(e.data?.remaining ?? 0) }));
     case "recovery_code_issued": {
+      // The operator's reset (src/ops/) names no admin: the person asked the operator for it.
+      if (e.actorId === OPERATOR_ACTOR) {
+        return securityMail(lang, e, "recovery_code_issued.subject", t(lang, "recovery_code_issued.body.operator"), "recovery_code_issued.advice.operator");
+      }
       const intro = t(lang, "recovery_code_issued.body") + (extra.actor ? `\n\n${actorLines(extra.actor, lang)}` : "");
       return securityMail(lang, e, "recovery_code_issued.subject", intro, "recovery_code_issued.advice");
     }
@@ -222,5 +226,30 @@ export function deviceLinkMail(input: { origin: string; at: number }, lang: Lang
     t(lang, "account.device_link.ifYou"),
     tokenLink(input.origin, "device"),
     t(lang, "account.device_link.ifNotYou"),
+  );
+}
+
+/**
+ * Every change of a community's two-factor policy is told to each of its
+ * admins (the acting one too: if that account was captured, its owner learns
+ * what it did). The subject is fixed; the names are quoted as data.
+ */
+export function policyChangedNotice(
+  input: { actorName: string; communityName: string; requireTwoFactor: boolean; graceDays: number; allowTrustedBrowsers: boolean; at: number },
+  lang: Lang,
+): MailContent {
+  return mail(
+    t(lang, "policy_changed_notice.subject"),
+    t(lang, "policy_changed_notice.body"),
+    [
+      t(lang, "names.community", { name: quoted(input.communityName) }),
+      t(lang, "names.admin", { name: quoted(input.actorName) }),
+      t(lang, "common.when", { time: dateTime(lang, input.at) }),
+    ].join("\n"),
+    [
+      input.requireTwoFactor ? t(lang, "policy_changed_notice.required", { count: input.graceDays }) : t(lang, "policy_changed_notice.notRequired"),
+      t(lang, input.allowTrustedBrowsers ? "policy_changed_notice.trusted" : "policy_changed_notice.notTrusted"),
+    ].join("\n"),
+    t(lang, "policy_changed_notice.advice"),
   );
 }

@@ -3,6 +3,7 @@ import { recentEvents } from "../audit/events";
 import { confirmPassword } from "../auth/reauth";
 import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
 import { renewAfterReauth, setSessionCookie } from "../auth/session-store";
+import { requiredByOf } from "../communities/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
@@ -189,10 +190,16 @@ securityRoutes.openapi(
     summary: "Turn two-factor authentication off with the current password",
     middleware: [authenticated],
     request: jsonBody(z.object({ password: Password })),
-    responses: { 200: json(z.object({ enabled: z.literal(false) }), "Disabled"), ...problems(400, 401, 403, 429) },
+    responses: { 200: json(z.object({ enabled: z.literal(false) }), "Disabled"), ...problems(400, 401, 403, 409, 429) },
   }),
   async (c) => {
     const session = sessionOf(c);
+    // Chosen over "allow, then enroll again at the next login": a member never drops below what a community requires (docs/security.md).
+    if ((await requiredByOf(c.env.DB, session.user.id)) !== null) {
+      throw new AppError("two_factor_required", "A community you belong to requires two-factor authentication; leave it before turning 2FA off", {
+        status: 409,
+      });
+    }
     await confirmPassword(c, session, c.req.valid("json").password);
     const outcome = await guardFor(c.env, session.user.id).disable(callerOf(c, session.user, session));
     if (!outcome.ok) refused(outcome);

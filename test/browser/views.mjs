@@ -14,6 +14,8 @@ import { newPage, PASSWORD, wrongTOTP } from "./support.mjs";
  * - member: in that community with an authenticator app (the admin resets them);
  * - recovering: in that community, reset by the admin, with a recovery code;
  * - newcomer: no 2FA, no community, one invitation waiting;
+ * - partner: admin of the second community (which requires 2FA), without 2FA of their own;
+ * - pending: a member of that community without 2FA, past the (zero-day) grace.
  * - unverified: has not confirmed their email yet (the banner).
  */
 export async function cast(browser, locale) {
@@ -36,8 +38,14 @@ export async function cast(browser, locale) {
   const elsewhere = await newPage(browser, { locale });
   await call(elsewhere.context(), "POST", "/api/auth/login", { email: newcomer.email, password: PASSWORD });
   await elsewhere.context().close();
+  // Relais Sud requires 2FA at once (set by the owner: its other admin, the partner, has none and is told so
+  // on the admin page); pending joins it without 2FA, so their session shows the banner and a new login must enroll.
+  await call(owner.context, "POST", "/api/security/reauth", { password: PASSWORD });
+  await call(owner.context, "PUT", `/api/communities/${partner.communityId}/policy`, { requireTwoFactor: true, graceDays: 0, allowTrustedBrowsers: true });
+  const pending = await account(browser, { name: "Eva Roux", locale, prefix: "pending" });
+  await join(partner, pending);
   const unverified = await account(browser, { name: "Eve Nouvelle", locale, prefix: "unverified", verified: false });
-  return { owner, member, recovering, newcomer, unverified };
+  return { owner, member, recovering, newcomer, partner, pending, unverified };
 }
 
 async function logInWithPassword(page, email) {
@@ -272,7 +280,7 @@ export const VIEWS = [
     open: async (page, { member }) => {
       await page.goto("/admin");
       await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
-      await page.locator("[role=menuitem]:visible").click();
+      await page.locator("[role=menuitem][data-action=reset]:visible").click();
       await shown(page, "dialog[open] .danger");
     },
   },
@@ -282,7 +290,7 @@ export const VIEWS = [
     open: async (page, { member }) => {
       await page.goto("/admin");
       await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
-      await page.locator("[role=menuitem]:visible").click();
+      await page.locator("[role=menuitem][data-action=reset]:visible").click();
       await page.locator("dialog[open] .danger").click();
       await page.locator("#reset-password").fill("not the password at all");
       await page.locator("dialog[open] button[type=submit]").click();
@@ -295,7 +303,7 @@ export const VIEWS = [
     open: async (page, { member }) => {
       await page.goto("/admin");
       await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
-      await page.locator("[role=menuitem]:visible").click();
+      await page.locator("[role=menuitem][data-action=reset]:visible").click();
       await page.locator("dialog[open] .danger").click();
       await page.locator("#reset-password").fill(PASSWORD);
       await page.locator("dialog[open] button[type=submit]").click();
@@ -331,6 +339,62 @@ export const VIEWS = [
       await page.goto("/security");
       await page.locator("#trusted-forget-all").click();
       await shown(page, "dialog[open] button[value=confirm]");
+    },
+  },
+  // ---- a community's 2FA policy, leaving and removing
+  { name: "account: a community requires 2FA (banner)", as: "pending", open: (page) => page.goto("/").then(() => shown(page, "#policy-banner")) },
+  {
+    name: "dialog: leave a community",
+    as: "pending",
+    open: async (page) => {
+      await page.goto("/");
+      await page.locator(".leave-community").first().click();
+      await shown(page, "dialog[open] .danger");
+    },
+  },
+  {
+    name: "security: setting up the 2FA a community requires",
+    as: "anonymous",
+    open: async (page, { pending }) => {
+      await logInWithPassword(page, pending.email);
+      await page.waitForURL(/\/security/);
+      await shown(page, "#enroll-banner:visible");
+    },
+  },
+  {
+    name: "admin: the policy in force, members' standing, an admin without 2FA told first",
+    as: "partner",
+    open: async (page) => {
+      await page.goto("/admin");
+      await shown(page, "#admin-no-2fa:visible");
+      await shown(page, "#policy-card:visible");
+      await shown(page, "#members td[data-standing=overdue]");
+    },
+  },
+  {
+    name: "admin: requiring 2FA without your own, explained",
+    as: "partner",
+    open: async (page) => {
+      await page.goto("/admin");
+      await shown(page, "#policy-card:visible");
+      // Turning it off and on again: turning on needs the admin's own 2FA.
+      await page.locator("#policy-require").uncheck();
+      await page.locator("#policy-form button[type=submit]").click();
+      await confirmPassword(page);
+      await page.locator("#flash .notice").waitFor();
+      await page.locator("#policy-require").check();
+      await page.locator("#policy-form button[type=submit]").click();
+      await shown(page, "#policy-error .notice");
+    },
+  },
+  {
+    name: "dialog: remove a member",
+    as: "owner",
+    open: async (page, { member }) => {
+      await page.goto("/admin");
+      await page.locator(`tr[data-member="${member.email}"] .menu-button`).click();
+      await page.locator("[role=menuitem][data-action=remove]:visible").click();
+      await shown(page, "dialog[open] .danger");
     },
   },
   // ---- the links sent by email

@@ -132,6 +132,22 @@ export const en = {
   "admin_reset_notice.body":
     "An admin of a community you administer reset the two-factor authentication of another admin of that community. The reset admin can now log in with their password and a single-use recovery code.",
   "admin_reset_notice.advice": "If you did not expect this, talk to both admins by a channel you trust. An admin can remove another admin from the community.",
+
+  "recovery_code_issued.body.operator":
+    "The operator of this service reset your two-factor authentication, as you asked them to. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the operator gives you (valid 24 hours), then set up a new method. The address below is the operator's.",
+  "recovery_code_issued.advice.operator": "If you did not ask for this reset, reply to the operator at once and change your password.",
+
+  "policy_changed_notice.subject": "The two-factor policy of a community you administer changed",
+  "policy_changed_notice.body": "An admin changed the two-factor policy of a community you administer.",
+  "policy_changed_notice.required": {
+    one: "Two-factor authentication is required. Members without it have {count} day to set it up (counted from when the requirement started, or from when they joined if later); after that, their next login asks them to set it up before anything else.",
+    other:
+      "Two-factor authentication is required. Members without it have {count} days to set it up (counted from when the requirement started, or from when they joined if later); after that, their next login asks them to set it up before anything else.",
+  },
+  "policy_changed_notice.notRequired": "Two-factor authentication is not required.",
+  "policy_changed_notice.trusted": "Members may let a browser skip the second login step for 30 days.",
+  "policy_changed_notice.notTrusted": "Members may not let a browser skip the second login step; browsers they trusted are forgotten.",
+  "policy_changed_notice.advice": "If you did not expect this, talk to the community's other admins by a channel you trust.",
 } as const satisfies Record<string, Entry>;
 
 export type MailKey = keyof typeof en;

@@ -133,4 +133,22 @@ export const fr: MailCatalogue = {
     "Un admin d’une communauté que vous administrez a réinitialisé l’authentification à deux facteurs d’un autre admin de cette communauté. L’admin concerné peut désormais se connecter avec son mot de passe et un code de récupération à usage unique.",
   "admin_reset_notice.advice":
     "Si vous ne vous y attendiez pas, parlez aux deux admins par un canal de confiance. Un admin peut retirer un autre admin de la communauté.",
+
+  "recovery_code_issued.body.operator":
+    "L’opérateur de ce service a réinitialisé votre authentification à deux facteurs, à votre demande. Toutes vos sessions ont été fermées, et vos méthodes et codes de secours supprimés. Connectez-vous avec votre mot de passe et le code de récupération à usage unique que l’opérateur vous donne (valable 24 heures), puis configurez une nouvelle méthode. L’adresse ci-dessous est celle de l’opérateur.",
+  "recovery_code_issued.advice.operator":
+    "Si vous n’avez pas demandé cette réinitialisation, répondez immédiatement à l’opérateur et changez votre mot de passe.",
+
+  "policy_changed_notice.subject": "La politique de double authentification d’une communauté que vous administrez a changé",
+  "policy_changed_notice.body": "Un admin a modifié la politique d’authentification à deux facteurs d’une communauté que vous administrez.",
+  "policy_changed_notice.required": {
+    one: "L’authentification à deux facteurs est obligatoire. Les membres qui ne l’ont pas ont {count} jour pour la configurer (à compter du début de l’obligation, ou de leur arrivée si elle est postérieure) ; ensuite, leur prochaine connexion leur demandera de la configurer avant toute autre chose.",
+    other:
+      "L’authentification à deux facteurs est obligatoire. Les membres qui ne l’ont pas ont {count} jours pour la configurer (à compter du début de l’obligation, ou de leur arrivée si elle est postérieure) ; ensuite, leur prochaine connexion leur demandera de la configurer avant toute autre chose.",
+  },
+  "policy_changed_notice.notRequired": "L’authentification à deux facteurs n’est pas obligatoire.",
+  "policy_changed_notice.trusted": "Les membres peuvent permettre à un navigateur de sauter la seconde étape de connexion pendant 30 jours.",
+  "policy_changed_notice.notTrusted":
+    "Les membres ne peuvent pas permettre à un navigateur de sauter la seconde étape de connexion ; les navigateurs qu’ils avaient mémorisés sont oubliés.",
+  "policy_changed_notice.advice": "Si vous ne vous y attendiez pas, parlez-en aux autres admins de la communauté par un canal de confiance.",
 };

@@ -1,0 +1,42 @@
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { OPERATOR_ACTOR } from "../audit/events";
+import { findUserByEmail } from "../auth/store";
+import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
+import { callerOf } from "../http/caller";
+import { AppError } from "../http/errors";
+import { Email, json, jsonBody, problems } from "../http/schemas";
+import { validationHook } from "../http/validation";
+import { z } from "../http/zod";
+import { requireOperator } from "./operator-auth";
+
+/** What the service's operator can do for a user who has no community admin (docs/deploy.md "Operator recovery"). */
+export const opsRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+opsRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/reset-2fa",
+    tags: ["ops"],
+    summary: "Reset a user's two-factor authentication as the service's operator (Bearer OPS_TOKEN)",
+    description:
+      "Off (404) unless the Worker has the secret OPS_TOKEN. The same reset as an admin's: every method and backup code removed, every session ended, one recovery code valid once for 24 hours; the user's event names the actor `operator` and the user is emailed. A missing or wrong token gets 401 unauthenticated; attempts are throttled (429). An unknown email gets 404 not_found.",
+    middleware: [requireOperator],
+    request: jsonBody(z.object({ email: Email })),
+    responses: {
+      200: json(z.object({ recoveryCode: z.string(), expiresAt: z.string() }), "Pass the code on through a channel you have verified"),
+      ...problems(400, 401, 404, 413, 415, 429),
+    },
+  }),
+  async (c) => {
+    const user = await findUserByEmail(c.env.DB, c.req.valid("json").email);
+    if (!user) throw new AppError("not_found", "No account has this email");
+    const reset = await guardFor(c.env, user.id).adminReset(
+      callerOf(c, { id: user.id, email: user.email, name: user.name }),
+      { id: OPERATOR_ACTOR, name: "the service's operator", stage: "authenticated" },
+      [],
+    );
+    if (!reset.ok) throw new AppError("internal", "The reset did not happen");
+    return c.json({ recoveryCode: reset.recoveryCode, expiresAt: new Date(reset.expiresAt).toISOString() }, 200);
+  },
+);

@@ -1,0 +1,98 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { expectProblem } from "./support/client";
+import { communityWithMember, enableTOTP, logIn, newUser, reauth } from "./support/fixtures";
+import { REQUIRED_NOW } from "./support/policy";
+import { eventTypesOf, guardRows } from "./support/stores";
+import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
+
+async function storedPolicy(cid: string) {
+  return env.DB.prepare("SELECT require_two_factor, grace_days, allow_trusted_browsers, enforced_from FROM communities WHERE id = ?").bind(cid).first();
+}
+
+describe("who may change a community's 2FA policy", () => {
+  it("a member (not an admin) gets 403 forbidden, even with 2FA and a fresh password; nothing changes", async () => {
+    const world = await communityWithMember();
+    await enableTOTP(world.member.client);
+    await reauth(world.member.client);
+    const before = await storedPolicy(world.cid);
+    await expectProblem(await world.member.client.request("PUT", `/api/communities/${world.cid}/policy`, REQUIRED_NOW), 403, "forbidden");
+    // An invalid body from a member still answers 403 first (membership before validation).
+    await expectProblem(await world.member.client.request("PUT", `/api/communities/${world.cid}/policy`, { graceDays: 99 }), 403, "forbidden");
+    expect(await storedPolicy(world.cid)).toEqual(before);
+    expect(await eventTypesOf(world.member.id)).not.toContain("community_policy_changed");
+  });
+
+  it("an outsider gets 404 not_found, an admin of another community too", async () => {
+    const world = await communityWithMember();
+    const outsider = await newUser({ community: "Elsewhere" });
+    await enableTOTP(outsider.client);
+    await reauth(outsider.client);
+    await expectProblem(await outsider.client.request("PUT", `/api/communities/${world.cid}/policy`, REQUIRED_NOW), 404, "not_found");
+    expect((await storedPolicy(world.cid))?.require_two_factor).toBe(0);
+  });
+
+  it("an admin without a fresh password gets 403 reauth_required", async () => {
+    // A login alone is not a re-entered password.
+    const fresh = await newUser({ community: "Fresh" });
+    await expectProblem(await fresh.client.request("PUT", `/api/communities/${fresh.communityId}/policy`, REQUIRED_NOW), 403, "reauth_required");
+  });
+
+  it("an admin without 2FA turning the requirement on: 409 two_factor_required, nothing stored, no event", async () => {
+    const world = await communityWithMember();
+    await reauth(world.admin.client);
+    await expectProblem(await world.admin.client.request("PUT", `/api/communities/${world.cid}/policy`, REQUIRED_NOW), 409, "two_factor_required");
+    expect(await storedPolicy(world.cid)).toEqual({ require_two_factor: 0, grace_days: 0, allow_trusted_browsers: 1, enforced_from: null });
+    expect(await eventTypesOf(world.admin.id)).not.toContain("community_policy_changed");
+    // Changing what does not demand more of others stays open to them.
+    const res = await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, {
+      ...REQUIRED_NOW,
+      requireTwoFactor: false,
+      allowTrustedBrowsers: false,
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("an enrollment session cannot change the policy or leave its stage by any other call", async () => {
+    const world = await communityWithMember("admin");
+    await enableTOTP(world.admin.client);
+    await reauth(world.admin.client);
+    expect((await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, REQUIRED_NOW)).status).toBe(200);
+    // The co-admin (no 2FA, overdue at once) logs in and lands in enrollment.
+    const { client, body } = await logIn(world.member.email);
+    expect(body.status).toBe("enrollment_required");
+    await expectProblem(
+      await client.request("PUT", `/api/communities/${world.cid}/policy`, { ...REQUIRED_NOW, requireTwoFactor: false }),
+      403,
+      "enrollment_required",
+    );
+    await expectProblem(await client.request("GET", `/api/communities/${world.cid}/members`), 403, "enrollment_required");
+    await expectProblem(await client.request("POST", "/api/security/reauth", { password: "x" }), 403, "enrollment_required");
+    expect((await storedPolicy(world.cid))?.require_two_factor).toBe(1);
+  });
+
+  it("a remembered browser's cookie replayed after the community forbids remembered browsers: the second step is asked again", async () => {
+    const world = await communityWithMember();
+    await enableTOTP(world.admin.client);
+    const { secret } = await enableTOTP(world.member.client);
+    const browser = new TrustedClient();
+    await logInRemembering(browser, world.member.email, secret);
+    const copied = browser.trusted;
+    expect(copied).not.toBeNull();
+    expect((await passwordLogin(browserWith(copied), world.member.email)).body).toMatchObject({ status: "authenticated", trustedBrowser: true });
+
+    await reauth(world.admin.client);
+    const res = await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, {
+      requireTwoFactor: false,
+      graceDays: 0,
+      allowTrustedBrowsers: false,
+    });
+    expect(res.status).toBe(200);
+    // Forgotten in the member's guard, not only refused at login.
+    expect(await guardRows(world.member.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+    expect((await passwordLogin(browserWith(copied), world.member.email)).body.status).toBe("second_factor_required");
+    // Allowing them again does not bring the old cookie back.
+    await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: true });
+    expect((await passwordLogin(browserWith(copied), world.member.email)).body.status).toBe("second_factor_required");
+  });
+});
