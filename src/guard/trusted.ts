@@ -11,7 +11,7 @@ import type { Caller, Outcome, TrustedBrowserView } from "./types";
  * A remembered browser is a second factor held by the browser: it is checked
  * and its use recorded in the same step as the login's stage is decided, and
  * everything that forgets it (Forget, Forget all, a reset, disabling 2FA,
- * removing a method, a password change) deletes the rows in the step that
+ * removing a method, a password changed or reset) deletes the rows in the step that
  * makes the change, so a copy of the cookie is refused from that step on.
  */
 
