@@ -50,16 +50,19 @@ describe("an email sent during a request is in that request's language", () => {
     await enableTOTP(french.client);
     await enableTOTP(plain.client);
 
-    const [fr] = await outboxOf(french.id);
-    expect(fr?.template).toBe("two_factor_enabled");
+    // Signup already emailed the verification link, in the signup request's language.
+    const frMails = await outboxOf(french.id);
+    expect(frMails.find((m) => m.template === "verify_email")?.subject).toBe("Confirmez votre adresse e-mail");
+    const fr = frMails.find((m) => m.template === "two_factor_enabled");
     expect(fr?.subject).toBe("L’authentification à deux facteurs est activée");
     expect(fr?.body).toMatch(
       /^L’authentification à deux facteurs a été activée pour votre compte\.\n\nDate\u00a0: \S+ \d{1,2} \S+ \d{4} à \d\d:\d\d:\d\d UTC\nDepuis\u00a0: /,
     );
     expect(fr?.body).toContain("Si ce n’était pas vous, changez votre mot de passe");
 
-    const [en] = await outboxOf(plain.id);
-    expect(en?.template).toBe("two_factor_enabled");
+    const enMails = await outboxOf(plain.id);
+    expect(enMails.find((m) => m.template === "verify_email")?.subject).toBe("Confirm your email address");
+    const en = enMails.find((m) => m.template === "two_factor_enabled");
     expect(en?.subject).toBe("Two-factor authentication is on");
     expect(en?.body).toMatch(
       /^Two-factor authentication was turned on for your account\.\n\nWhen: \w+, \w+ \d{1,2}, \d{4} at \d{1,2}:\d\d:\d\d\s?[AP]M UTC\nFrom: /,
@@ -153,7 +156,8 @@ describe("an email no request of its recipient caused is in the recipient's last
     expect(toStranger?.subject).toBe("Invitation à rejoindre une communauté");
     expect(toStranger?.body).toContain(`\nInvitation envoyée par (nom tel que saisi par cette personne)\u00a0: "Ada"\n`);
     expect(toStranger?.body).toMatch(/Elle expire le \S+ \d{1,2} \S+ \d{4} à \d\d:\d\d:\d\d UTC\./);
-    const [toAccount] = await mailsTo(english.email);
+    // The account also has its own signup's verification link: the invitation is read by its template.
+    const toAccount = (await mailsTo(english.email)).find((m) => m.template === "invitation");
     expect(toAccount?.subject).toBe("You are invited to join a community");
   });
 

@@ -1,7 +1,6 @@
-import { DurableObject } from "cloudflare:workers";
 import { hashBackupCode } from "../backup-codes/codes";
 import type { Env } from "../env";
-import { type KeyRing, loadKeyRing, open, seal } from "../factors/totp/secret-box";
+import { open, seal } from "../factors/totp/secret-box";
 import { checkTOTP } from "../factors/totp/totp";
 import { acceptAssertion, verifyAssertion } from "../factors/webauthn/authentication";
 import { verifyRegistration } from "../factors/webauthn/registration";
@@ -11,14 +10,12 @@ import { codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { formatToken, newSecret, secretHash } from "../lib/email-token";
 import { newId, randomBytes } from "../lib/random";
 import type { TakeResult } from "../lib/token-bucket";
-import { DEFAULT_LANG, type Lang } from "../notify/language";
+import type { Lang } from "../notify/language";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
-import type { Stage } from "../session";
-import { type Change, type Effect, recordEffect } from "./effects";
+import type { Effect } from "./effects";
 import * as enroll from "./enroll";
-import { flushEffects } from "./flush";
+import { GuardCore } from "./guard-core";
 import * as manage from "./manage";
-import { migrate } from "./migrations";
 import { type PolicyChange, policyChanged } from "./policy";
 import * as reset from "./reset";
 import { sealToken } from "./sealed-token";
@@ -38,79 +35,7 @@ import * as verify from "./verify";
  * await between a check and its write), and commits what that step says D1
  * and the mailbox must learn (`commit`: recorded, then flushed).
  */
-export class UserGuard extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  private ring: Promise<KeyRing> | null = null;
-  private flushing: Promise<void> = Promise.resolve();
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage);
-    });
-  }
-
-  // ---- the steps every call is made of --------------------------------
-
-  /**
-   * The checks every call starts with, and repeats after each await: the user
-   * is bound to this guard; with `stages`, the caller's session is in one of
-   * them (the route checked it too); a session ended by a newer epoch is refused.
-   */
-  private enter(caller: T.Caller, stages?: readonly Stage[]): T.EntryRefusal | null {
-    const current = state.readState(this.sql);
-    // Written once per guard; a read answers every later call without a storage write.
-    if (current.user_id === null) this.sql.exec("UPDATE state SET user_id = ? WHERE id = 1 AND user_id IS NULL", caller.user.id);
-    if (stages && !stages.includes((caller as T.SessionCaller).stage)) return { ok: false, reason: "wrong_stage" };
-    if (caller.sessionEpoch !== undefined && caller.sessionEpoch < current.epoch) return { ok: false, reason: "stale_session" };
-    return null;
-  }
-
-  /** A verification's admission: entry, then the lock. Called before and after every await. */
-  private admit(caller: T.SessionCaller, stages: readonly Stage[]): T.Refusal | null {
-    return this.enter(caller, stages) ?? state.lockRefusal(this.sql, caller.now);
-  }
-
-  /** Records what the step decided (one pending row per effect), then writes D1 and sends mail. */
-  private async commit(at: { now: number; requestId?: string; lang?: Lang }, ...effects: (Effect | null)[]): Promise<void> {
-    for (const effect of effects) if (effect) recordEffect(this.sql, effect, at.now, at.lang ?? DEFAULT_LANG);
-    const run = this.flushing.then(() => flushEffects(this.sql, this.env, Date.now(), at.requestId));
-    this.flushing = run.catch(() => undefined); // one flush at a time per guard
-    await run;
-    await this.rearm();
-  }
-
-  /** A step that changed something commits it; a refused one returns as it is. */
-  private async apply<R>(caller: T.Caller, change: Change<R>): Promise<R> {
-    if (change.effect) await this.commit(caller, change.effect);
-    return change.result;
-  }
-
-  /** A refused attempt: counted toward the lock (and the lock's email), then committed. */
-  private async refuse(caller: T.Caller, ...also: (Effect | null)[]): Promise<T.Refusal> {
-    const { refusal, effect } = verify.refuseAttempt(this.sql, caller);
-    await this.commit(caller, effect, ...also);
-    return refusal;
-  }
-
-  /** One alarm, many deadlines: always the earliest in the `deadlines` view. */
-  private async rearm(): Promise<void> {
-    const due = this.sql.exec<{ due: number | null }>("SELECT MIN(due) AS due FROM deadlines").one().due;
-    if (due === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(due);
-  }
-
-  private keyRing(): Promise<KeyRing> {
-    this.ring ??= loadKeyRing(this.env.ENCRYPTION_KEYS);
-    return this.ring;
-  }
-
-  override async alarm(): Promise<void> {
-    const now = Date.now();
-    await this.commit({ now }, reset.expire(this.sql, now));
-  }
-
+export class UserGuard extends GuardCore {
   // ---- login -----------------------------------------------------------
 
   /** `trustedHash`: the SHA-256 of this browser's trusted token, when it names this user and their communities allow it. */
