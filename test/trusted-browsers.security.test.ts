@@ -1,7 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { Client, parseSetCookie } from "./support/client";
 import { totpCode } from "./support/codes";
-import { addAuthenticatorApp, DAY_MS, enableTOTP, newUser, PASSWORD, reauth, recoveryClient, resetMember, resetWorld, type TestUser } from "./support/fixtures";
+import {
+  addAuthenticatorApp,
+  communityWithMember,
+  DAY_MS,
+  enableTOTP,
+  newUser,
+  PASSWORD,
+  reauth,
+  recoveryClient,
+  resetMember,
+  resetWorld,
+  type TestUser,
+} from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
 import { everythingStored, guardRows } from "./support/stores";
 import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
@@ -251,6 +263,23 @@ describe("the token is a secret", () => {
 });
 
 describe("communities that forbid trusted browsers", () => {
-  // The policy (allowTrustedBrowsers) arrives with D1 migration 0004; until then every community allows them.
-  it.todo("rememberBrowser is ignored, and a remembered browser no longer skips the second step, once a community of the user forbids it");
+  // A remembered browser replayed after its community forbids them: test/policy.security.test.ts.
+  it("rememberBrowser is ignored while a community of the user forbids it: no cookie, nothing stored, the next login asks again", async () => {
+    const world = await communityWithMember();
+    await enableTOTP(world.admin.client);
+    await reauth(world.admin.client);
+    const put = await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, {
+      requireTwoFactor: false,
+      graceDays: 0,
+      allowTrustedBrowsers: false,
+    });
+    expect(put.status).toBe(200);
+    const { secret } = await enableTOTP(world.member.client);
+    const browser = new TrustedClient();
+    const answer = await logInRemembering(browser, world.member.email, secret);
+    expect(answer).toMatchObject({ status: "authenticated", browserRemembered: false });
+    expect(browser.trusted).toBeNull();
+    expect(await guardRows(world.member.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+    expect((await passwordLogin(browser, world.member.email)).body.status).toBe("second_factor_required");
+  });
 });
