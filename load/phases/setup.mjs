@@ -2,6 +2,7 @@
 // with authenticator apps. Each user makes a community of their own and invites the admin into
 // it as an admin, so the admin's resets (at most 10 per community per day) and the invitations
 // (at most 20 per admin per hour) stay within their limits however many users run.
+import { mailedToken } from "../../test/browser/mail.mjs";
 import { expect, newTOTPUser, pool } from "../lib/client.mjs";
 
 export async function setup(run) {
@@ -9,6 +10,10 @@ export async function setup(run) {
   run.adminUser = await newTOTPUser(base, { recorder: rec, prefix: "admin" });
   run.admin = run.adminUser.client;
   const { admin, adminUser } = run;
+  // Only a proven address may accept an invitation: the admin opens the link the signup emailed
+  // (wrangler dev writes each email under .wrangler/tmp/email/, test/browser/mail.mjs reads them).
+  const token = await mailedToken("verify-email", adminUser.id);
+  expect(await admin.post("/api/auth/verify-email", { token }, "verify email"), 200, "verify email");
 
   await pool(run.opt.users, 4, async (i) => {
     const u = await newTOTPUser(base, { recorder: rec, prefix: `u${i}`, community: `Load ${i}` });
