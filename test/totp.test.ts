@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Client, problemOf } from "./support/client";
 import { codeOfStep, STEP_MS, totpCode, wrongTOTP } from "./support/codes";
 import { addAuthenticatorApp, enableTOTP, logIn, newUser, PASSWORD, reauth, verify } from "./support/fixtures";
-import { callerAt, guard, guardRows, updateSession } from "./support/stores";
+import { callerAt, guard, guardCounters, guardRows, updateSession } from "./support/stores";
 
 const MINUTE = 60_000;
 
@@ -232,6 +232,30 @@ describe("several authenticator apps", () => {
 
     const b = await logIn(u.email);
     expect((await verify(b.client, "totp", totpCode(phone.secret))).status).toBe(200);
+  });
+
+  it("opens the apps one at a time: each takes only its own code, a step taken on one app stays free on the others, and a wrong code counts once", async () => {
+    const u = await newUser();
+    const a = await addAuthenticatorApp(u.client, { name: "A" });
+    const b = await addAuthenticatorApp(u.client, { name: "B" });
+    const c = await addAuthenticatorApp(u.client, { name: "C" });
+    const g = guard(u.id);
+    const t = (Math.floor(Date.now() / STEP_MS) + 480) * STEP_MS + 5_000;
+    const s = Math.floor(t / STEP_MS);
+    // C was enrolled last and never used, so it is opened last: the apps before it must not end the search.
+    expect(await g.verifyTOTP(callerAt(u, t), codeOfStep(c.secret, s))).toMatchObject({ ok: true, methodId: c.methodId });
+    expect(await g.verifyTOTP(callerAt(u, t), codeOfStep(c.secret, s))).toEqual({ ok: false, reason: "invalid" });
+    expect(await g.verifyTOTP(callerAt(u, t), codeOfStep(a.secret, s))).toMatchObject({ ok: true, methodId: a.methodId });
+    // B's code of the step before still works (its own last step is older); then B's step is taken too.
+    expect(await g.verifyTOTP(callerAt(u, t), codeOfStep(b.secret, s - 1))).toMatchObject({ ok: true, methodId: b.methodId });
+    expect(await g.verifyTOTP(callerAt(u, t), codeOfStep(b.secret, s - 1))).toEqual({ ok: false, reason: "invalid" });
+    // A success clears the count: the last refusal alone is counted, once, whatever the number of apps opened for it.
+    expect((await guardCounters(u.id)).failures).toBe(1);
+    // A wrong code opens all three and counts one more; a right one then clears the count.
+    expect(await g.verifyTOTP(callerAt(u, t + STEP_MS), wrongTOTP([a.secret, b.secret, c.secret], t + STEP_MS))).toEqual({ ok: false, reason: "invalid" });
+    expect((await guardCounters(u.id)).failures).toBe(2);
+    expect(await g.verifyTOTP(callerAt(u, t + STEP_MS), codeOfStep(b.secret, s + 1))).toMatchObject({ ok: true, methodId: b.methodId });
+    expect((await guardCounters(u.id)).failures).toBe(0);
   });
 
   it("renames a method (sudo)", async () => {

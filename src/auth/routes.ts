@@ -193,7 +193,8 @@ authRoutes.openapi(
     if (result.methodId) batch.push(methodUsedStatement(c.env.DB, session.user.id, result.methodId, now));
     if (next === "authenticated") batch.push(loggedInStatement(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
     // The second step proved who sends this request: its language is now the user's (docs/email.md "Which language").
-    batch.push(languageStatement(c.env.DB, session.user.id, c.get("meta").lang));
+    // The session row came joined with the stored one, so an unchanged language costs no statement.
+    if (session.userLang !== c.get("meta").lang) batch.push(languageStatement(c.env.DB, session.user.id, c.get("meta").lang));
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);

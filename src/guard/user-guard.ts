@@ -64,17 +64,19 @@ export class UserGuard extends GuardCore {
   async verifyTOTP(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {
     const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
-    const rows = verify.totpSecrets(this.sql, caller.now);
     const ring = await this.keyRing();
-    const keys = await Promise.all(rows.map((r) => open(ring, r.key_id, new Uint8Array(r.secret), enroll.totpAAD(caller.user.id, r.id))));
-    // From here on, synchronous: the lock, the step check and the claim happen as one.
-    const late = this.admit(caller, SECOND_STEP);
-    if (late) return late;
-    const claimed = verify.claimTOTP(this.sql, rows, keys, code, caller.now);
-    if (!claimed) return this.refuse(caller);
-    state.clearFailures(this.sql);
-    await verify.resealIfRotated(this.sql, ring, caller.user.id, claimed.row, claimed.key);
-    return { ok: true, methodId: claimed.row.id, methodType: "totp" };
+    // One app at a time, stopping at the one that takes the code: a right code usually opens one secret.
+    for (const row of verify.totpSecrets(this.sql, caller.now)) {
+      const key = await open(ring, row.key_id, new Uint8Array(row.secret), enroll.totpAAD(caller.user.id, row.id));
+      // From here on, synchronous: the lock, the step check and the claim happen as one.
+      const late = this.admit(caller, SECOND_STEP);
+      if (late) return late;
+      if (!verify.claimTOTP(this.sql, row, key, code, caller.now)) continue;
+      state.clearFailures(this.sql);
+      await verify.resealIfRotated(this.sql, ring, caller.user.id, row, key);
+      return { ok: true, methodId: row.id, methodType: "totp" };
+    }
+    return this.admit(caller, SECOND_STEP) ?? this.refuse(caller);
   }
 
   async verifyBackupCode(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {

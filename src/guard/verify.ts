@@ -28,33 +28,37 @@ export interface SecretRow {
 
 /**
  * The sealed secrets of the confirmed authenticator apps that can still accept
- * a code now, to open before the claim. An app whose last accepted step is the
- * current one (or later) accepts nothing until the next step (the window is
- * the current step and the one before, and never a step at or before the last
- * accepted one), so its secret is not decrypted. This is only a shortcut: the
- * claim reads last_step again and decides alone.
+ * a code now, most recently used first: the guard opens them one at a time and
+ * stops at the app that takes the code, so a right code from the user's usual
+ * phone opens one secret. An app whose last accepted step is the current one
+ * (or later) accepts nothing until the next step (the window is the current
+ * step and the one before, and never a step at or before the last accepted
+ * one), so its secret is not opened at all. This is only a shortcut: the claim
+ * reads last_step again and decides alone.
  */
 export function totpSecrets(sql: SqlStorage, now: number): SecretRow[] {
-  return sql.exec<SecretRow>("SELECT id, key_id, secret FROM totp WHERE confirmed_at IS NOT NULL AND last_step < ?", stepAt(now)).toArray();
+  return sql
+    .exec<SecretRow>(
+      "SELECT id, key_id, secret FROM totp WHERE confirmed_at IS NOT NULL AND last_step < ? ORDER BY last_used_at DESC, confirmed_at",
+      stepAt(now),
+    )
+    .toArray();
 }
 
 /**
- * The first app whose code matches a step after its last accepted one takes
- * that step (RFC 6238 §5.2: a used code must not be accepted again). Returns
- * the claimed app, or null.
+ * Whether this app takes the code: it matches a step after the app's last
+ * accepted one, which the app then takes (RFC 6238 §5.2: a used code must not
+ * be accepted again). Read and write in one synchronous step.
  */
-export function claimTOTP(sql: SqlStorage, rows: SecretRow[], keys: Uint8Array[], code: string, now: number): { row: SecretRow; key: Uint8Array } | null {
-  for (const [i, row] of rows.entries()) {
-    const last = sql.exec<{ last_step: number }>("SELECT last_step FROM totp WHERE id = ?", row.id).toArray()[0];
-    if (!last) continue;
-    const check = checkTOTP(keys[i] as Uint8Array, code, now, last.last_step);
-    if (!check.ok) continue;
-    const won = sql
-      .exec("UPDATE totp SET last_step = ?, last_used_at = ? WHERE id = ? AND last_step < ? RETURNING id", check.step, now, row.id, check.step)
-      .toArray();
-    if (won.length === 1) return { row, key: keys[i] as Uint8Array };
-  }
-  return null;
+export function claimTOTP(sql: SqlStorage, row: SecretRow, key: Uint8Array, code: string, now: number): boolean {
+  const last = sql.exec<{ last_step: number }>("SELECT last_step FROM totp WHERE id = ?", row.id).toArray()[0];
+  if (!last) return false;
+  const check = checkTOTP(key, code, now, last.last_step);
+  if (!check.ok) return false;
+  const won = sql
+    .exec("UPDATE totp SET last_step = ?, last_used_at = ? WHERE id = ? AND last_step < ? RETURNING id", check.step, now, row.id, check.step)
+    .toArray();
+  return won.length === 1;
 }
 
 /**

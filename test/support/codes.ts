@@ -30,11 +30,13 @@ export async function previousStepCode(secret: string): Promise<string> {
 }
 
 /** A well-formed code that matches none of the steps around `now`: certainly wrong. */
-export function wrongTOTP(secret: string, now = Date.now()): string {
+export function wrongTOTP(secrets: string | string[], now = Date.now()): string {
+  const list = [secrets].flat();
+  const first = list[0] as string;
   const step = Math.floor(now / STEP_MS);
-  const near = new Set([-2, -1, 0, 1, 2].map((d) => codeOfStep(secret, step + d)));
+  const near = new Set(list.flatMap((secret) => [-2, -1, 0, 1, 2].map((d) => codeOfStep(secret, step + d))));
   for (let n = 0; ; n++) {
-    const candidate = String((Number(codeOfStep(secret, step)) + 1 + n * 7919) % 1_000_000).padStart(6, "0");
+    const candidate = String((Number(codeOfStep(first, step)) + 1 + n * 7919) % 1_000_000).padStart(6, "0");
     if (!near.has(candidate)) return candidate;
   }
 }
