@@ -16,8 +16,10 @@ export function oursSide({ base, server, users, slots, passwordIterations }) {
     name: "edge-2fa (workerd, D1, Durable Objects)",
     hash: `PBKDF2-HMAC-SHA256, ${passwordIterations.toLocaleString("en")} iterations (chained calls of at most 100,000, WebCrypto)`,
     reserve: (count) => Array.from({ length: count }, () => slots.take()),
+    // Every login comes from the browser its user set up in (its device cookie): a returning
+    // user, the common case. A new browser's second step also records and sends an alert email.
     async login({ user, app }) {
-      const client = new Client(base);
+      const client = new Client(base, { browser: user.browser });
       const r = await client.post("/api/auth/login", { email: user.email, password: PASSWORD });
       return r.status === 200 && r.body?.status === "second_factor_required" ? { client, app } : null;
     },
@@ -31,7 +33,7 @@ export function oursSide({ base, server, users, slots, passwordIterations }) {
     /** The i-th login of a storm: spread over every user, each from its own client address. */
     async stormLogin(i) {
       const user = users[i % users.length];
-      const r = await new Client(base).post("/api/auth/login", { email: user.email, password: PASSWORD });
+      const r = await new Client(base, { browser: user.browser }).post("/api/auth/login", { email: user.email, password: PASSWORD });
       return r.status === 200 && r.body?.status === "second_factor_required";
     },
     cpuSeconds: () => workerdCPU(server.pid).seconds,

@@ -77,19 +77,28 @@ export function median(list) {
  * One simulated browser: keeps `__Host-session` like a browser would (Node's
  * fetch keeps no cookies), sends its own client address, records latency per
  * endpoint label. Every request has a timeout, so no run can hang.
+ *
+ * `browser` is what outlives one login in a real browser: the `__Host-device`
+ * cookie the service sets at a correct password. Clients given the same
+ * `browser` object are later visits from one browser (a returning user, no
+ * new-browser alert); without one, every client is a browser never seen before.
  */
 export class Client {
-  constructor(base, { recorder = null, ip = nextClientIp(), timeoutMs = 30_000 } = {}) {
+  constructor(base, { recorder = null, ip = nextClientIp(), timeoutMs = 30_000, browser = { device: null } } = {}) {
     this.base = base;
     this.recorder = recorder;
     this.ip = ip;
     this.timeoutMs = timeoutMs;
     this.cookie = null;
+    this.browser = browser;
   }
 
   async request(method, path, body, label = `${method} ${path}`) {
     const headers = { "CF-Connecting-IP": this.ip, "User-Agent": "edge-2fa-load/1" };
-    if (this.cookie) headers.Cookie = `__Host-session=${this.cookie}`;
+    const cookies = [];
+    if (this.cookie) cookies.push(`__Host-session=${this.cookie}`);
+    if (this.browser.device) cookies.push(`__Host-device=${this.browser.device}`);
+    if (cookies.length) headers.Cookie = cookies.join("; ");
     let payload;
     if (body !== undefined) {
       payload = JSON.stringify(body);
@@ -100,10 +109,11 @@ export class Client {
     const text = await res.text();
     const ms = performance.now() - started;
     this.recorder?.add(label, ms);
-    const set = res.headers.get("Set-Cookie");
-    if (set) {
-      const m = /__Host-session=([^;]*)/.exec(set);
-      if (m) this.cookie = m[1] || null;
+    for (const set of res.headers.getSetCookie()) {
+      const session = /^__Host-session=([^;]*)/.exec(set);
+      if (session) this.cookie = session[1] || null;
+      const device = /^__Host-device=([^;]*)/.exec(set);
+      if (device) this.browser.device = device[1] || null;
     }
     let json = null;
     if (text) {
@@ -172,7 +182,8 @@ export async function newTOTPUser(base, { recorder = null, prefix = "load", comm
     if (i === 0) backupCodes = confirm.body.backupCodes ?? [];
     apps.push({ id: start.body.id, secret: start.body.secret, lastStep: stepOf() - 1 });
   }
-  return { id: signup.body.user.id, email, client, apps, secret: apps[0].secret, backupCodes };
+  // `browser`: the browser this user set up in, which later logins can come back from.
+  return { id: signup.body.user.id, email, client, browser: client.browser, apps, secret: apps[0].secret, backupCodes };
 }
 
 /** Runs `worker(i)` for i in [0, count) with at most `concurrency` at once. */

@@ -1,10 +1,12 @@
-// Password logins of the load test: each one a new client (own cookie jar and
-// client address) left at the step the login answered.
+// Password logins of the load test: each one a new client (own session cookie
+// and client address) left at the step the login answered, from the browser its
+// user set up in (the same device cookie: a returning user, as most logins are;
+// new-browser alerts are tested in test/new-browser.security.test.ts).
 import { Client, PASSWORD } from "./client.mjs";
 import { isReload } from "./run-state.mjs";
 
 export async function login(run, user, expectStatus) {
-  const c = new Client(run.base, { recorder: run.rec });
+  const c = new Client(run.base, { recorder: run.rec, browser: user.browser });
   const r = await c.post("/api/auth/login", { email: user.email, password: PASSWORD }, "login");
   run.stats.logins += 1;
   if (isReload(r)) {
