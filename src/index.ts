@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { emailRoutes } from "./auth/email-routes";
-import { handleResetBatch } from "./auth/password-reset-queue";
 import { meRoutes } from "./auth/me-routes";
+import { handleResetBatch } from "./auth/password-reset-queue";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session-middleware";
 import { memberRoutes } from "./communities/member-routes";

@@ -16,7 +16,9 @@ import { findUserByEmail } from "./store";
  * (docs/security.md "Password reset by email").
  *
  * A message holds what the link's email needs and nothing secret: the token is
- * minted by the user's guard when the message is handled.
+ * minted by the user's guard when the message is handled. Nor does it hold the
+ * requester's address or browser: the email names neither and issuing a link
+ * records no event, so they would only be personal data waiting in a queue.
  */
 export const ResetRequest = z.object({
   email: Email,
@@ -26,15 +28,14 @@ export const ResetRequest = z.object({
   origin: z.string().min(1).max(2048),
   /** When it was asked (epoch ms): the time the email names. */
   at: z.number().int().nonnegative(),
+  /** The request's id (X-Request-Id), named in the log lines of the work it causes. */
   requestId: z.string().min(1).max(200),
-  ip: z.string().max(100).nullable(),
-  userAgent: z.string().max(2048).nullable(),
 });
 export type ResetRequest = z.infer<typeof ResetRequest>;
 
 /** The message for one request, known email or not. */
-export function resetRequest(email: string, origin: string, from: RequestOrigin, at: number): ResetRequest {
-  return { email, lang: from.lang, origin, at, requestId: from.requestId, ip: from.ip, userAgent: from.userAgent };
+export function resetRequest(email: string, origin: string, from: Pick<RequestOrigin, "lang" | "requestId">, at: number): ResetRequest {
+  return { email, lang: from.lang, origin, at, requestId: from.requestId };
 }
 
 /** Enqueued as JSON: the same bytes whatever the email, readable when inspecting the queue. */
@@ -52,7 +53,7 @@ export async function issueResetLink(env: Env, request: ResetRequest, now: numbe
   if (!user) return "no_account";
   const who = { id: user.id, email: user.email, name: user.name };
   // Whoever asked need not be the owner: the link goes in the owner's stored language, else the request's.
-  const caller = callerOnBehalfOf(request, who, storedLang(user.lang), now);
+  const caller = callerOnBehalfOf({ ...request, ip: null, userAgent: null }, who, storedLang(user.lang), now);
   const content = passwordResetMail({ origin: request.origin, at: request.at }, caller.lang ?? request.lang);
   await guardFor(env, user.id).issueToken(caller, "password_reset", { ...content, template: "password_reset_link" });
   return "issued";
