@@ -159,13 +159,19 @@ describe("the queue's consumer", () => {
     const healthyAsk = (await askForReset(healthy.email)).held[0]!.body;
     // A real failure inside the guard: the table its tokens go to is away.
     await guardRows(broken.id, "ALTER TABLE tokens RENAME TO tokens_away");
+    const warn = vi.spyOn(console, "warn");
     try {
       const { ids, result, delays } = await deliver([brokenAsk, healthyAsk]);
       expect(result.retryMessages).toEqual([{ msgId: ids[0] }]);
       expect(delays).toEqual([5]);
       expect(result.explicitAcks).toEqual([ids[1]]);
       expect(result.retryBatch.retry).toBe(false);
+      // One line, fixed text and the request's id: not the address, not the error's message.
+      expect(warn.mock.calls.map((args) => args.join(" "))).toEqual([
+        `password reset: Error on attempt 1; will retry (request ${brokenAsk.requestId})`,
+      ]);
     } finally {
+      warn.mockRestore();
       await guardRows(broken.id, "ALTER TABLE tokens_away RENAME TO tokens");
     }
     expect(await resetTokens(broken.id)).toEqual([]);
