@@ -167,9 +167,7 @@ describe("the queue's consumer", () => {
       expect(result.explicitAcks).toEqual([ids[1]]);
       expect(result.retryBatch.retry).toBe(false);
       // One line, fixed text and the request's id: not the address, not the error's message.
-      expect(warn.mock.calls.map((args) => args.join(" "))).toEqual([
-        `password reset: Error on attempt 1; will retry (request ${brokenAsk.requestId})`,
-      ]);
+      expect(warn.mock.calls.map((args) => args.join(" "))).toEqual([`password reset: Error on attempt 1; will retry (request ${brokenAsk.requestId})`]);
     } finally {
       warn.mockRestore();
       await guardRows(broken.id, "ALTER TABLE tokens_away RENAME TO tokens");
