@@ -59,13 +59,13 @@ function observedEnv(log: string[], held: Held[]): typeof env {
 const CLIENT_IP = "198.51.100.7";
 
 /** One reset request through the Worker's fetch(), waiting for everything the invocation left running. */
-async function askForReset(email: string): Promise<{ res: Response; body: string; log: string[]; held: Held[] }> {
+async function askForReset(email: string, acceptLanguage = "en"): Promise<{ res: Response; body: string; log: string[]; held: Held[] }> {
   const log: string[] = [];
   const held: Held[] = [];
   const ctx = createExecutionContext();
   const req = new Request(`${ORIGIN}/api/auth/password-reset`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "CF-Connecting-IP": CLIENT_IP, "User-Agent": AGENTS.laptop[0] },
+    headers: { "Content-Type": "application/json", "CF-Connecting-IP": CLIENT_IP, "User-Agent": AGENTS.laptop[0], "Accept-Language": acceptLanguage },
     body: JSON.stringify({ email }),
   });
   const res = await worker.fetch(req, observedEnv(log, held), ctx);
@@ -139,6 +139,19 @@ describe("the request for a reset link", () => {
 });
 
 describe("the queue's consumer", () => {
+  it("writes the link in the owner's stored language, not the asker's; with none stored, in the asker's", async () => {
+    const french = await newUser({ acceptLanguage: "fr" });
+    await deliver([(await askForReset(french.email, "en")).held[0]!.body]);
+    await mail.nextToken(french.email, "reset-password");
+    expect(mail.to(french.email).at(-1)!.subject).toBe("Réinitialisez votre mot de passe");
+
+    const unstored = await newUser();
+    await env.DB.prepare("UPDATE users SET lang = NULL WHERE id = ?").bind(unstored.id).run();
+    await deliver([(await askForReset(unstored.email, "fr-CA, en;q=0.5")).held[0]!.body]);
+    await mail.nextToken(unstored.email, "reset-password");
+    expect(mail.to(unstored.email).at(-1)!.subject).toBe("Réinitialisez votre mot de passe");
+  });
+
   it("acks an unknown email's message and changes nothing: no token, no email, no guard", async () => {
     const email = uniqueEmail("nobody");
     const { held } = await askForReset(email);
