@@ -13,7 +13,7 @@ import { findUserByEmail } from "./store";
  * for every email (throttle, one message, 202), and everything that differs
  * for an account (the D1 lookup, the guard sealing a token, recording and
  * sending the email) happens here, in another invocation, after the answer
- * (docs/security.md "Password reset by email").
+ * (docs/security.md "Password reset by email: nothing to time").
  *
  * A message holds what the link's email needs and nothing secret: the token is
  * minted by the user's guard when the message is handled. Nor does it hold the
@@ -38,7 +38,7 @@ export function resetRequest(email: string, origin: string, from: Pick<RequestOr
   return { email, lang: from.lang, origin, at, requestId: from.requestId };
 }
 
-/** Enqueued as JSON: the same bytes whatever the email, readable when inspecting the queue. */
+/** Enqueued as JSON: the same kind of message for every email, readable when inspecting the queue. */
 export async function enqueueReset(env: Env, request: ResetRequest): Promise<void> {
   await env.PASSWORD_RESETS.send(request, { contentType: "json" });
 }
