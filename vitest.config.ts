@@ -16,6 +16,11 @@ export default defineConfig(async () => ({
           OPS_TOKEN: "test-ops-token-0123456789abcdef",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
+        // wrangler.toml's password-reset queue, consumed by the Worker as deployed, but each
+        // message is handed over as soon as it is sent rather than after a second of batching:
+        // tests wait for the email as a condition (test/support/mailbox.ts), and a second per
+        // reset would only make the suite slower.
+        queueConsumers: { "edge-2fa-password-resets": { maxBatchTimeout: 0 } },
       },
     }),
   ],

@@ -1,12 +1,13 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { emailRoutes } from "./auth/email-routes";
 import { meRoutes } from "./auth/me-routes";
+import { handleResetBatch } from "./auth/password-reset-queue";
 import { authRoutes } from "./auth/routes";
 import { loadSession } from "./auth/session-middleware";
 import { memberRoutes } from "./communities/member-routes";
 import { policyRoutes } from "./communities/policy-routes";
 import { communityRoutes } from "./communities/routes";
-import type { AppEnv } from "./env";
+import type { AppEnv, Env } from "./env";
 import { AppError } from "./http/errors";
 import { apiSecurityHeaders, limitBody, refuseCrossSite, requestIds, requestMeta, requireJSONBody } from "./http/middleware";
 import { answerError, problem } from "./http/problem";
@@ -49,4 +50,8 @@ app.doc31("/api/openapi.json", {
 app.notFound((c) => problem(new AppError("not_found", "No such endpoint"), c.get("requestId")));
 app.onError(answerError);
 
-export default app;
+/** The requests, and the one queue this Worker consumes: password resets, handled after their answer (src/auth/password-reset-queue.ts). */
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => handleResetBatch(batch, env),
+} satisfies ExportedHandler<Env>;

@@ -20,7 +20,10 @@ import { guard } from "./support/stores";
  * inputs and an error whose message quotes them (as a driver quoting the
  * values it was given would), and checks that the one line it expects
  * arrived, word for word; the last test searches every line this file
- * captured for every secret this file used.
+ * captured for every secret this file used. The password-reset queue's
+ * consumer (src/auth/password-reset-queue.ts) logs as well; its messages hold
+ * no secret, and its retry line is checked word for word in
+ * test/password-reset-queue.security.test.ts.
  */
 
 const LEVELS = ["log", "info", "warn", "error", "debug", "trace"] as const;

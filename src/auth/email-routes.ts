@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
-import { callerFor, callerOf } from "../http/caller";
+import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import { publicOrigin } from "../http/public-origin";
 import { Email, json, jsonBody, NewPassword, problems } from "../http/schemas";
@@ -9,15 +9,14 @@ import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
 import { parseToken } from "../lib/email-token";
 import { sha256Hex } from "../lib/sha256";
-import { DEFAULT_LANG, storedLang } from "../notify/language";
-import { passwordResetMail } from "../notify/templates";
 import type { SessionUser } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, setDeviceCookie } from "./device";
 import { RESET_CLIENT_POLICY, RESET_EMAIL_POLICY, VERIFY_RESEND_POLICY } from "./limits";
+import { enqueueReset, resetRequest } from "./password-reset-queue";
 import { hashPassword, passwordParams } from "./passwords";
 import { requireStage, sessionOf } from "./session-middleware";
-import { findUserByEmail, findUserById } from "./store";
+import { findUserById } from "./store";
 import { takeTokens } from "./throttle";
 import { sendVerificationLink } from "./verification";
 
@@ -106,18 +105,8 @@ emailRoutes.openapi(
       Date.now(),
       "Too many reset requests; wait before asking again",
     );
-    // The answer goes before the email is even looked up: its time says nothing about whether the account exists.
-    c.executionCtx.waitUntil(
-      (async () => {
-        const user = await findUserByEmail(c.env.DB, email);
-        if (!user) return;
-        const who = { id: user.id, email: user.email, name: user.name };
-        // Whoever asks need not be the owner: the link goes in the owner's stored language, else the request's.
-        const caller = callerFor(c, who, storedLang(user.lang));
-        const content = passwordResetMail({ origin, at: caller.now }, caller.lang ?? DEFAULT_LANG);
-        await guardFor(c.env, user.id).issueToken(caller, "password_reset", { ...content, template: "password_reset_link" });
-      })(),
-    );
+    // Every email gets the same work here, one message; the lookup and the link happen in the queue's consumer.
+    await enqueueReset(c.env, resetRequest(email, origin, meta, Date.now()));
     return c.body(null, 202);
   },
 );

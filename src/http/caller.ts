@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv, RequestMeta } from "../env";
 import type { Caller, SessionCaller } from "../guard/types";
 import { emailLang, type Lang } from "../notify/language";
 import type { Session, SessionUser } from "../session";
@@ -28,7 +28,14 @@ export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: Sessio
  * (docs/email.md "Which language").
  */
 export function callerFor(c: Context<AppEnv>, user: SessionUser, stored: Lang | null): Caller {
-  const meta = c.get("meta");
-  const lang = emailLang(meta.lang, { stored, ownProvenRequest: false });
-  return { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId, lang };
+  return callerOnBehalfOf(c.get("meta"), user, stored, Date.now());
+}
+
+/** What a request says about its sender, kept for work done after the answer (a queued password reset). */
+export type RequestOrigin = Pick<RequestMeta, "ip" | "userAgent" | "requestId" | "lang">;
+
+/** callerFor, from a request that has already been answered: the work runs at `now`, elsewhere. */
+export function callerOnBehalfOf(from: RequestOrigin, user: SessionUser, stored: Lang | null, now: number): Caller {
+  const lang = emailLang(from.lang, { stored, ownProvenRequest: false });
+  return { user, ip: from.ip, userAgent: from.userAgent, now, requestId: from.requestId, lang };
 }
