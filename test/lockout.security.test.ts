@@ -161,6 +161,30 @@ describe("second-factor lockout", () => {
     expect(((await guardCounters(u.id)).locked_until - now) / 60_000).toBe(15);
   });
 
+  it("each lockout email states that lock's own length, in English and in French (a longer lock is never announced as 15 minutes)", async () => {
+    const u = await newUser();
+    const { secret } = await enableTOTP(u.client);
+    const g = guard(u.id);
+    const french = { ...callerAt(u, 0), lang: "fr" as const };
+    let now = Date.now();
+    for (let lock = 0; lock < 5; lock++) {
+      // The third lock's email goes out in French: the caller's language is the email's.
+      const caller = lock === 2 ? { ...french, now } : callerAt(u, now);
+      for (let i = 0; i < 10; i++) await g.verifyTOTP(caller, wrongTOTP(secret, now));
+      now = (await guardCounters(u.id)).locked_until;
+    }
+    const mails = (await outboxOf(u.id)).filter((m) => m.template === "locked_out");
+    expect(mails.map((m) => m.subject)).toEqual([
+      "Two-factor login locked for 15 minutes",
+      "Two-factor login locked for 30 minutes",
+      "Connexion à deux facteurs bloquée pendant 1 heure",
+      "Two-factor login locked for 2 hours",
+      "Two-factor login locked for 4 hours",
+    ]);
+    expect(mails[1]?.body).toContain("two-factor login is locked for 30 minutes.");
+    expect(mails[4]?.body).toContain("two-factor login is locked for 4 hours.");
+  });
+
   it("a successful second factor resets the count", async () => {
     const u = await newUser();
     const { secret } = await enableTOTP(u.client);

@@ -113,6 +113,8 @@ function everyEmail(lang: Lang): [string, MailContent][] {
   variants.push(["locked_out (no address, no browser)", { ...event("locked_out"), ip: null, userAgent: null }]);
   variants.push(["locked_out (unrecognised browser)", { ...event("locked_out"), userAgent: "JourneyBrowser/1.0" }]);
   variants.push(["locked_out (system only)", { ...event("locked_out"), userAgent: "Something (Android 14)" }]);
+  variants.push(["locked_out (1 hour)", event("locked_out", { lockMinutes: 60 })]);
+  variants.push(["locked_out (16 hours)", event("locked_out", { lockMinutes: 960 })]);
   for (const [label, e] of variants) {
     const content = mailFor(e, lang, { actor: { name: "Ada", communityName: "Acme" } });
     if (content) out.push([label, content]);

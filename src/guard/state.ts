@@ -50,24 +50,26 @@ export function lockRefusal(sql: SqlStorage, now: number): { ok: false; reason: 
 }
 
 /**
- * Counts one refused attempt; returns true when this one started a lock.
+ * Counts one refused attempt; returns the lock's length in ms when this one
+ * started a lock (its email says how long), else null.
  *
  * Never lowers a running lock (docs/api.md "Lockout": nothing shortens it but
  * a reset): a refusal that meets one counts nothing. Callers re-check the lock
  * synchronously before they count, so this is the last line, not the only one.
  */
-export function countFailure(sql: SqlStorage, now: number): boolean {
+export function countFailure(sql: SqlStorage, now: number): number | null {
   const state = readState(sql);
-  if (state.locked_until > now) return false;
+  if (state.locked_until > now) return null;
   // A lock that has run out starts a fresh count (its length is remembered in lock_count).
   const failures = (state.locked_until !== 0 ? 0 : state.failures) + 1;
   if (failures >= MAX_FAILURES) {
-    sql.exec("UPDATE state SET failures = 0, locked_until = ?, lock_count = lock_count + 1 WHERE id = 1", now + lockDuration(state.lock_count));
-    return true;
+    const length = lockDuration(state.lock_count);
+    sql.exec("UPDATE state SET failures = 0, locked_until = ?, lock_count = lock_count + 1 WHERE id = 1", now + length);
+    return length;
   }
   // locked_until is 0 or already past here (read above, in this same synchronous step).
   sql.exec("UPDATE state SET failures = ?, locked_until = 0 WHERE id = 1 AND locked_until <= ?", failures, now);
-  return false;
+  return null;
 }
 
 /**

@@ -156,10 +156,10 @@ export function claimRecoveryCode(sql: SqlStorage, caller: Caller, hash: string 
 
 /** A refused attempt counts toward the lock; the one that starts a lock is logged and mailed. */
 export function refuseAttempt(sql: SqlStorage, caller: Caller): { refusal: Refusal; effect: Effect | null } {
-  const locked = countFailure(sql, caller.now);
+  const lockMs = countFailure(sql, caller.now);
   return {
     refusal: { ok: false, reason: "invalid" },
-    effect: locked ? { statements: [], events: [eventBy(caller, "locked_out")], mailTo: caller.user.email } : null,
+    effect: lockMs === null ? null : { statements: [], events: [eventBy(caller, "locked_out", { lockMinutes: lockMs / 60_000 })], mailTo: caller.user.email },
   };
 }
 

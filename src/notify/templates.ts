@@ -39,6 +39,11 @@ function securityMail(lang: Lang, e: SecurityEvent, subject: MailKey, intro: str
   return mail(t(lang, subject), intro, where(e, lang), t(lang, advice));
 }
 
+/** "for 2 hours": a lock's length in words, minutes under an hour, else whole hours (locks are 15 minutes times a power of two). */
+function lockLength(lang: Lang, minutes: number): string {
+  return minutes < 60 ? t(lang, "locked_out.for.minutes", { count: minutes }) : t(lang, "locked_out.for.hours", { count: Math.round(minutes / 60) });
+}
+
 /**
  * A name someone typed, quoted as data (JSON string syntax): its own quotes
  * and backslashes are escaped, so it cannot close the quotes early, and it
@@ -90,8 +95,11 @@ export function mailFor(e: SecurityEvent, lang: Lang, extra: { actor?: MailActor
       const intro = t(lang, "recovery_code_issued.body") + (extra.actor ? `\n\n${actorLines(extra.actor, lang)}` : "");
       return securityMail(lang, e, "recovery_code_issued.subject", intro, "recovery_code_issued.advice");
     }
-    case "locked_out":
-      return securityMail(lang, e, "locked_out.subject", t(lang, "locked_out.body"), "locked_out.advice");
+    case "locked_out": {
+      // Each further lock lasts longer (src/guard/state.ts): the email says this one's length (the guard always records it; 15 is the first lock's).
+      const duration = lockLength(lang, Number(e.data?.lockMinutes ?? 15));
+      return mail(t(lang, "locked_out.subject", { duration }), t(lang, "locked_out.body", { duration }), where(e, lang), t(lang, "locked_out.advice"));
+    }
     case "member_left":
     case "member_removed": {
       const lines = [t(lang, `${e.type}.body`)];

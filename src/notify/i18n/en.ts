@@ -70,9 +70,11 @@ export const en = {
   "new_browser_login.ifNotYou":
     "If this was not you, someone knows your password. Reset it now at {resetUrl} (this also signs every session out), then check the sessions listed on your Security page: {securityUrl}",
 
-  "locked_out.subject": "Two-factor login locked for 15 minutes",
-  "locked_out.body": "Too many wrong two-factor codes were entered for your account, so two-factor login is locked for 15 minutes.",
+  "locked_out.subject": "Two-factor login locked {duration}",
+  "locked_out.body": "Too many wrong two-factor codes were entered for your account, so two-factor login is locked {duration}.",
   "locked_out.advice": "If this was not you, someone knows your password: change it now.",
+  "locked_out.for.minutes": { one: "for {count} minute", other: "for {count} minutes" },
+  "locked_out.for.hours": { one: "for {count} hour", other: "for {count} hours" },
 
   "key_counter_anomaly.subject": "A security key may have been cloned",
   "key_counter_anomaly.body":

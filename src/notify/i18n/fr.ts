@@ -65,9 +65,11 @@ export const fr: MailCatalogue = {
   "new_browser_login.ifNotYou":
     "Si ce n’était pas vous, quelqu’un connaît votre mot de passe. Réinitialisez-le dès maintenant sur {resetUrl} (toutes les sessions seront aussi fermées), puis vérifiez les sessions listées sur votre page Sécurité : {securityUrl}",
 
-  "locked_out.subject": "Connexion à deux facteurs bloquée pendant 15 minutes",
-  "locked_out.body": "Trop de codes erronés ont été saisis pour votre compte : la connexion à deux facteurs est bloquée pendant 15 minutes.",
+  "locked_out.subject": "Connexion à deux facteurs bloquée {duration}",
+  "locked_out.body": "Trop de codes erronés ont été saisis pour votre compte : la connexion à deux facteurs est bloquée {duration}.",
   "locked_out.advice": "Si ce n’était pas vous, quelqu’un connaît votre mot de passe : changez-le dès maintenant.",
+  "locked_out.for.minutes": { one: "pendant {count} minute", other: "pendant {count} minutes" },
+  "locked_out.for.hours": { one: "pendant {count} heure", other: "pendant {count} heures" },
 
   "key_counter_anomaly.subject": "Une clé de sécurité a peut-être été clonée",
   "key_counter_anomaly.body":
