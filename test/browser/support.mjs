@@ -39,13 +39,31 @@ export function useBrowser() {
 }
 
 /**
+ * Each context is a person on a network of their own: a random address from
+ * the IPv6 documentation prefix, a /64 of its own (the service throttles
+ * signups and logins per client address, IPv6 by /64, and the whole suite
+ * signs up more people than one address may in a few minutes).
+ */
+function clientAddress() {
+  const group = () => Math.floor(Math.random() * 0x10000).toString(16);
+  return `2001:db8:${group()}:${group()}::1`;
+}
+
+/**
  * A fresh context (own cookies) and page. Clipboard access is granted so Copy
  * can be checked; page errors and CSP violations fail loudly in `problems`.
  * `locale` sets navigator.languages (the pages' language comes from it);
  * `colorScheme` sets prefers-color-scheme.
  */
 export async function newPage(browser, { width = 1100, height = 900, locale = "en-US", colorScheme = "light" } = {}) {
-  const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, acceptDownloads: true, locale, colorScheme });
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    viewport: { width, height },
+    acceptDownloads: true,
+    locale,
+    colorScheme,
+    extraHTTPHeaders: { "CF-Connecting-IP": clientAddress() },
+  });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
   return watchedPage(context);
 }
