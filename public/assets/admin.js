@@ -285,8 +285,11 @@ function resetDialog(member, opener) {
   const body = h("div");
   dialog.append(title, body);
   document.body.append(dialog);
-  dialog.addEventListener("close", () => {
+  // The members list reloaded after a reset (its standing changed); focus waits for it, or the redraw would drop it.
+  let reloading = Promise.resolve();
+  dialog.addEventListener("close", async () => {
     dialog.remove();
+    await reloading;
     // Back where the person was: the member's … button, redrawn if the list was reloaded meanwhile.
     const row = [...document.querySelectorAll("#members tbody tr")].find((tr) => tr.dataset.member === member.email);
     const target = opener.isConnected ? opener : row?.querySelector(".menu-button");
@@ -362,7 +365,7 @@ function resetDialog(member, opener) {
     );
     title.focus();
     say(flash, t("reset.flash", { name }), "success");
-    loadMembers();
+    reloading = loadMembers();
   }
 
   requirements();
