@@ -38,7 +38,12 @@ import { sizes } from "./phases/sizes.mjs";
 import { burstCount, verifyBurst } from "./phases/verify-burst.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+// X_LOCAL_OBSERVABILITY=false: wrangler dev's local trace collector (on by default) runs in the
+// same workerd process as the Workers it traces and is handed every span: about 1 ms of CPU per
+// request for the hello world and several for a request that crosses a Durable Object and D1,
+// a development tool's cost that no deployed Worker pays. Both servers run without it
+// (docs/benchmarks.md "What the bench leaves out").
+const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" };
 const log = (msg) => console.log(`bench: ${msg}`);
 
 async function main(ctx) {

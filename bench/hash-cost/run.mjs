@@ -26,7 +26,8 @@ const base = `http://127.0.0.1:${PORT}`;
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 const server = spawn(wrangler, ["dev", "--config", join(here, "wrangler.toml"), "--port", String(PORT), "--ip", "127.0.0.1", "--log-level", "warn"], {
   cwd: root,
-  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  // Without wrangler dev's local trace collector, as in bench/run.mjs.
+  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" },
   stdio: ["ignore", "pipe", "pipe"],
   detached: true,
 });

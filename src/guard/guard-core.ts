@@ -37,8 +37,7 @@ export abstract class GuardCore extends DurableObject<Env> {
    * is bound to this guard; with `stages`, the caller's session is in one of
    * them (the route checked it too); a session ended by a newer epoch is refused.
    */
-  protected enter(caller: T.Caller, stages?: readonly Stage[]): T.EntryRefusal | null {
-    const current = state.readState(this.sql);
+  protected enter(caller: T.Caller, stages?: readonly Stage[], current = state.readState(this.sql)): T.EntryRefusal | null {
     // Written once per guard; a read answers every later call without a storage write.
     if (current.user_id === null) this.sql.exec("UPDATE state SET user_id = ? WHERE id = 1 AND user_id IS NULL", caller.user.id);
     if (stages && !stages.includes((caller as T.SessionCaller).stage)) return { ok: false, reason: "wrong_stage" };
@@ -46,9 +45,13 @@ export abstract class GuardCore extends DurableObject<Env> {
     return null;
   }
 
-  /** A verification's admission: entry, then the lock. Called before and after every await. */
+  /**
+   * A verification's admission: entry, then the lock. Called before and after every await,
+   * so both read one row: a step that opens several apps admits once per app.
+   */
   protected admit(caller: T.SessionCaller, stages: readonly Stage[]): T.Refusal | null {
-    return this.enter(caller, stages) ?? state.lockRefusal(this.sql, caller.now);
+    const current = state.readState(this.sql);
+    return this.enter(caller, stages, current) ?? state.lockRefusal(current, caller.now);
   }
 
   /** Records what the step decided (one pending row per effect), then writes D1 and sends mail. */

@@ -44,10 +44,12 @@ export function lockRemaining(state: StateRow, now: number): number {
 }
 
 /** The refusal while a lock runs, with its seconds left; null when none runs. */
-export function lockRefusal(sql: SqlStorage, now: number): { ok: false; reason: "locked"; retryAfter: number } | null {
-  const wait = lockRemaining(readState(sql), now);
+export function lockRefusal(state: StateRow, now: number): LockRefusal | null {
+  const wait = lockRemaining(state, now);
   return wait > 0 ? { ok: false, reason: "locked", retryAfter: wait } : null;
 }
+
+type LockRefusal = { ok: false; reason: "locked"; retryAfter: number };
 
 /**
  * Counts one refused attempt; returns the lock's length in ms when this one
