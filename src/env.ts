@@ -28,6 +28,8 @@ export type AppEnv = {
   Bindings: Env;
   Variables: {
     session: Session | null;
+    /** A half session's token at the second step, which asks the user's guard instead of reading D1 (src/auth/session-middleware.ts). */
+    halfToken: string | null;
     meta: RequestMeta;
     requestId: string;
   };

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { readHostCookie, setHostCookie } from "../http/cookies";
 import { fromBase64URL, toBase64URL, utf8 } from "../lib/encoding";
 import { parseEncryptionKeys } from "../lib/encryption-keys";
+import { macKey } from "../lib/mac-key";
 import { randomBytes } from "../lib/random";
 
 /**
@@ -21,16 +22,7 @@ import { randomBytes } from "../lib/random";
 const DEVICE_COOKIE = "device";
 const MAX_AGE_S = 365 * 24 * 60 * 60;
 
-async function macKey(raw: Uint8Array): Promise<CryptoKey> {
-  const base = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8("edge-2fa device cookie v1") },
-    base,
-    { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    ["sign", "verify"],
-  );
-}
+const MAC_INFO = "edge-2fa device cookie v1";
 
 function signed(random: string, email: string): Uint8Array {
   return utf8(`${random}.${email}`);
@@ -39,7 +31,7 @@ function signed(random: string, email: string): Uint8Array {
 export async function mintDeviceToken(env: Env, email: string): Promise<string> {
   const current = parseEncryptionKeys(env.ENCRYPTION_KEYS)[0] as { id: string; raw: Uint8Array };
   const random = toBase64URL(randomBytes(16));
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(current.raw), signed(random, email)));
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(current.raw, MAC_INFO), signed(random, email)));
   return `${current.id}.${random}.${toBase64URL(mac)}`;
 }
 
@@ -57,7 +49,7 @@ export async function deviceFor(env: Env, token: string | null, email: string): 
     return null;
   }
   // crypto.subtle.verify compares in constant time.
-  const ok = await crypto.subtle.verify("HMAC", await macKey(entry.raw), bytes, signed(random, email));
+  const ok = await crypto.subtle.verify("HMAC", await macKey(entry.raw, MAC_INFO), bytes, signed(random, email));
   return ok ? random : null;
 }
 

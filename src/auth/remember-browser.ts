@@ -12,7 +12,7 @@ import { mintTrustedToken, setTrustedCookie } from "./trusted-cookie";
  * (false: the login itself succeeded) when a community of the user forbids
  * trusted browsers; the page says so.
  */
-export async function rememberThisBrowser(c: Context<AppEnv>, session: Session): Promise<boolean> {
+export async function rememberThisBrowser(c: Context<AppEnv>, session: Pick<Session, "id" | "stage" | "epoch" | "userLang" | "user">): Promise<boolean> {
   if (!(await trustedBrowsersAllowed(c.env.DB, session.user.id))) return false;
   const { token, hash } = mintTrustedToken(session.user.id);
   const outcome = await guardFor(c.env, session.user.id).rememberBrowser(callerOf(c, session.user, session), hash);

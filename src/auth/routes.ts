@@ -1,9 +1,10 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { requiredByOf } from "../communities/store";
 import { trustedBrowsersAllowed } from "../communities/trusted-policy";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
-import type { LoginState, VerifyResult } from "../guard/types";
+import type { HalfSession, LoginState, StepAttempt, VerifyResult } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
@@ -13,15 +14,17 @@ import { BackupCode, Email, json, jsonBody, Name, NewPassword, Password, problem
 import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
 import { sha256Hex } from "../lib/sha256";
-import type { Stage } from "../session";
+import { storedLang } from "../notify/language";
+import { HALF_SESSION_MS, type Stage } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
+import { halfTokenOwner, mintHalfToken } from "./half-token";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
 import { alertNewBrowser, hasLoggedInBefore } from "./new-browser";
 import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
 import { rememberThisBrowser } from "./remember-browser";
-import { requireStage, sessionOf } from "./session-middleware";
+import { requireSecondStep, requireStage, sessionOf } from "./session-middleware";
 import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
 import { createAccount, languageStatement, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
@@ -93,15 +96,25 @@ authRoutes.openapi(
     // A remembered browser (its token names this user) may stand in for the second step, if every community allows it.
     const trustedHash = trustedHashFor(c, user.id);
     const trustAllowed = trustedHash !== null && (await trustedBrowsersAllowed(c.env.DB, user.id));
-    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user), trustAllowed ? trustedHash : null);
     // Read before this login's own `logged_in` event is written: the first full login after signup alerts nobody.
     const newBrowser = !device && (await hasLoggedInBefore(c.env.DB, user.id));
+    const now = Date.now();
+    // Should the login stop at the second step, the guard keeps the half session for it, under this token's id.
+    const half = await mintHalfToken(c.env, user.id);
+    const start = {
+      id: half.id,
+      expiresAt: now + HALF_SESSION_MS,
+      user: { id: user.id, email: user.email, name: user.name },
+      lang: storedLang(user.lang),
+      newBrowser,
+    };
+    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user), trustAllowed ? trustedHash : null, start);
     // This user's token that did not count (forgotten, expired, or not allowed) is dead: the browser need not keep it.
     if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
-    const now = Date.now();
     // A remembered browser means the account has 2FA: no policy can be due.
     const stage = state.trustedBrowser ? state.stage : await policyStage(c.env.DB, user.id, state.stage, now);
-    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage, epoch: state.epoch, meta, now, newBrowser });
+    const halfToken = stage === "second_factor" || stage === "recovery" ? half.token : undefined;
+    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage, epoch: state.epoch, meta, now, newBrowser, token: halfToken });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
@@ -155,7 +168,7 @@ authRoutes.openapi(
     path: "/verify",
     tags: ["auth"],
     summary: "The second step: a TOTP, backup, recovery code or a WebAuthn assertion",
-    middleware: [requireStage("second_factor", "recovery")],
+    middleware: [requireSecondStep],
     request: jsonBody(VerifyBody),
     responses: {
       200: json(
@@ -169,22 +182,8 @@ authRoutes.openapi(
     },
   }),
   async (c) => {
-    const session = sessionOf(c);
     const body = c.req.valid("json");
-    if ((session.stage === "recovery") !== (body.method === "recovery_code")) {
-      throw new AppError(
-        "invalid_request",
-        session.stage === "recovery" ? "Only the recovery code from your admin is accepted now" : "A recovery code is not accepted at this step",
-      );
-    }
-    const caller = callerOf(c, session.user, session);
-    const guard = guardFor(c.env, session.user.id);
-    let result: VerifyResult;
-    if (body.method === "totp") result = await guard.verifyTOTP(caller, body.code);
-    else if (body.method === "backup_code") result = await guard.verifyBackupCode(caller, body.code);
-    else if (body.method === "recovery_code") result = await guard.verifyRecoveryCode(caller, body.code);
-    // The assertion is checked inside the guard, which claims its challenge before verifying it.
-    else result = await guard.verifyWebAuthn(caller, body.response, relyingParty(c.env, c.get("meta")));
+    const { session, result } = await secondStep(c, body);
     if (!result.ok) refused(result, "login");
     const next: Stage = session.stage === "recovery" ? "enrollment" : "authenticated";
     const now = Date.now();
@@ -193,7 +192,7 @@ authRoutes.openapi(
     if (result.methodId) batch.push(methodUsedStatement(c.env.DB, session.user.id, result.methodId, now));
     if (next === "authenticated") batch.push(loggedInStatement(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
     // The second step proved who sends this request: its language is now the user's (docs/email.md "Which language").
-    // The session row came joined with the stored one, so an unchanged language costs no statement.
+    // The guard kept the stored one with the half session, so an unchanged language costs no statement.
     if (session.userLang !== c.get("meta").lang) batch.push(languageStatement(c.env.DB, session.user.id, c.get("meta").lang));
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
@@ -205,6 +204,34 @@ authRoutes.openapi(
     return c.json({ status: "authenticated" as const, browserRemembered: await rememberThisBrowser(c, { ...session, stage: next }) }, 200);
   },
 );
+
+/**
+ * The attempt, checked by the user's guard against the half session it holds
+ * (src/guard/half-sessions.ts): the token names the user, its MAC proves it is
+ * ours, the guard knows the session's stage and epoch. No D1 read.
+ */
+async function secondStep(c: Context<AppEnv>, body: z.infer<typeof VerifyBody>): Promise<{ session: HalfSession; result: VerifyResult }> {
+  const ended = () => new AppError("unauthenticated", "This login has ended; log in again");
+  const token = c.get("halfToken");
+  const owner = token ? await halfTokenOwner(c.env, token) : null;
+  if (!owner) throw ended();
+  const meta = c.get("meta");
+  const attempt: StepAttempt =
+    body.method === "webauthn"
+      ? // The assertion is checked inside the guard, which claims its challenge before verifying it.
+        { method: "webauthn", response: body.response, rp: relyingParty(c.env, meta) }
+      : { method: body.method, code: body.code };
+  const request = { ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId, lang: meta.lang };
+  const answer = await guardFor(c.env, owner.userId).secondStep(owner.id, request, attempt);
+  if (!answer.session) throw ended();
+  if (!answer.result) {
+    throw new AppError(
+      "invalid_request",
+      answer.session.stage === "recovery" ? "Only the recovery code from your admin is accepted now" : "A recovery code is not accepted at this step",
+    );
+  }
+  return { session: answer.session, result: answer.result };
+}
 
 authRoutes.openapi(
   createRoute({
@@ -239,6 +266,8 @@ authRoutes.openapi(
   async (c) => {
     const session = c.get("session");
     if (session) await deleteSession(c.env.DB, session.id).run();
+    // A half session is in its guard too: forgotten there, its second step is refused from now on.
+    if (session && (session.stage === "second_factor" || session.stage === "recovery")) await guardFor(c.env, session.user.id).forgetHalfSessions(session.id);
     clearSessionCookie(c);
     return c.body(null, 204);
   },

@@ -2,12 +2,20 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../http/errors";
 import { REAUTH_MS, type Session, type Stage } from "../session";
+import { isHalfToken } from "./half-token";
 import { deleteSession, findSession, isLive, readSessionCookie, sessionOfRow, TOUCH_MS, touchSession } from "./session-store";
+
+/** The second step's route (src/auth/routes.ts): the one request a half session makes without its D1 row being read. */
+export const SECOND_STEP_PATH = "/api/auth/verify";
 
 /** Loads the session named by the cookie, if live; never fails the request by itself. */
 export const loadSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = readSessionCookie(c);
-  if (token) {
+  c.set("halfToken", null);
+  if (token && isHalfToken(token) && c.req.method === "POST" && c.req.path === SECOND_STEP_PATH) {
+    // The second step asks the user's guard, which holds the half session: no D1 read (docs/architecture.md "The half session lives in the guard").
+    c.set("halfToken", token);
+  } else if (token) {
     const row = await findSession(c.env.DB, token);
     const now = Date.now();
     if (row && isLive(row, now)) {
@@ -40,6 +48,16 @@ export function requireStage(...allowed: Stage[]): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/**
+ * The second step: a half session's token, checked by the user's guard in the
+ * handler; without one, the stages `requireStage` names, so that a missing or
+ * a full session is refused in the same words as anywhere else.
+ */
+export const requireSecondStep: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get("halfToken")) return next();
+  return requireStage("second_factor", "recovery")(c, next);
+};
 
 /** The session, once `requireStage` has run. */
 export function sessionOf(c: Context<AppEnv>): Session {

@@ -26,9 +26,10 @@ export function newToken(): { token: string; id: string } {
 
 export function insertSession(
   db: D1Database,
-  input: { userId: string; stage: Stage; epoch: number; meta: RequestMeta; now: number; newBrowser?: boolean },
+  /** `token`: a half session's, minted for its guard (src/auth/half-token.ts); else a new plain one. */
+  input: { userId: string; stage: Stage; epoch: number; meta: RequestMeta; now: number; newBrowser?: boolean; token?: string },
 ): { token: string; statement: D1PreparedStatement } {
-  const { token, id } = newToken();
+  const { token, id } = input.token ? { token: input.token, id: sha256Hex(input.token) } : newToken();
   const statement = db
     .prepare(
       `INSERT INTO sessions (id, public_id, user_id, stage, epoch, created_at, last_seen_at, expires_at, reauth_at, ip, user_agent, new_browser)
@@ -59,19 +60,21 @@ export function insertSession(
  */
 export function advanceSession(
   db: D1Database,
-  session: Session,
+  /** A half session (src/guard/half-sessions.ts) has no re-entered password to keep. */
+  session: Pick<Session, "id" | "stage" | "epoch"> & { reauthAt?: number | null },
   stage: Stage,
   now: number,
   epoch = session.epoch,
 ): { token: string; statement: D1PreparedStatement } {
   const { token, id } = newToken();
+  // Unexpired too: the second step's half session was read from the guard, which keeps the same deadline.
   const statement = db
     .prepare(
       `UPDATE sessions SET id = ?, stage = ?, epoch = ?, created_at = ?, last_seen_at = ?, expires_at = ?,
               reauth_at = ?
-       WHERE id = ? AND stage = ?`,
+       WHERE id = ? AND stage = ? AND expires_at > ?`,
     )
-    .bind(id, stage, epoch, now, now, now + lifetime(stage), stage === "enrollment" ? now : session.reauthAt, session.id, session.stage);
+    .bind(id, stage, epoch, now, now, now + lifetime(stage), stage === "enrollment" ? now : (session.reauthAt ?? null), session.id, session.stage, now);
   return { token, statement };
 }
 
@@ -133,7 +136,8 @@ export function isLive(row: Pick<SessionRow, "stage" | "epoch" | "expires_at" | 
 /** The session a cookie names, with its user, or null; whether it is still live is `isLive`'s to say. */
 export function readSessionCookie(c: Context): string | null {
   const cookie = readHostCookie(c, COOKIE);
-  return cookie && cookie.length <= 128 ? cookie : null;
+  // Plain tokens are 43 characters, half sessions' about 90 (src/auth/half-token.ts); anything far longer is not ours.
+  return cookie && cookie.length <= 200 ? cookie : null;
 }
 
 export async function findSession(db: D1Database, token: string): Promise<SessionRow | null> {

@@ -160,6 +160,21 @@ CREATE TABLE trusted_browsers (
   user_agent TEXT
 );
 `,
+  // 4: half sessions (logged in with the password, at the second step): the D1 session's id and what
+  // the second step needs of it, so that step reads no session from D1 (src/guard/half-sessions.ts).
+  // Expired rows are refused by the lookup and purged at the next login, so no deadline is needed.
+  `
+CREATE TABLE half_sessions (
+  id TEXT PRIMARY KEY,
+  stage TEXT NOT NULL CHECK (stage IN ('second_factor', 'recovery')),
+  epoch INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  email TEXT NOT NULL,
+  name TEXT NOT NULL,
+  lang TEXT,
+  new_browser INTEGER NOT NULL
+);
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -1,3 +1,4 @@
+import type { RelyingParty } from "../factors/webauthn/relying-party";
 import type { Lang } from "../notify/language";
 import type { SessionUser, Stage } from "../session";
 
@@ -93,6 +94,40 @@ export type Refusal =
   | { ok: false; reason: "wrong_stage" };
 
 export type VerifyResult = { ok: true; methodId: string | null; methodType: LoginMethod | "recovery_code" } | Refusal;
+
+/** What the login tells the guard of the session it opens, kept if the login stops at a half stage (src/guard/half-sessions.ts). */
+export interface HalfSessionStart {
+  /** The D1 session's id: the SHA-256 of the cookie's token. */
+  id: string;
+  expiresAt: number;
+  user: SessionUser;
+  /** The user's stored language (D1 `users.lang`) when the password step ran. */
+  lang: Lang | null;
+  newBrowser: boolean;
+}
+
+/** A half session as the second step sees it. */
+export interface HalfSession {
+  id: string;
+  stage: "second_factor" | "recovery";
+  epoch: number;
+  userLang: Lang | null;
+  newBrowser: boolean;
+  user: SessionUser;
+}
+
+/** The request of a second step, as the guard needs it: the user comes from the half session. */
+export type StepRequest = Pick<Caller, "ip" | "userAgent" | "now" | "requestId"> & { lang: Lang };
+
+export type StepAttempt =
+  | { method: "totp" | "backup_code" | "recovery_code"; code: string }
+  | { method: "webauthn"; response: Record<string, unknown>; rp: RelyingParty };
+
+/**
+ * A second step's answer: no session (unknown, ended or expired: log in again);
+ * a session whose stage does not take this method (result null); or the session and the verification's result.
+ */
+export type StepAnswer = { session: null } | { session: HalfSession; result: VerifyResult | null };
 
 export type Outcome<T> =
   | ({ ok: true } & T)

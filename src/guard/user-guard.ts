@@ -15,6 +15,7 @@ import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
 import type { Effect } from "./effects";
 import * as enroll from "./enroll";
 import { GuardCore } from "./guard-core";
+import * as halves from "./half-sessions";
 import * as manage from "./manage";
 import { type PolicyChange, policyChanged } from "./policy";
 import * as reset from "./reset";
@@ -39,12 +40,46 @@ export class UserGuard extends GuardCore {
   // ---- login -----------------------------------------------------------
 
   /** `trustedHash`: the SHA-256 of this browser's trusted token, when it names this user and their communities allow it. */
-  loginState(caller: T.Caller, trustedHash: string | null = null): T.LoginState {
+  /**
+   * The password was right: where this login goes next. With `half`, a login that stops
+   * at the second step (or the recovery code) is remembered here for that step.
+   */
+  loginState(caller: T.Caller, trustedHash: string | null = null, half: T.HalfSessionStart | null = null): T.LoginState {
     this.enter(caller);
     const login = state.loginState(this.sql);
     // Only the second step is skipped: a reset's recovery code is never.
-    if (login.stage !== "second_factor" || !trustedHash || !trusted.useTrustedBrowser(this.sql, caller, trustedHash)) return login;
-    return { stage: "authenticated", methods: [], preferred: null, epoch: login.epoch, trustedBrowser: true };
+    if (login.stage === "second_factor" && trustedHash && trusted.useTrustedBrowser(this.sql, caller, trustedHash)) {
+      return { stage: "authenticated", methods: [], preferred: null, epoch: login.epoch, trustedBrowser: true };
+    }
+    if (login.stage !== "authenticated" && half) halves.recordHalfSession(this.sql, half, login.stage, login.epoch, caller.now);
+    return login;
+  }
+
+  /**
+   * The second step of a half session known by its id: the session's facts come from
+   * here, not from D1, and the attempt is verified as by the calls below.
+   */
+  async secondStep(id: string, request: T.StepRequest, attempt: T.StepAttempt): Promise<T.StepAnswer> {
+    const userId = state.readState(this.sql).user_id;
+    const session = userId === null ? null : halves.findHalfSession(this.sql, userId, id, request.now);
+    if (!session) return { session: null };
+    if ((session.stage === "recovery") !== (attempt.method === "recovery_code")) return { session, result: null };
+    const caller = halves.stepCaller(session, request);
+    let result: T.VerifyResult;
+    if (attempt.method === "webauthn") result = await this.verifyWebAuthn(caller, attempt.response, attempt.rp);
+    else if (attempt.method === "totp") result = await this.verifyTOTP(caller, attempt.code);
+    else if (attempt.method === "backup_code") result = await this.verifyBackupCode(caller, attempt.code);
+    else result = await this.verifyRecoveryCode(caller, attempt.code);
+    // A passed step ends the half session here; the Worker then moves it in D1. A recovery session is
+    // kept until its 10 minutes run out: should that D1 write fail, the same session retries with the
+    // same code (its claim is the session's), where any other code can be asked for again.
+    if (result.ok && session.stage !== "recovery") halves.forgetHalfSessions(this.sql, id);
+    return { session, result };
+  }
+
+  /** A half session logged out (`id`), or every other session ended (none): refused from now on. */
+  forgetHalfSessions(id?: string): void {
+    halves.forgetHalfSessions(this.sql, id);
   }
 
   summary(): T.GuardSummary {

@@ -4,14 +4,17 @@ import type { Caller, SessionCaller } from "../guard/types";
 import { emailLang, type Lang } from "../notify/language";
 import type { Session, SessionUser } from "../session";
 
+/** What of a session the guard is told: a full row's or a half session's from the guard itself. */
+type CallerSession = Pick<Session, "id" | "stage" | "epoch" | "userLang">;
+
 /**
  * The guard's view of a request: the user, where from, when and, with a
  * session, its stage and epoch (the guard checks both again), and the
  * language of the emails the call causes to that user.
  */
 export function callerOf(c: Context<AppEnv>, user: SessionUser): Caller;
-export function callerOf(c: Context<AppEnv>, user: SessionUser, session: Session): SessionCaller;
-export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: Session): Caller {
+export function callerOf(c: Context<AppEnv>, user: SessionUser, session: CallerSession): SessionCaller;
+export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: CallerSession): Caller {
   const meta = c.get("meta");
   // The request speaks for the user once the session has proven who they are; before that, their last login does.
   const proven = session !== undefined && (session.stage === "authenticated" || session.stage === "enrollment");

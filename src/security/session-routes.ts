@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import { clearSessionCookie } from "../auth/session-store";
 import type { AppEnv } from "../env";
+import { guardFor } from "../guard/user-guard";
 import { AppError } from "../http/errors";
 import { json, problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
@@ -52,7 +53,10 @@ sessionRoutes.openapi(
     responses: { 204: { description: "Every other session ended" }, ...problems(401, 403) },
   }),
   async (c) => {
-    await endOtherSessions(c.env.DB, sessionOf(c), c.get("meta"), Date.now());
+    const session = sessionOf(c);
+    await endOtherSessions(c.env.DB, session, c.get("meta"), Date.now());
+    // Half sessions among them are in the guard too (docs/architecture.md "The half session lives in the guard").
+    await guardFor(c.env, session.user.id).forgetHalfSessions();
     return c.body(null, 204);
   },
 );

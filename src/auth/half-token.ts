@@ -1,0 +1,54 @@
+import type { Env } from "../env";
+import { fromBase64URL, toBase64URL, utf8 } from "../lib/encoding";
+import { parseEncryptionKeys } from "../lib/encryption-keys";
+import { macKey } from "../lib/mac-key";
+import { randomBytes } from "../lib/random";
+import { sha256Hex } from "../lib/sha256";
+
+/**
+ * The session token of a half session (password passed, second step to come):
+ * `<key id>.<user id>.<random>.<mac>`. Its D1 row is keyed by the token's
+ * SHA-256 like any session's; the user id lets the second step go straight to
+ * that user's guard, which holds the half session (src/guard/half-sessions.ts),
+ * without reading D1 first. The MAC (HMAC-SHA256, key derived from an
+ * ENCRYPTION_KEYS entry) proves the Worker minted the token: a made-up user id
+ * never reaches a guard, so nobody can create guards by naming them.
+ * The 128 random bits are the session's secret; the MAC adds 256 more that only
+ * the key can make.
+ */
+const MAC_INFO = "edge-2fa half session v1";
+const ID = /^[A-Za-z0-9_-]{22}$/;
+
+function signed(userId: string, random: string): Uint8Array {
+  return utf8(`${userId}.${random}`);
+}
+
+export async function mintHalfToken(env: Env, userId: string): Promise<{ token: string; id: string }> {
+  const current = parseEncryptionKeys(env.ENCRYPTION_KEYS)[0] as { id: string; raw: Uint8Array };
+  const random = toBase64URL(randomBytes(16));
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(current.raw, MAC_INFO), signed(userId, random)));
+  const token = `${current.id}.${userId}.${random}.${toBase64URL(mac)}`;
+  return { token, id: sha256Hex(token) };
+}
+
+/** Shaped like a half session's token (four parts); whether it is one of ours is `halfTokenOwner`'s to say. */
+export function isHalfToken(token: string): boolean {
+  return token.split(".").length === 4;
+}
+
+/** The user a half session's token names and the session's id, when our MAC is on it; else null. */
+export async function halfTokenOwner(env: Env, token: string): Promise<{ userId: string; id: string } | null> {
+  const [keyId, userId, random, mac] = token.split(".");
+  if (!keyId || !userId || !random || !mac || !ID.test(userId)) return null;
+  const entry = parseEncryptionKeys(env.ENCRYPTION_KEYS).find((k) => k.id === keyId);
+  if (!entry) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64URL(mac);
+  } catch {
+    return null;
+  }
+  // crypto.subtle.verify compares in constant time.
+  const ok = await crypto.subtle.verify("HMAC", await macKey(entry.raw, MAC_INFO), bytes, signed(userId, random));
+  return ok ? { userId, id: sha256Hex(token) } : null;
+}
