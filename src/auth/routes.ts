@@ -26,7 +26,7 @@ import { passwordParams } from "./passwords";
 import { rememberThisBrowser } from "./remember-browser";
 import { requireSecondStep, requireStage, sessionOf } from "./session-middleware";
 import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
-import { createAccount, languageStatement, loggedInStatement, methodUsedStatement, rehashStatement } from "./store";
+import { createAccount, languageStatement, loggedInStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
 import { clearTrustedCookie, trustedHashFor } from "./trusted-cookie";
 import { sendVerificationLink } from "./verification";
@@ -189,7 +189,6 @@ authRoutes.openapi(
     const now = Date.now();
     const { token, statement } = advanceSession(c.env.DB, session, next, now);
     const batch = [statement];
-    if (result.methodId) batch.push(methodUsedStatement(c.env.DB, session.user.id, result.methodId, now));
     if (next === "authenticated") batch.push(loggedInStatement(c.env.DB, session.user.id, c.get("meta"), now, result.methodType));
     // The second step proved who sends this request: its language is now the user's (docs/email.md "Which language").
     // The guard kept the stored one with the half session, so an unchanged language costs no statement.

@@ -68,11 +68,6 @@ export function rehashStatement(db: D1Database, userId: string, passwordHash: st
   return db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(passwordHash, userId);
 }
 
-/** The listing copy of a method learns when it last logged someone in. */
-export function methodUsedStatement(db: D1Database, userId: string, methodId: string, now: number): D1PreparedStatement {
-  return db.prepare("UPDATE methods SET last_used_at = ? WHERE id = ? AND user_id = ?").bind(now, methodId, userId);
-}
-
 /**
  * A completed login remembers its language, for the emails no request of the
  * user's causes (docs/email.md "Which language"). Writes only when it changed.
