@@ -1,12 +1,12 @@
 import { env, listDurableObjectIds } from "cloudflare:test";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { halfTokenOwner, mintHalfToken } from "../src/auth/half-token";
 import { toBase64URL } from "../src/lib/encoding";
 import { newId, randomBytes } from "../src/lib/random";
 import { Client, problemOf } from "./support/client";
 import { totpCode } from "./support/codes";
 import { enableTOTP, newUser, secondStepClient } from "./support/fixtures";
-import { everythingStored, guardCounters, guardSnapshot, sessionRow, tokenHash } from "./support/stores";
+import { everythingStored, guardCounters, guardSnapshot, sessionRow, statementsDuring, tokenHash } from "./support/stores";
 
 /**
  * The second step asks the user's guard for the half session instead of
@@ -23,23 +23,6 @@ async function verifyWith(cookie: string, body: Record<string, unknown>) {
   const client = new Client();
   client.cookie = cookie;
   return client.request("POST", "/api/auth/verify", body);
-}
-
-/** The D1 statements the Worker prepares while `fn` runs (the Worker uses this same binding object). */
-async function statementsDuring(fn: () => Promise<void>): Promise<string[]> {
-  const prepared: string[] = [];
-  const db = env.DB;
-  const real = db.prepare;
-  const spy = vi.spyOn(db, "prepare").mockImplementation((query: string) => {
-    prepared.push(query);
-    return Reflect.apply(real, db, [query]);
-  });
-  try {
-    await fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return prepared;
 }
 
 describe("the second step reads its half session from the guard", () => {

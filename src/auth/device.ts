@@ -1,9 +1,8 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 import { readHostCookie, setHostCookie } from "../http/cookies";
-import { fromBase64URL, toBase64URL, utf8 } from "../lib/encoding";
-import { parseEncryptionKeys } from "../lib/encryption-keys";
-import { macKey } from "../lib/mac-key";
+import { toBase64URL } from "../lib/encoding";
+import { signWithCurrentKey, verifyWithKey } from "../lib/mac-key";
 import { randomBytes } from "../lib/random";
 
 /**
@@ -24,15 +23,14 @@ const MAX_AGE_S = 365 * 24 * 60 * 60;
 
 const MAC_INFO = "edge-2fa device cookie v1";
 
-function signed(random: string, email: string): Uint8Array {
-  return utf8(`${random}.${email}`);
+function signed(random: string, email: string): string {
+  return `${random}.${email}`;
 }
 
 export async function mintDeviceToken(env: Env, email: string): Promise<string> {
-  const current = parseEncryptionKeys(env.ENCRYPTION_KEYS)[0] as { id: string; raw: Uint8Array };
   const random = toBase64URL(randomBytes(16));
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(current.raw, MAC_INFO), signed(random, email)));
-  return `${current.id}.${random}.${toBase64URL(mac)}`;
+  const { keyId, mac } = await signWithCurrentKey(env.ENCRYPTION_KEYS, MAC_INFO, signed(random, email));
+  return `${keyId}.${random}.${mac}`;
 }
 
 /** The token's random part when it is a valid device token for this email, else null. */
@@ -40,17 +38,7 @@ export async function deviceFor(env: Env, token: string | null, email: string): 
   if (!token || token.length > 200) return null;
   const [id, random, mac] = token.split(".");
   if (!id || !random || !mac) return null;
-  const entry = parseEncryptionKeys(env.ENCRYPTION_KEYS).find((k) => k.id === id);
-  if (!entry) return null;
-  let bytes: Uint8Array;
-  try {
-    bytes = fromBase64URL(mac);
-  } catch {
-    return null;
-  }
-  // crypto.subtle.verify compares in constant time.
-  const ok = await crypto.subtle.verify("HMAC", await macKey(entry.raw, MAC_INFO), bytes, signed(random, email));
-  return ok ? random : null;
+  return (await verifyWithKey(env.ENCRYPTION_KEYS, MAC_INFO, id, mac, signed(random, email))) ? random : null;
 }
 
 export function readDeviceCookie(c: Context): string | null {

@@ -1,7 +1,6 @@
 import type { Env } from "../env";
-import { fromBase64URL, toBase64URL, utf8 } from "../lib/encoding";
-import { parseEncryptionKeys } from "../lib/encryption-keys";
-import { macKey } from "../lib/mac-key";
+import { toBase64URL } from "../lib/encoding";
+import { signWithCurrentKey, verifyWithKey } from "../lib/mac-key";
 import { randomBytes } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
 
@@ -19,15 +18,14 @@ import { sha256Hex } from "../lib/sha256";
 const MAC_INFO = "edge-2fa half session v1";
 const ID = /^[A-Za-z0-9_-]{22}$/;
 
-function signed(userId: string, random: string): Uint8Array {
-  return utf8(`${userId}.${random}`);
+function signed(userId: string, random: string): string {
+  return `${userId}.${random}`;
 }
 
 export async function mintHalfToken(env: Env, userId: string): Promise<{ token: string; id: string }> {
-  const current = parseEncryptionKeys(env.ENCRYPTION_KEYS)[0] as { id: string; raw: Uint8Array };
   const random = toBase64URL(randomBytes(16));
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(current.raw, MAC_INFO), signed(userId, random)));
-  const token = `${current.id}.${userId}.${random}.${toBase64URL(mac)}`;
+  const { keyId, mac } = await signWithCurrentKey(env.ENCRYPTION_KEYS, MAC_INFO, signed(userId, random));
+  const token = `${keyId}.${userId}.${random}.${mac}`;
   return { token, id: sha256Hex(token) };
 }
 
@@ -40,15 +38,6 @@ export function isHalfToken(token: string): boolean {
 export async function halfTokenOwner(env: Env, token: string): Promise<{ userId: string; id: string } | null> {
   const [keyId, userId, random, mac] = token.split(".");
   if (!keyId || !userId || !random || !mac || !ID.test(userId)) return null;
-  const entry = parseEncryptionKeys(env.ENCRYPTION_KEYS).find((k) => k.id === keyId);
-  if (!entry) return null;
-  let bytes: Uint8Array;
-  try {
-    bytes = fromBase64URL(mac);
-  } catch {
-    return null;
-  }
-  // crypto.subtle.verify compares in constant time.
-  const ok = await crypto.subtle.verify("HMAC", await macKey(entry.raw, MAC_INFO), bytes, signed(userId, random));
+  const ok = await verifyWithKey(env.ENCRYPTION_KEYS, MAC_INFO, keyId, mac, signed(userId, random));
   return ok ? { userId, id: sha256Hex(token) } : null;
 }

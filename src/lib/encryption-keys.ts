@@ -3,9 +3,9 @@ import { fromBase64 } from "./encoding";
 /**
  * The ENCRYPTION_KEYS secret: comma-separated `keyId:base64(32 bytes)`, the
  * current key first. The TOTP secret box encrypts with the first and decrypts
- * with any listed one (src/factors/totp/secret-box.ts); device cookies derive
- * their MAC key from them the same way (src/auth/device.ts), so one rotation
- * covers both.
+ * with any listed one (src/factors/totp/secret-box.ts); device cookies and half
+ * sessions' tokens derive their MAC keys from them (src/lib/mac-key.ts), so one
+ * rotation covers all of them.
  */
 export interface EncryptionKey {
   id: string;

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import type { SessionCaller } from "../../src/guard/types";
 import type { Stage } from "../../src/session";
 import type { Client } from "./client";
@@ -197,4 +197,21 @@ export async function worldSnapshot(
   const guards: Record<string, unknown> = {};
   for (const u of (d1.users ?? []) as { id: string }[]) guards[u.id] = await guardSnapshot(u.id);
   return { d1, guards, throttles: await throttleSnapshot(extraThrottleKeys) };
+}
+
+/** The D1 statements the Worker prepares while `fn` runs: it uses this same binding object, so every one is seen here. */
+export async function statementsDuring(fn: () => Promise<void>): Promise<string[]> {
+  const prepared: string[] = [];
+  const db = env.DB;
+  const real = db.prepare;
+  const spy = vi.spyOn(db, "prepare").mockImplementation((query: string) => {
+    prepared.push(query);
+    return Reflect.apply(real, db, [query]);
+  });
+  try {
+    await fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return prepared;
 }
