@@ -6,7 +6,7 @@ import { isHalfToken } from "./half-token";
 import { deleteSession, findSession, isLive, readSessionCookie, sessionOfRow, TOUCH_MS, touchSession } from "./session-store";
 
 /** The second step's route (src/auth/routes.ts): the one request a half session makes without its D1 row being read. */
-export const SECOND_STEP_PATH = "/api/auth/verify";
+const SECOND_STEP_PATH = "/api/auth/verify";
 
 /** Loads the session named by the cookie, if live; never fails the request by itself. */
 export const loadSession: MiddlewareHandler<AppEnv> = async (c, next) => {

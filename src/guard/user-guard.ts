@@ -39,10 +39,10 @@ import * as verify from "./verify";
 export class UserGuard extends GuardCore {
   // ---- login -----------------------------------------------------------
 
-  /** `trustedHash`: the SHA-256 of this browser's trusted token, when it names this user and their communities allow it. */
   /**
-   * The password was right: where this login goes next. With `half`, a login that stops
-   * at the second step (or the recovery code) is remembered here for that step.
+   * The password was right: where this login goes next. `trustedHash`: the SHA-256 of this browser's
+   * trusted token, when it names this user and their communities allow it. With `half`, a login that
+   * stops at the second step (or the recovery code) is remembered here for that step.
    */
   loginState(caller: T.Caller, trustedHash: string | null = null, half: T.HalfSessionStart | null = null): T.LoginState {
     this.enter(caller);
