@@ -1,6 +1,6 @@
 import type { Statement } from "../lib/statement";
 import { type BucketPolicy, type BucketState, giveBack, type TakeResult, take } from "../lib/token-bucket";
-import type { GuardSummary, LoginState, MethodType, MethodView } from "./types";
+import type { GuardSummary, LoginState, MethodType, MethodView, Refusal } from "./types";
 
 /** At most 10 consecutive refused second factors, then 15 minutes locked (docs/api.md "Lockout"). */
 export const MAX_FAILURES = 10;
@@ -44,12 +44,10 @@ export function lockRemaining(state: StateRow, now: number): number {
 }
 
 /** The refusal while a lock runs, with its seconds left; null when none runs. */
-export function lockRefusal(state: StateRow, now: number): LockRefusal | null {
+export function lockRefusal(state: StateRow, now: number): Extract<Refusal, { reason: "locked" }> | null {
   const wait = lockRemaining(state, now);
   return wait > 0 ? { ok: false, reason: "locked", retryAfter: wait } : null;
 }
-
-type LockRefusal = { ok: false; reason: "locked"; retryAfter: number };
 
 /**
  * Counts one refused attempt; returns the lock's length in ms when this one
