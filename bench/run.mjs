@@ -4,9 +4,9 @@
 // bench/lib/options.mjs). The phases, in order, each in bench/phases/:
 //
 // 1. sizes: the Worker bundle, the pages' scripts and catalogues.
-// 2. ours up: the service and Hono's hello world, each on its own `wrangler dev`; users.
+// 2. ours up: the service, Hono's hello world and the design floor, each on its own `wrangler dev`; users.
 // 3. latency: hello world, login and TOTP verify at 1, 8 and 32 clients.
-// 4. burst: TOTP verifications alone at 32 clients against the hello world.
+// 4. burst: TOTP verifications alone at 32 clients against the hello world and the design floor.
 // 5. full logins, ours: password + TOTP at 8 clients, server CPU per login.
 // 6. storm, ours: TOTP second steps while 8, then 32 clients log in nonstop.
 // 7. the password hash alone: ours in workerd, the peer's in Node.
@@ -118,7 +118,7 @@ function countFailures(r) {
   const rows = [
     ...(r.latency ?? []),
     ...(r.full ?? []),
-    ...(r.burst ? [r.burst.hello, r.burst.verify] : []),
+    ...(r.burst ? [r.burst.hello, r.burst.floor, r.burst.verify].filter(Boolean) : []),
     ...(r.storm ?? []).flatMap((s) => [s.verify, s.storm]),
   ];
   return rows.reduce((a, x) => a + (x.failures ?? 0), 0);

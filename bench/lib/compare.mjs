@@ -24,6 +24,8 @@ export function keyFigures(r) {
     ],
     ["TOTP step p99 under a storm of 8, edge-2fa / Better Auth (PBKDF2)", q(storm("ours", 8)?.verify.p99, storm("ba-pbkdf2", 8)?.verify.p99), 2, ""],
     ["TOTP burst at 32 clients, p99 verify / p99 hello world", q(r.burst?.verify.p99, r.burst?.hello.p99), 2, "at most 2"],
+    ["TOTP burst at 32 clients, p99 design floor / p99 hello world", q(r.burst?.floor?.p99, r.burst?.hello.p99), 2, ""],
+    ["TOTP burst at 32 clients, p99 verify / p99 design floor", q(r.burst?.verify.p99, r.burst?.floor?.p99), 2, ""],
     ["TOTP burst, server CPU ms per verify", r.burst?.verify.cpuMs, 2, ""],
     ["server CPU ms per full login, edge-2fa", full("ours")?.cpuPerLoginMs, 1, ""],
     ["server CPU per full login, edge-2fa / Better Auth (PBKDF2)", q(full("ours")?.cpuPerLoginMs, full("ba-pbkdf2")?.cpuPerLoginMs), 2, "at most 0.8"],

@@ -3,7 +3,7 @@
 // that belongs to the service (its scripts, its wrangler and workerd, its
 // configuration) comes from that directory; the peer, the floor and the
 // benchmark itself come from this checkout.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -43,10 +43,19 @@ export function startService(ctx, port, persistTo) {
 }
 
 /**
- * A Worker of the benchmark (the hello world, the hash-cost Worker) under the
+ * A Worker of the benchmark (the hello world, the design floor, the hash-cost Worker) under the
  * service's own `wrangler dev`, so both run on the same runtime version.
  */
 export function startBenchWorker(ctx, config, port, persistTo) {
+  // A Worker with D1 (the design's floor) gets its migrations first, as `npm start` does for the service.
+  if (readFileSync(config, "utf8").includes("migrations_dir")) {
+    const applied = spawnSync(ctx.service.wrangler, ["d1", "migrations", "apply", "DB", "--local", "-c", config, "--persist-to", persistTo], {
+      cwd: ctx.root,
+      env: ctx.procs.env,
+      encoding: "utf8",
+    });
+    if (applied.status !== 0) throw new Error(`migrations for ${config} failed\n${applied.stdout}${applied.stderr}`);
+  }
   return ctx.procs.start(
     ctx.service.wrangler,
     ["dev", "-c", config, "--port", String(port), "--show-interactive-dev-session=false", "--persist-to", persistTo],

@@ -59,7 +59,15 @@ export async function loginStorm(ctx, side, clients) {
 
   const inWindow = ends.filter(([t]) => t >= w0 && t <= w1).map(([, ms]) => ms);
   const alone = ends.filter(([t]) => t >= a0 && t < w0).length / ((w0 - a0) / 1000);
-  const storm = { ...summarize(inWindow), loginsPerSecond: inWindow.length / ((w1 - w0) / 1000), aloneLoginsPerSecond: alone, total: finished, failures: failed };
-  ctx.log(`${side.name}, storm of ${clients}: TOTP step p50 ${fmt(verify.p50)} p99 ${fmt(verify.p99)} ms; storm ${fmt(storm.loginsPerSecond)} logins/s (alone before: ${fmt(alone)})`);
+  const storm = {
+    ...summarize(inWindow),
+    loginsPerSecond: inWindow.length / ((w1 - w0) / 1000),
+    aloneLoginsPerSecond: alone,
+    total: finished,
+    failures: failed,
+  };
+  ctx.log(
+    `${side.name}, storm of ${clients}: TOTP step p50 ${fmt(verify.p50)} p99 ${fmt(verify.p99)} ms; storm ${fmt(storm.loginsPerSecond)} logins/s (alone before: ${fmt(alone)})`,
+  );
   return { key: side.key, name: side.name, clients, verifiers: STORM_VERIFIERS, verify, storm };
 }

@@ -1,5 +1,5 @@
-// Our side up: the service (`npm start` of the measured checkout) and Hono's
-// hello world, each on its own `wrangler dev`, and the users the later phases
+// Our side up: the service (`npm start` of the measured checkout), Hono's
+// hello world and the design's floor (bench/floor/), each on its own `wrangler dev`, and the users the later phases
 // log in with. Stopped again before the peer runs, so the two never share the
 // machine while measured.
 import { join } from "node:path";
@@ -17,11 +17,16 @@ export async function startOurs(ctx, slotsNeeded) {
   const helloPort = await freePort(ctx.ports);
   ctx.ports.add(helloPort);
   const hello = startBenchWorker(ctx, join(ctx.root, "bench", "hello", "wrangler.toml"), helloPort, join(ctx.tmp, "hello"));
+  const floorPort = await freePort(ctx.ports);
+  ctx.ports.add(floorPort);
+  const floor = startBenchWorker(ctx, join(ctx.root, "bench", "floor", "wrangler.toml"), floorPort, join(ctx.tmp, "floor"));
   const base = `http://localhost:${ourPort}`;
   const helloBase = `http://localhost:${helloPort}`;
+  const floorBase = `http://localhost:${floorPort}`;
   await waitFor(`${base}/api/me`, 401, server);
   await waitFor(`${helloBase}/`, 200, hello);
-  ctx.log(`service (${ctx.service.dir}) on ${base}, hello world on ${helloBase}`);
+  await waitFor(`${floorBase}/`, 200, floor);
+  ctx.log(`service (${ctx.service.dir}) on ${base}, hello world on ${helloBase}, the design floor on ${floorBase}`);
 
   // Each user with several authenticator apps, so every successful TOTP
   // verification can use an app whose current step is still unused.
@@ -32,9 +37,9 @@ export async function startOurs(ctx, slotsNeeded) {
     users[i] = await newTOTPUser(base, { prefix: `bench${i}`, extraApps: APPS_PER_USER - 1 });
   });
   const side = oursSide({ base, server, users, slots: new Slots(users), passwordIterations: ctx.service.passwordIterations });
-  return { base, helloBase, server, hello, users, side };
+  return { base, helloBase, floorBase, server, hello, floor, users, side };
 }
 
 export async function stopOurs(ctx, ours) {
-  await Promise.all([ctx.procs.stopAndWait(ours.server), ctx.procs.stopAndWait(ours.hello)]);
+  await Promise.all([ctx.procs.stopAndWait(ours.server), ctx.procs.stopAndWait(ours.hello), ctx.procs.stopAndWait(ours.floor)]);
 }
