@@ -10,6 +10,12 @@ import type { Lang } from "./notify/language";
 /** A session is in exactly one stage (docs/api.md "Session stages"). */
 export type Stage = "second_factor" | "recovery" | "enrollment" | "authenticated";
 export type HalfStage = Exclude<Stage, "authenticated">;
+/** The stages that wait for a second step (a code, a key or an admin's recovery code): a half session's (src/guard/half-sessions.ts). */
+export type SecondStepStage = "second_factor" | "recovery";
+
+export function isSecondStepStage(stage: Stage): stage is SecondStepStage {
+  return stage === "second_factor" || stage === "recovery";
+}
 
 export interface SessionUser {
   id: string;

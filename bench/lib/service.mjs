@@ -44,11 +44,11 @@ export function startService(ctx, port, persistTo) {
 
 /**
  * A Worker of the benchmark (the hello world, the design floor, the hash-cost Worker) under the
- * service's own `wrangler dev`, so both run on the same runtime version.
+ * service's own `wrangler dev`, so both run on the same runtime version. With `d1Migrations`, its
+ * D1 database (binding DB) gets its migrations first, as `npm start` does for the service.
  */
-export function startBenchWorker(ctx, config, port, persistTo) {
-  // A Worker with D1 (the design's floor) gets its migrations first, as `npm start` does for the service.
-  if (readFileSync(config, "utf8").includes("migrations_dir")) {
+export function startBenchWorker(ctx, config, port, persistTo, { d1Migrations = false } = {}) {
+  if (d1Migrations) {
     const applied = spawnSync(ctx.service.wrangler, ["d1", "migrations", "apply", "DB", "--local", "-c", config, "--persist-to", persistTo], {
       cwd: ctx.root,
       env: ctx.procs.env,

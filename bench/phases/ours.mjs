@@ -19,7 +19,7 @@ export async function startOurs(ctx, slotsNeeded) {
   const hello = startBenchWorker(ctx, join(ctx.root, "bench", "hello", "wrangler.toml"), helloPort, join(ctx.tmp, "hello"));
   const floorPort = await freePort(ctx.ports);
   ctx.ports.add(floorPort);
-  const floor = startBenchWorker(ctx, join(ctx.root, "bench", "floor", "wrangler.toml"), floorPort, join(ctx.tmp, "floor"));
+  const floor = startBenchWorker(ctx, join(ctx.root, "bench", "floor", "wrangler.toml"), floorPort, join(ctx.tmp, "floor"), { d1Migrations: true });
   const base = `http://localhost:${ourPort}`;
   const helloBase = `http://localhost:${helloPort}`;
   const floorBase = `http://localhost:${floorPort}`;

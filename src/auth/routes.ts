@@ -15,7 +15,7 @@ import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
 import { sha256Hex } from "../lib/sha256";
 import { storedLang } from "../notify/language";
-import { HALF_SESSION_MS, type Stage } from "../session";
+import { HALF_SESSION_MS, isSecondStepStage, type Stage } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { halfTokenOwner, mintHalfToken } from "./half-token";
@@ -113,8 +113,15 @@ authRoutes.openapi(
     if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
     // A remembered browser means the account has 2FA: no policy can be due.
     const stage = state.trustedBrowser ? state.stage : await policyStage(c.env.DB, user.id, state.stage, now);
-    const halfToken = stage === "second_factor" || stage === "recovery" ? half.token : undefined;
-    const { token, statement } = insertSession(c.env.DB, { userId: user.id, stage, epoch: state.epoch, meta, now, newBrowser, token: halfToken });
+    const { token, statement } = insertSession(c.env.DB, {
+      userId: user.id,
+      stage,
+      epoch: state.epoch,
+      meta,
+      now,
+      newBrowser,
+      half: isSecondStepStage(stage) ? half : undefined,
+    });
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
@@ -266,7 +273,7 @@ authRoutes.openapi(
     const session = c.get("session");
     if (session) await deleteSession(c.env.DB, session.id).run();
     // A half session is in its guard too: forgotten there, its second step is refused from now on.
-    if (session && (session.stage === "second_factor" || session.stage === "recovery")) await guardFor(c.env, session.user.id).forgetHalfSessions(session.id);
+    if (session && isSecondStepStage(session.stage)) await guardFor(c.env, session.user.id).forgetHalfSessions(session.id);
     clearSessionCookie(c);
     return c.body(null, 204);
   },

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../http/errors";
-import { REAUTH_MS, type Session, type Stage } from "../session";
+import { isSecondStepStage, REAUTH_MS, type Session, type Stage } from "../session";
 import { isHalfToken } from "./half-token";
 import { deleteSession, findSession, isLive, readSessionCookie, sessionOfRow, TOUCH_MS, touchSession } from "./session-store";
 
@@ -37,7 +37,7 @@ export function requireStage(...allowed: Stage[]): MiddlewareHandler<AppEnv> {
     const session = c.get("session");
     if (!session) throw new AppError("unauthenticated", "Log in first");
     if (!allowed.includes(session.stage)) {
-      if (session.stage === "second_factor" || session.stage === "recovery") {
+      if (isSecondStepStage(session.stage)) {
         throw new AppError("second_factor_required", "Finish the second login step first");
       }
       if (session.stage === "enrollment") {

@@ -26,10 +26,10 @@ export function newToken(): { token: string; id: string } {
 
 export function insertSession(
   db: D1Database,
-  /** `token`: a half session's, minted for its guard (src/auth/half-token.ts); else a new plain one. */
-  input: { userId: string; stage: Stage; epoch: number; meta: RequestMeta; now: number; newBrowser?: boolean; token?: string },
+  /** `half`: a half session's token and id, minted for its guard (src/auth/half-token.ts); else a new plain token. */
+  input: { userId: string; stage: Stage; epoch: number; meta: RequestMeta; now: number; newBrowser?: boolean; half?: { token: string; id: string } },
 ): { token: string; statement: D1PreparedStatement } {
-  const { token, id } = input.token ? { token: input.token, id: sha256Hex(input.token) } : newToken();
+  const { token, id } = input.half ?? newToken();
   const statement = db
     .prepare(
       `INSERT INTO sessions (id, public_id, user_id, stage, epoch, created_at, last_seen_at, expires_at, reauth_at, ip, user_agent, new_browser)

@@ -1,6 +1,6 @@
 import type { RelyingParty } from "../factors/webauthn/relying-party";
 import type { Lang } from "../notify/language";
-import type { SessionUser, Stage } from "../session";
+import type { SecondStepStage, SessionUser, Stage } from "../session";
 
 export type MethodType = "totp" | "webauthn";
 export type LoginMethod = MethodType | "backup_code";
@@ -109,7 +109,7 @@ export interface HalfSessionStart {
 /** A half session as the second step sees it. */
 export interface HalfSession {
   id: string;
-  stage: "second_factor" | "recovery";
+  stage: SecondStepStage;
   epoch: number;
   userLang: Lang | null;
   newBrowser: boolean;
