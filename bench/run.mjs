@@ -6,7 +6,7 @@
 // 1. sizes: the Worker bundle, the pages' scripts and catalogues.
 // 2. ours up: the service, Hono's hello world and the design floor, each on its own `wrangler dev`; users.
 // 3. latency: hello world, login and TOTP verify at 1, 8 and 32 clients.
-// 4. burst: TOTP verifications alone at 32 clients against the hello world and the design floor.
+// 4. burst: TOTP verifications alone at 32 clients against the hello world and the design floor, in rounds.
 // 5. full logins, ours: password + TOTP at 8 clients, server CPU per login.
 // 6. storm, ours: TOTP second steps while 8, then 32 clients log in nonstop.
 // 7. the password hash alone: ours in workerd, the peer's in Node.
@@ -35,7 +35,7 @@ import { loginStorm, STORM_CLIENTS, stormVerifications } from "./phases/login-st
 import { machineAndVersions } from "./phases/machine.mjs";
 import { startOurs, stopOurs } from "./phases/ours.mjs";
 import { sizes } from "./phases/sizes.mjs";
-import { burstCount, verifyBurst } from "./phases/verify-burst.mjs";
+import { burstVerifications, verifyBurst } from "./phases/verify-burst.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // X_LOCAL_OBSERVABILITY=false: wrangler dev's local trace collector (on by default) runs in the
@@ -59,7 +59,7 @@ async function main(ctx) {
     const lc = latencyCounts(n);
     const slots =
       (want("latency") ? LATENCY_CONCURRENCY.reduce((a, c) => a + lc.login[c], 0) : 0) +
-      (want("burst") ? burstCount(n) : 0) +
+      (want("burst") ? burstVerifications(n) : 0) +
       (want("full") ? fullCount(n) : 0) +
       (want("storm") ? STORM_CLIENTS.length * stormVerifications(n) : 0);
     const ours = await startOurs(ctx, slots);

@@ -47,14 +47,36 @@ export function treeCPU(pid, match = () => true) {
   return { seconds: ticks / CLK_TCK, processes: seen };
 }
 
-/** The `workerd` processes under a `wrangler dev` started as `pid`: the runtime that serves the Worker. */
-export function workerdCPU(pid) {
-  return treeCPU(pid, (p) => p.comm.startsWith("workerd"));
+const isWorkerd = (p) => p.comm.startsWith("workerd");
+
+/**
+ * The `workerd` processes under a `wrangler dev` started as `pid`: the runtime that serves the Worker,
+ * and wrangler's dev proxy in front of it. With the `port` the dev server was given, `proxySeconds`
+ * is the proxy's share: the `workerd` that listens on that port and forwards every request to the
+ * runtime, a hop of local development that a deployed Worker does not have (NaN when no such
+ * process is found, as with a wrangler that serves from one process).
+ */
+export function workerdCPU(pid, port) {
+  const all = treeCPU(pid, isWorkerd);
+  const proxies = port === undefined ? [] : all.processes.filter((p) => isWorkerd(p) && listensOn(p.pid, port));
+  const proxySeconds = proxies.length ? proxies.reduce((a, p) => a + p.ticks, 0) / CLK_TCK : Number.NaN;
+  return { ...all, proxySeconds };
+}
+
+/** Whether a workerd was started with its entry socket on `port` (`--socket-addr=entry=HOST:PORT`). */
+function listensOn(pid, port) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .some((a) => a.startsWith("--socket-addr=entry=") && a.endsWith(`:${port}`));
+  } catch {
+    return false;
+  }
 }
 
 /** The version of the workerd binary running under `pid`, or "unknown". */
 export function workerdVersion(pid) {
-  const exe = workerdCPU(pid).processes.find((p) => p.comm.startsWith("workerd"));
+  const exe = workerdCPU(pid).processes.find(isWorkerd);
   if (!exe) return "unknown";
   try {
     return execFileSync(`/proc/${exe.pid}/exe`, ["--version"])

@@ -7,6 +7,12 @@ import { pool, summarize } from "../../load/lib/client.mjs";
  * expected (`fn` answered false or threw; a throw still counts its time).
  */
 export async function timed(count, concurrency, fn) {
+  const { samples, ...run } = await timedSamples(count, concurrency, fn);
+  return run;
+}
+
+/** `timed`, with the latencies themselves (`samples`), to pool several batches into one distribution. */
+export async function timedSamples(count, concurrency, fn) {
   const samples = [];
   let failures = 0;
   const t0 = performance.now();
@@ -20,7 +26,7 @@ export async function timed(count, concurrency, fn) {
     if (!ok) failures += 1;
   });
   const seconds = (performance.now() - t0) / 1000;
-  return { ...summarize(samples), rps: count / seconds, failures, seconds };
+  return { ...summarize(samples), rps: count / seconds, failures, seconds, samples };
 }
 
 export function fmt(x, digits = 1) {

@@ -10,7 +10,7 @@ import { JarClient } from "./jar-client.mjs";
  * successful second step needs an app whose current step is unused: `slots`
  * hands out (user, app) pairs, each at most once per run.
  */
-export function oursSide({ base, server, users, slots, passwordIterations }) {
+export function oursSide({ base, port, server, users, slots, passwordIterations }) {
   return {
     key: "ours",
     name: "edge-2fa (workerd, D1, Durable Objects)",
@@ -37,6 +37,8 @@ export function oursSide({ base, server, users, slots, passwordIterations }) {
       return r.status === 200 && r.body?.status === "second_factor_required";
     },
     cpuSeconds: () => workerdCPU(server.pid).seconds,
+    /** Of `cpuSeconds`, wrangler's dev proxy in front of the runtime (bench/lib/cpu.mjs). */
+    proxyCpuSeconds: () => workerdCPU(server.pid, port).proxySeconds,
     treeCpuSeconds: () => treeCPU(server.pid).seconds,
     cpuOf: () => `the ${workerdCPU(server.pid).processes.filter((p) => p.comm.startsWith("workerd")).length} \`workerd\` processes of \`wrangler dev\``,
   };
@@ -61,6 +63,8 @@ export function betterAuthSide({ key, name, hash, base, server, users }) {
     },
     stormLogin: async (i) => (await login(users[i % users.length])) !== null,
     cpuSeconds: () => treeCPU(server.pid).seconds,
+    // Node serves its own port: no proxy in front.
+    proxyCpuSeconds: () => 0,
     treeCpuSeconds: () => treeCPU(server.pid).seconds,
     cpuOf: () => "the `node` process, its thread pool included",
   };

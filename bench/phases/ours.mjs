@@ -36,8 +36,8 @@ export async function startOurs(ctx, slotsNeeded) {
   await pool(count, 4, async (i) => {
     users[i] = await newTOTPUser(base, { prefix: `bench${i}`, extraApps: APPS_PER_USER - 1 });
   });
-  const side = oursSide({ base, server, users, slots: new Slots(users), passwordIterations: ctx.service.passwordIterations });
-  return { base, helloBase, floorBase, server, hello, floor, users, side };
+  const side = oursSide({ base, port: ourPort, server, users, slots: new Slots(users), passwordIterations: ctx.service.passwordIterations });
+  return { base, helloBase, floorBase, port: ourPort, helloPort, floorPort, server, hello, floor, users, side };
 }
 
 export async function stopOurs(ctx, ours) {
