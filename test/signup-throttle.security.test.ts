@@ -145,6 +145,28 @@ describe("throttle objects clean up after themselves", () => {
     expect((await new Client().request("POST", "/api/auth/login", { email, password: "wrong wrong wrong wrong" })).status).toBe(401);
   });
 
+  it("a busy bucket keeps the one alarm it was given: later takes and refunds do not write it again", async () => {
+    const user = await newUser();
+    const login = (password: string) => new Client().request("POST", "/api/auth/login", { email: user.email, password });
+    // A browser without the account's device cookie: the email's own bucket.
+    expect((await login("wrong wrong wrong wrong")).status).toBe(401);
+    const key = emailKey(user.email);
+    const first = await stored(key);
+    expect(first.alarm).not.toBeNull();
+    // Each of these moves the state's quiet time later (touched is newer; a failure also leaves the bucket emptier);
+    // the right password takes a token and refunds it.
+    for (const password of ["wrong wrong wrong wrong", PASSWORD, "wrong wrong wrong wrong"]) {
+      await new Promise((r) => setTimeout(r, 5));
+      await login(password);
+    }
+    expect((await stored(key)).alarm).toBe(first.alarm);
+    // Ringing before the state is quiet, the alarm keeps the state and sets the next one, a day after the new quiet time.
+    expect(await runDurableObjectAlarm(throttle(key))).toBe(true);
+    const after = await stored(key);
+    expect(after.keys).toBeGreaterThan(0);
+    expect(after.alarm).toBeGreaterThan(first.alarm as number);
+  });
+
   it("a window (invitations) is deleted once its events left it and a day passed", async () => {
     const admin = await newUser({ community: "Cleanup" });
     expect((await admin.client.request("POST", `/api/communities/${admin.communityId}/invitations`, { email: uniqueEmail(), role: "member" })).status).toBe(

@@ -15,10 +15,13 @@ export const IDLE_DELETE_MS = 24 * 60 * 60 * 1000;
  * isolate must see the same one.
  *
  * Storage (kv): `bucket` and its `policy`, or `window` and its `windowMs`, and
- * `touched` (the last write). Every write sets the alarm to a day after the
+ * `touched` (the last write). The first write sets the alarm to a day after the
  * state stops mattering (bucket full again, window empty, last write); the
  * alarm then deletes everything, so the objects of emails tried once do not
- * pile up forever.
+ * pile up forever. Later writes leave the alarm alone: one that rings while
+ * the state still matters sets the next one from the state it finds. A busy
+ * key writes its state and its time, two rows, not four per request (the
+ * policy and the alarm only when they change).
  */
 export class Throttle extends DurableObject<Env> {
   async take(policy: BucketPolicy, now = Date.now()): Promise<TakeResult> {
@@ -60,7 +63,8 @@ export class Throttle extends DurableObject<Env> {
   private async saveBucket(policy: BucketPolicy, state: BucketState, now: number): Promise<void> {
     const kv = this.ctx.storage.kv;
     kv.put("bucket", state);
-    kv.put("policy", policy);
+    const stored = kv.get<BucketPolicy>("policy");
+    if (stored?.capacity !== policy.capacity || stored.refillMs !== policy.refillMs) kv.put("policy", policy);
     kv.put("touched", now);
     await this.armCleanup();
   }
@@ -68,12 +72,19 @@ export class Throttle extends DurableObject<Env> {
   private async saveWindow(windowMs: number, times: number[], now: number): Promise<void> {
     const kv = this.ctx.storage.kv;
     kv.put("window", times);
-    kv.put("windowMs", windowMs);
+    if (kv.get<number>("windowMs") !== windowMs) kv.put("windowMs", windowMs);
     kv.put("touched", now);
     await this.armCleanup();
   }
 
+  /**
+   * Sets the cleanup alarm when none is set. While the state is used its quiet
+   * time moves later, so an alarm set earlier rings early at worst and
+   * `alarm()` sets the next one. A refund can move it earlier (a fuller bucket
+   * is full sooner): the cleanup then comes later by at most one refill.
+   */
   private async armCleanup(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) !== null) return;
     const quiet = this.quietSince();
     if (quiet !== null) await this.ctx.storage.setAlarm(quiet + IDLE_DELETE_MS);
   }
