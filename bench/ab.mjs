@@ -10,13 +10,11 @@
 // and side: full logins (password + TOTP) at 8 clients and password logins at 32
 // clients, logins per second and the `workerd` CPU per full login. Reported: each
 // round's B / A and their median.
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client, freePort, newTOTPUser, PASSWORD, pool } from "../load/lib/client.mjs";
 import { fmt, ratio, timed } from "./lib/measure.mjs";
-import { Processes, waitFor } from "./lib/processes.mjs";
+import { runScript, waitFor } from "./lib/processes.mjs";
 import { describeService, startService } from "./lib/service.mjs";
 import { oursSide } from "./lib/sides.mjs";
 import { APPS_PER_USER, Slots } from "./lib/slots.mjs";
@@ -112,24 +110,6 @@ async function main(ctx) {
   if (failures) process.exitCode = 1;
 }
 
-let ctx;
-try {
-  const opt = options(process.argv.slice(2));
-  const tmp = mkdtempSync(join(os.tmpdir(), "edge-2fa-ab-"));
-  ctx = { opt, tmp, procs: new Processes(env), ports: new Set() };
-  process.on("exit", () => {
-    ctx.procs.stopAll();
-    rmSync(tmp, { recursive: true, force: true });
-  });
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
-  setTimeout(() => {
-    console.error("bench:ab: took longer than 30 minutes, giving up");
-    process.exit(1);
-  }, 30 * 60_000).unref();
-  await main(ctx);
-} catch (e) {
-  console.error(`bench:ab: ${e.stack ?? e}`);
-  process.exitCode = 1;
-} finally {
-  ctx?.procs.stopAll();
-}
+await runScript({ name: "bench:ab", minutes: 30, env }, async ({ procs, tmp }) => {
+  await main({ opt: options(process.argv.slice(2)), tmp, procs, ports: new Set() });
+});

@@ -16,15 +16,13 @@
 //
 // Only loopback traffic; every phase is bounded in count; one server side runs
 // at a time, and every server is stopped at the end.
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderComparison } from "./lib/compare.mjs";
 import { workerdVersion } from "./lib/cpu.mjs";
 import { readResults, writeBenchDoc } from "./lib/doc.mjs";
 import { benchOptions, scaled } from "./lib/options.mjs";
-import { Processes } from "./lib/processes.mjs";
+import { runScript } from "./lib/processes.mjs";
 import { render } from "./lib/render.mjs";
 import { describeService } from "./lib/service.mjs";
 import { startBetterAuth } from "./phases/better-auth.mjs";
@@ -124,25 +122,7 @@ function countFailures(r) {
   return rows.reduce((a, x) => a + (x.failures ?? 0), 0);
 }
 
-let ctx;
-try {
+await runScript({ name: "bench", minutes: 45, env }, async ({ procs, tmp }) => {
   const opt = benchOptions(process.argv.slice(2), root);
-  const tmp = mkdtempSync(join(os.tmpdir(), "edge-2fa-bench-"));
-  ctx = { opt, root, env, log, tmp, n: scaled(opt), service: describeService(opt.serviceDir), procs: new Processes(env), ports: new Set() };
-  process.on("exit", () => {
-    ctx.procs.stopAll();
-    rmSync(tmp, { recursive: true, force: true });
-  });
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
-  // The whole run is bounded: a stuck phase ends it instead of hanging.
-  setTimeout(() => {
-    console.error("bench: took longer than 45 minutes, giving up");
-    process.exit(1);
-  }, 45 * 60_000).unref();
-  await main(ctx);
-} catch (err) {
-  console.error(`bench: ${err.stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  ctx?.procs.stopAll();
-}
+  await main({ opt, root, env, log, tmp, n: scaled(opt), service: describeService(opt.serviceDir), procs, ports: new Set() });
+});

@@ -1,6 +1,9 @@
 // The servers a benchmark run starts: each in its own process group, so one
 // signal stops a server with everything it started (wrangler's workerd).
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
 
 export class Processes {
   constructor(env) {
@@ -52,4 +55,31 @@ export async function waitFor(url, okStatus, child, seconds = 120) {
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`${url} did not come up\n${child.logText.slice(-4000)}`);
+}
+
+/**
+ * Runs a benchmark script: `start({ procs, tmp })` gets the servers' process list and a temporary
+ * directory, both cleaned up however the script ends, and the whole run is bounded to `minutes`,
+ * so a stuck phase ends it instead of hanging.
+ */
+export async function runScript({ name, minutes, env }, start) {
+  const procs = new Processes(env);
+  const tmp = mkdtempSync(join(os.tmpdir(), `edge-2fa-${name.replace(/\W/g, "-")}-`));
+  process.on("exit", () => {
+    procs.stopAll();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+  setTimeout(() => {
+    console.error(`${name}: took longer than ${minutes} minutes, giving up`);
+    process.exit(1);
+  }, minutes * 60_000).unref();
+  try {
+    await start({ procs, tmp });
+  } catch (err) {
+    console.error(`${name}: ${err.stack ?? err}`);
+    process.exitCode = 1;
+  } finally {
+    procs.stopAll();
+  }
 }
