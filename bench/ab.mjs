@@ -12,27 +12,23 @@
 // round's B / A and their median.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client, freePort, newTOTPUser, PASSWORD, pool } from "../load/lib/client.mjs";
+import { Client, freePort, PASSWORD } from "../load/lib/client.mjs";
 import { fmt, ratio, timed } from "./lib/measure.mjs";
+import { optionValue } from "./lib/options.mjs";
 import { runScript, waitFor } from "./lib/processes.mjs";
-import { describeService, startService } from "./lib/service.mjs";
+import { BENCH_ENV, describeService, startService } from "./lib/service.mjs";
 import { oursSide } from "./lib/sides.mjs";
-import { APPS_PER_USER, Slots } from "./lib/slots.mjs";
+import { benchUsers, Slots } from "./lib/slots.mjs";
 import { fullLogins } from "./phases/full-logins.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" };
 const log = (msg) => console.log(`bench:ab: ${msg}`);
 
 function options(argv) {
-  const value = (name, fallback) => {
-    const i = argv.indexOf(`--${name}`);
-    return i === -1 ? fallback : argv[i + 1];
-  };
-  const service = value("service");
+  const service = optionValue(argv, "service");
   if (!service) throw new Error("--service DIR: the checkout to compare this one with (after its npm ci)");
-  const rounds = Number(value("rounds", 6));
-  const scale = Number(value("scale", 1));
+  const rounds = Number(optionValue(argv, "rounds") ?? 6);
+  const scale = Number(optionValue(argv, "scale") ?? 1);
   if (!(rounds >= 2) || !(scale > 0)) throw new Error("--rounds must be at least 2 and --scale positive");
   return { service, rounds, scale };
 }
@@ -47,10 +43,7 @@ async function startSide(ctx, label, dir, slotsNeeded) {
   const server = startService({ procs: ctx.procs, service }, port, join(ctx.tmp, label));
   const base = `http://localhost:${port}`;
   await waitFor(`${base}/api/me`, 401, server);
-  const users = [];
-  await pool(Math.ceil(slotsNeeded / APPS_PER_USER) + 2, 4, async (i) => {
-    users[i] = await newTOTPUser(base, { prefix: `ab${label}${i}`, extraApps: APPS_PER_USER - 1 });
-  });
+  const users = await benchUsers(base, slotsNeeded, `ab${label}`);
   log(`${label}: ${service.dir} at ${service.commit}${service.dirty ? " (uncommitted changes)" : ""} on ${base}, ${users.length} users`);
   const side = oursSide({ base, port, server, users, slots: new Slots(users), passwordIterations: service.passwordIterations });
   return { label, service, server, base, users, side };
@@ -110,6 +103,6 @@ async function main(ctx) {
   if (failures) process.exitCode = 1;
 }
 
-await runScript({ name: "bench:ab", minutes: 30, env }, async ({ procs, tmp }) => {
+await runScript({ name: "bench:ab", minutes: 30, env: BENCH_ENV }, async ({ procs, tmp }) => {
   await main({ opt: options(process.argv.slice(2)), tmp, procs, ports: new Set() });
 });

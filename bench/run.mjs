@@ -24,7 +24,7 @@ import { readResults, writeBenchDoc } from "./lib/doc.mjs";
 import { benchOptions, scaled } from "./lib/options.mjs";
 import { runScript } from "./lib/processes.mjs";
 import { render } from "./lib/render.mjs";
-import { describeService } from "./lib/service.mjs";
+import { BENCH_ENV, describeService } from "./lib/service.mjs";
 import { startBetterAuth } from "./phases/better-auth.mjs";
 import { fullCount, fullLogins } from "./phases/full-logins.mjs";
 import { hashCost } from "./phases/hash-cost.mjs";
@@ -36,12 +36,6 @@ import { sizes } from "./phases/sizes.mjs";
 import { burstVerifications, verifyBurst } from "./phases/verify-burst.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-// X_LOCAL_OBSERVABILITY=false: wrangler dev's local trace collector (on by default) runs in the
-// same workerd process as the Workers it traces and is handed every span: about 1 ms of CPU per
-// request for the hello world and several for a request that crosses a Durable Object and D1,
-// a development tool's cost that no deployed Worker pays. Both servers run without it
-// (docs/benchmarks.md "What the bench leaves out").
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" };
 const log = (msg) => console.log(`bench: ${msg}`);
 
 async function main(ctx) {
@@ -122,7 +116,7 @@ function countFailures(r) {
   return rows.reduce((a, x) => a + (x.failures ?? 0), 0);
 }
 
-await runScript({ name: "bench", minutes: 45, env }, async ({ procs, tmp }) => {
+await runScript({ name: "bench", minutes: 45, env: BENCH_ENV }, async ({ procs, tmp }) => {
   const opt = benchOptions(process.argv.slice(2), root);
-  await main({ opt, root, env, log, tmp, n: scaled(opt), service: describeService(opt.serviceDir), procs, ports: new Set() });
+  await main({ opt, root, env: BENCH_ENV, log, tmp, n: scaled(opt), service: describeService(opt.serviceDir), procs, ports: new Set() });
 });

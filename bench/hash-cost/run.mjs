@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BENCH_ENV } from "../lib/service.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -26,8 +27,8 @@ const base = `http://127.0.0.1:${PORT}`;
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 const server = spawn(wrangler, ["dev", "--config", join(here, "wrangler.toml"), "--port", String(PORT), "--ip", "127.0.0.1", "--log-level", "warn"], {
   cwd: root,
-  // Without wrangler dev's local trace collector, as in bench/run.mjs.
-  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" },
+  // Without wrangler dev's local trace collector, as every benchmark server (bench/lib/service.mjs).
+  env: BENCH_ENV,
   stdio: ["ignore", "pipe", "pipe"],
   detached: true,
 });

@@ -10,7 +10,8 @@ import { join, resolve } from "node:path";
 export const PHASES = ["sizes", "latency", "burst", "full", "storm"];
 export const LABELS = ["before", "after"];
 
-function value(argv, name) {
+/** The value of `--name VALUE` or `--name=VALUE`, or undefined when the option is absent. */
+export function optionValue(argv, name) {
   const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   if (i === -1) return undefined;
   const a = argv[i];
@@ -25,13 +26,13 @@ export function benchOptions(argv, root) {
     const m = /^--([a-z-]+)/.exec(a);
     if (m && !known.has(m[1])) throw new Error(`unknown option ${a} (known: ${[...known].map((k) => `--${k}`).join(", ")})`);
   }
-  const scale = Number(value(argv, "scale") ?? 1);
+  const scale = Number(optionValue(argv, "scale") ?? 1);
   if (!(scale > 0)) throw new Error("--scale must be a positive number");
-  const label = value(argv, "label") ?? "after";
+  const label = optionValue(argv, "label") ?? "after";
   if (!LABELS.includes(label)) throw new Error(`--label must be one of ${LABELS.join(", ")}`);
-  const only = value(argv, "only")?.split(",").filter(Boolean) ?? PHASES;
+  const only = optionValue(argv, "only")?.split(",").filter(Boolean) ?? PHASES;
   for (const p of only) if (!PHASES.includes(p)) throw new Error(`--only: unknown phase ${p} (phases: ${PHASES.join(", ")})`);
-  const serviceDir = resolve(value(argv, "service") ?? root);
+  const serviceDir = resolve(optionValue(argv, "service") ?? root);
   for (const need of ["wrangler.toml", join("scripts", "start.mjs"), join("node_modules", ".bin", "wrangler")]) {
     if (!existsSync(join(serviceDir, need))) throw new Error(`--service ${serviceDir}: no ${need} there (a checkout of this service after npm ci)`);
   }

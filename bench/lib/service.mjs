@@ -7,6 +7,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
+// X_LOCAL_OBSERVABILITY=false: wrangler dev's local trace collector (on by default) runs in the
+// same workerd process as the Workers it traces and is handed every span: about 1 ms of CPU per
+// request for the hello world and several for a request that crosses a Durable Object and D1,
+// a development tool's cost that no deployed Worker pays. Every server a benchmark script
+// starts runs without it (docs/benchmarks.md "What the bench leaves out").
+export const BENCH_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" };
+
 export function describeService(dir) {
   const git = (...args) => {
     try {

@@ -3,11 +3,11 @@
 // log in with. Stopped again before the peer runs, so the two never share the
 // machine while measured.
 import { join } from "node:path";
-import { freePort, newTOTPUser, pool } from "../../load/lib/client.mjs";
+import { freePort } from "../../load/lib/client.mjs";
 import { waitFor } from "../lib/processes.mjs";
 import { startBenchWorker, startService } from "../lib/service.mjs";
 import { oursSide } from "../lib/sides.mjs";
-import { APPS_PER_USER, Slots } from "../lib/slots.mjs";
+import { APPS_PER_USER, benchUsers, Slots } from "../lib/slots.mjs";
 
 /** `slotsNeeded`: how many successful TOTP verifications the selected phases make. */
 export async function startOurs(ctx, slotsNeeded) {
@@ -30,12 +30,8 @@ export async function startOurs(ctx, slotsNeeded) {
 
   // Each user with several authenticator apps, so every successful TOTP
   // verification can use an app whose current step is still unused.
-  const count = Math.max(8, Math.ceil(slotsNeeded / APPS_PER_USER) + 2);
-  ctx.log(`setting up ${count} users with ${APPS_PER_USER} authenticator apps each`);
-  const users = [];
-  await pool(count, 4, async (i) => {
-    users[i] = await newTOTPUser(base, { prefix: `bench${i}`, extraApps: APPS_PER_USER - 1 });
-  });
+  ctx.log(`setting up users with ${APPS_PER_USER} authenticator apps each for ${slotsNeeded} TOTP steps`);
+  const users = await benchUsers(base, slotsNeeded, "bench");
   const side = oursSide({ base, port: ourPort, server, users, slots: new Slots(users), passwordIterations: ctx.service.passwordIterations });
   return { base, helloBase, floorBase, port: ourPort, helloPort, floorPort, server, hello, floor, users, side };
 }
