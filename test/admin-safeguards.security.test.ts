@@ -209,6 +209,42 @@ describe("DELETE /api/communities/{cid}/members/{uid}", () => {
     expect((await memberIds(admin)).sort()).toEqual([admin.id, m1.id, m2.id].sort());
   });
 
+  it("a removed admin's pending invitations die with their rights: the invitee cannot join as admin and remove the others", async () => {
+    const { admin, admins, cid } = await community({ members: 0, admins: 1 });
+    const rogue = admins[0] as TestUser;
+    // Before being removed, the rogue admin invites an accomplice (a second account of theirs) as admin.
+    const accomplice = await newUser({ name: "Accomplice" });
+    const invite = await rogue.client.json("POST", `/api/communities/${cid}/invitations`, { email: accomplice.email, role: "admin" });
+    expect(invite.status).toBe(201);
+    expect((await remove(admin.client, cid, rogue.id)).status).toBe(204);
+    // The invitation no longer speaks for the community: not listed, not offered, not accepted.
+    expect((await admin.client.json("GET", `/api/communities/${cid}/invitations`)).body.invitations).toEqual([]);
+    expect((await accomplice.client.json("GET", "/api/invitations")).body.invitations).toEqual([]);
+    await expectProblem(await accomplice.client.request("POST", `/api/invitations/${invite.body.invitation.id}/accept`), 404, "not_found");
+    expect(await memberIds(admin)).toEqual([admin.id]);
+    await expectProblem(await remove(accomplice.client, cid, admin.id), 404, "not_found");
+    // The remaining admin's own invitations are untouched, and the rogue's removal did not spend them.
+    const own = await newUser();
+    await join(admin, own, "member");
+    expect((await memberIds(admin)).sort()).toEqual([admin.id, own.id].sort());
+  });
+
+  it("an invitation written by an admin who is no longer one (made before this rule, or racing the removal) is not accepted", async () => {
+    const { admin, admins, cid } = await community({ members: 0, admins: 1 });
+    const former = admins[0] as TestUser;
+    const invitee = await newUser();
+    expect((await remove(admin.client, cid, former.id)).status).toBe(204);
+    // As if it had been written after the removal: the inviter is no admin of the community now.
+    const id = `stale-${Math.random().toString(36).slice(2, 10)}`;
+    const now = Date.now();
+    await env.DB.prepare("INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at) VALUES (?, ?, ?, 'admin', ?, ?, ?)")
+      .bind(id, cid, invitee.email, former.id, now, now + 7 * 24 * 60 * 60_000)
+      .run();
+    await expectProblem(await invitee.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
+    expect(await memberIds(admin)).toEqual([admin.id]);
+    expect(await eventTypesOf(invitee.id)).not.toContain("invitation_accepted");
+  });
+
   it("a removed member can come back only by accepting a new invitation", async () => {
     const { admin, members, cid } = await community();
     const member = members[0] as TestUser;

@@ -42,14 +42,26 @@ export async function communityAdmins(db: D1Database, cid: string): Promise<Comm
  * Ends a membership in one statement, unless it is the community's last
  * admin: the count and the delete are one step in D1, so two admins leaving at
  * once cannot both go. "gone" when it was no membership (any more).
+ *
+ * The invitations still pending that this user sent as an admin go in the same
+ * batch: an invitation speaks for the community only while its inviter is one
+ * of its admins, or a removed admin's accomplice, invited as admin just before,
+ * could join afterwards and remove the admins who removed them
+ * (docs/security.md, finding R7; the claim checks it too, src/invitations/store.ts).
  */
 export async function endMembership(db: D1Database, cid: string, uid: string): Promise<"ended" | "last_admin" | "gone"> {
-  const [deleted, still] = await db.batch([
+  const [deleted, , still] = await db.batch([
     db
       .prepare(
         `DELETE FROM memberships WHERE community_id = ?1 AND user_id = ?2
            AND (role <> 'admin' OR (SELECT count(*) FROM memberships WHERE community_id = ?1 AND role = 'admin') > 1)
          RETURNING role`,
+      )
+      .bind(cid, uid),
+    db
+      .prepare(
+        `DELETE FROM invitations WHERE community_id = ?1 AND invited_by = ?2 AND accepted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM memberships WHERE community_id = ?1 AND user_id = ?2 AND role = 'admin')`,
       )
       .bind(cid, uid),
     db.prepare("SELECT 1 AS present FROM memberships WHERE community_id = ? AND user_id = ?").bind(cid, uid),

@@ -73,12 +73,16 @@ export async function acceptInvitation(
   // The event is written only by the request whose UPDATE claimed the invitation (changes() reads the statement
   // just before it, in the same batch): two accepts by the same user in the same millisecond write one event.
   const claimed = { sql: "changes() = 1", params: [] };
+  // The claim also needs the inviter to be an admin of the community still: an invitation written while its
+  // inviter was being removed (or before removals took their invitations with them) speaks for nobody.
   const event = securityEvent("invitation_accepted", user.id, meta, now, { data: { communityId: invited.community_id } });
   const [claim, , , joined] = await db.batch([
     db
       .prepare(
         `UPDATE invitations SET accepted_at = ?, accepted_by = ?, token_hash = NULL
-         WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND (? IS NULL OR token_hash = ?) RETURNING community_id`,
+         WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND (? IS NULL OR token_hash = ?)
+           AND EXISTS (SELECT 1 FROM memberships a WHERE a.community_id = invitations.community_id AND a.user_id = invitations.invited_by AND a.role = 'admin')
+         RETURNING community_id`,
       )
       .bind(now, user.id, id, user.email, now, tokenHash, tokenHash),
     prepare(db, eventStatement(event, claimed)),
