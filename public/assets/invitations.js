@@ -37,6 +37,8 @@ async function run() {
     say(error, describe(err));
   }
   if (!invitation) {
+    // Nothing to accept with it: kept, it would send every visit to the account page back here (login.js showHome).
+    sessionStorage.removeItem(KEY);
     $("#invitation-what").replaceChildren(...tn("invitee.notForYou", { email: data("strong", who.me.user.email) }));
     show($("#invitation-next"), true);
     return;

@@ -2,7 +2,7 @@
 // link read from the local email, and the verification banner going away.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { account } from "./accounts.mjs";
+import { account, call } from "./accounts.mjs";
 import { mailedToken, mailedTokens } from "./mail.mjs";
 import { assertNoProblems, PASSWORD, submitLogin, useBrowser } from "./support.mjs";
 
@@ -77,5 +77,27 @@ test("the verification banner: on every logged-in page until the email is confir
   await page.goto("/security");
   await page.locator("#events li").first().waitFor();
   assert.equal(await page.locator("#verify-banner").count(), 0);
+  assertNoProblems(page);
+});
+
+test("an invitation link that is not for this account (here: already accepted) lets the person go on to their account", async () => {
+  const owner = await account(chrome.browser, { name: "Ines Inviter", community: "Link Club", prefix: "inviter" });
+  const member = await account(chrome.browser, { name: "Jo Joiner", prefix: "joiner" });
+  const { invitation } = await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: member.email, role: "member" });
+  const token = await mailedToken("invitations", invitation.id);
+  const page = member.page;
+  await page.goto(`/invitations#token=${token}`);
+  await page.getByRole("button", { name: "Accept the invitation" }).click();
+  await page
+    .getByRole("status")
+    .getByText(/You joined the community/)
+    .waitFor();
+
+  // The same link, opened again from the email later: nothing waits, and the account is one click away, not a loop back here.
+  await page.goto(`/invitations#token=${token}`);
+  await page.getByText(/No invitation from this link waits for/).waitFor();
+  await page.getByRole("link", { name: "Go to your account" }).click();
+  await page.getByRole("heading", { name: "Hello, Jo Joiner" }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/");
   assertNoProblems(page);
 });
