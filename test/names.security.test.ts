@@ -8,7 +8,7 @@ import { rowCounts } from "./support/stores";
 /**
  * docs/api.md "Names and text from users": user, community and method names
  * are 1 to 100 code points after NFC and trimming; control characters, line
- * and paragraph separators and bidirectional overrides are refused (400
+ * and paragraph separators, bidirectional overrides and lone surrogates are refused (400
  * invalid_request). Names reach other people's inboxes (invitations, reset
  * notices), so an attacker's name must never become a header, a line of its
  * own, or text that reads backwards; and no subject line carries a name
@@ -30,6 +30,10 @@ const HOSTILE: [string, string][] = [
   ["U+2066 left-to-right isolate", "Acme\u2066Support"],
   ["U+2069 pop directional isolate", "Acme\u2069Support"],
   ["a trailing newline", "Acme\n"],
+  // Half of a UTF-16 pair is no character: D1 gives it back as three U+FFFD, so the name stored is not the one
+  // answered, and 100 of them come back 300 characters long.
+  ["a lone high surrogate", "Acme\uD800Support"],
+  ["a lone low surrogate", "Acme\uDFFF"],
 ];
 
 async function expectRefused(res: Response, field: string): Promise<void> {

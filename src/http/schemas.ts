@@ -31,8 +31,11 @@ export const Password = z.string().min(1, { message: "is required" }).max(1024).
  * overrides and isolates U+202A–U+202E and U+2066–U+2069. Names reach other
  * people's pages and inboxes: none of these may start a line or a header, or
  * make a name read as something else. Marks such as U+200F stay allowed.
+ * Nor may half of a UTF-16 pair (Unicode Cs, a lone surrogate, which JSON
+ * can spell as `\uD800`): it is no character, and D1 gives it back as three
+ * U+FFFD, so the name stored would not be the one answered, nor 100 long.
  */
-const FORBIDDEN_IN_NAMES = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 export const NAME_MAX = 100;
 
 /**
@@ -43,7 +46,7 @@ export const NAME_MAX = 100;
 export const Name = z
   .string()
   .max(4 * NAME_MAX)
-  .refine((s) => !FORBIDDEN_IN_NAMES.test(s), { message: "must not contain control characters, line breaks or bidirectional overrides" })
+  .refine((s) => !FORBIDDEN_IN_NAMES.test(s), { message: "must not contain control characters, line breaks, bidirectional overrides or lone surrogates" })
   .transform((s) => s.normalize("NFC").trim())
   .refine((s) => codePoints(s) >= 1, { message: "must not be empty" })
   .refine((s) => codePoints(s) <= NAME_MAX, { message: `must be at most ${NAME_MAX} characters` })
@@ -51,7 +54,7 @@ export const Name = z
     type: "string",
     minLength: 1,
     maxLength: NAME_MAX,
-    description: "1 to 100 Unicode code points after NFC and trimming; no control characters, line breaks or bidirectional overrides",
+    description: "1 to 100 Unicode code points after NFC and trimming; no control characters, line breaks, bidirectional overrides or lone surrogates",
   });
 
 export const TOTPCode = z
