@@ -229,7 +229,7 @@ describe("DELETE /api/communities/{cid}/members/{uid}", () => {
     expect((await memberIds(admin)).sort()).toEqual([admin.id, own.id].sort());
   });
 
-  it("an invitation written by an admin who is no longer one (made before this rule, or racing the removal) is not accepted", async () => {
+  it("an invitation written by an admin who is no longer one (made before this rule, or racing the removal) is neither offered nor accepted", async () => {
     const { admin, admins, cid } = await community({ members: 0, admins: 1 });
     const former = admins[0] as TestUser;
     const invitee = await newUser();
@@ -240,6 +240,9 @@ describe("DELETE /api/communities/{cid}/members/{uid}", () => {
     await env.DB.prepare("INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at) VALUES (?, ?, ?, 'admin', ?, ?, ?)")
       .bind(id, cid, invitee.email, former.id, now, now + 7 * 24 * 60 * 60_000)
       .run();
+    // No list offers what the claim would refuse: not the invitee's, not the admins' pending one.
+    expect((await invitee.client.json("GET", "/api/invitations")).body.invitations).toEqual([]);
+    expect((await admin.client.json("GET", `/api/communities/${cid}/invitations`)).body.invitations).toEqual([]);
     await expectProblem(await invitee.client.request("POST", `/api/invitations/${id}/accept`), 404, "not_found");
     expect(await memberIds(admin)).toEqual([admin.id]);
     expect(await eventTypesOf(invitee.id)).not.toContain("invitation_accepted");

@@ -34,7 +34,9 @@ async function run() {
     const { invitations } = await api("GET", "/api/invitations");
     invitation = invitations.find((i) => i.id === id) ?? null;
   } catch (err) {
+    // Kept for a reload: the list could not be read, which says nothing of the link.
     say(error, describe(err));
+    return;
   }
   if (!invitation) {
     // Nothing to accept with it: kept, it would send every visit to the account page back here (login.js showHome).

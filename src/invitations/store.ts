@@ -6,6 +6,14 @@ import type { SessionUser } from "../session";
 
 /** The D1 statements of invitations: one pending invitation per email and community, claimed once by its invitee. */
 
+/**
+ * An invitation speaks for its community only while its inviter is one of the
+ * community's admins (docs/security.md, finding R7): every reader below asks
+ * this, so a list never offers what the claim would refuse. `i` is the
+ * invitations table's alias.
+ */
+const INVITER_IS_ADMIN = "EXISTS (SELECT 1 FROM memberships a WHERE a.community_id = i.community_id AND a.user_id = i.invited_by AND a.role = 'admin')";
+
 export interface Invitation {
   id: string;
   email: string;
@@ -26,7 +34,7 @@ export async function replaceInvitation(db: D1Database, cid: string, invitation:
 /** The caller's own invitation while it can still be accepted (unexpired, unused), with its link's hash; null for anything else. */
 export async function openInvitation(db: D1Database, id: string, email: string, now: number): Promise<{ token_hash: string | null } | null> {
   return db
-    .prepare("SELECT token_hash FROM invitations WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ?")
+    .prepare(`SELECT token_hash FROM invitations i WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND ${INVITER_IS_ADMIN}`)
     .bind(id, email, now)
     .first<{ token_hash: string | null }>();
 }
@@ -34,7 +42,10 @@ export async function openInvitation(db: D1Database, id: string, email: string, 
 /** The community's invitations still waiting, newest first. */
 export async function pendingInvitations(db: D1Database, cid: string, now: number): Promise<Invitation[]> {
   const { results } = await db
-    .prepare("SELECT id, email, role, expires_at FROM invitations WHERE community_id = ? AND accepted_at IS NULL AND expires_at > ? ORDER BY created_at DESC")
+    .prepare(
+      `SELECT id, email, role, expires_at FROM invitations i WHERE community_id = ? AND accepted_at IS NULL AND expires_at > ? AND ${INVITER_IS_ADMIN}
+       ORDER BY created_at DESC`,
+    )
     .bind(cid, now)
     .all<{ id: string; email: string; role: Role; expires_at: number }>();
   return results.map((r) => ({ id: r.id, email: r.email, role: r.role, expiresAt: r.expires_at }));
@@ -45,7 +56,7 @@ export async function invitationsFor(db: D1Database, email: string, now: number)
   const { results } = await db
     .prepare(
       `SELECT i.id, i.role, i.expires_at, c.id AS cid, c.name FROM invitations i JOIN communities c ON c.id = i.community_id
-       WHERE i.email = ? AND i.accepted_at IS NULL AND i.expires_at > ? ORDER BY i.created_at DESC`,
+       WHERE i.email = ? AND i.accepted_at IS NULL AND i.expires_at > ? AND ${INVITER_IS_ADMIN} ORDER BY i.created_at DESC`,
     )
     .bind(email, now)
     .all<{ id: string; role: Role; expires_at: number; cid: string; name: string }>();
@@ -73,15 +84,14 @@ export async function acceptInvitation(
   // The event is written only by the request whose UPDATE claimed the invitation (changes() reads the statement
   // just before it, in the same batch): two accepts by the same user in the same millisecond write one event.
   const claimed = { sql: "changes() = 1", params: [] };
-  // The claim also needs the inviter to be an admin of the community still: an invitation written while its
-  // inviter was being removed (or before removals took their invitations with them) speaks for nobody.
+  // The claim also needs the inviter to be an admin of the community still (INVITER_IS_ADMIN): an invitation
+  // written while its inviter was being removed (or before removals took their invitations with them) speaks for nobody.
   const event = securityEvent("invitation_accepted", user.id, meta, now, { data: { communityId: invited.community_id } });
   const [claim, , , joined] = await db.batch([
     db
       .prepare(
-        `UPDATE invitations SET accepted_at = ?, accepted_by = ?, token_hash = NULL
-         WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND (? IS NULL OR token_hash = ?)
-           AND EXISTS (SELECT 1 FROM memberships a WHERE a.community_id = invitations.community_id AND a.user_id = invitations.invited_by AND a.role = 'admin')
+        `UPDATE invitations AS i SET accepted_at = ?, accepted_by = ?, token_hash = NULL
+         WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND (? IS NULL OR token_hash = ?) AND ${INVITER_IS_ADMIN}
          RETURNING community_id`,
       )
       .bind(now, user.id, id, user.email, now, tokenHash, tokenHash),
