@@ -5,7 +5,7 @@ import { toBase64URL } from "../src/lib/encoding";
 import { newId, randomBytes } from "../src/lib/random";
 import { Client, problemOf } from "./support/client";
 import { totpCode } from "./support/codes";
-import { enableTOTP, newUser, secondStepClient } from "./support/fixtures";
+import { enableTOTP, newUser, PASSWORD, secondStepClient } from "./support/fixtures";
 import { everythingStored, guardCounters, guardSnapshot, sessionRow, statementsDuring, tokenHash } from "./support/stores";
 
 /**
@@ -105,5 +105,26 @@ describe("a logged-out half session", () => {
 
     const again = await secondStepClient(user.email);
     expect((await again.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).body).toEqual({ status: "authenticated" });
+  });
+});
+
+describe("a half session replaced by a new login in the same browser", () => {
+  it("its old token's second step is refused and spends nothing: the backup code still works", async () => {
+    const user = await newUser();
+    const { backupCodes } = await enableTOTP(user.client);
+    const half = await secondStepClient(user.email);
+    const old = half.cookie!;
+    // The same browser logs in again: the login replaces (and deletes) the half session it came with.
+    expect((await half.json("POST", "/api/auth/login", { email: user.email, password: PASSWORD })).body.status).toBe("second_factor_required");
+    expect(half.cookie).not.toBe(old);
+    const halves = (await guardSnapshot(user.id)).half_sessions as { id: string }[];
+    expect(halves.map((h) => h.id)).toEqual([tokenHash(half.cookie!)]);
+
+    const res = await verifyWith(old, { method: "backup_code", code: backupCodes[0] });
+    expect(res.status).toBe(401);
+    expect((await problemOf(res)).code).toBe("unauthenticated");
+    expect((await guardCounters(user.id)).failures).toBe(0);
+
+    expect((await half.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).body).toEqual({ status: "authenticated" });
   });
 });

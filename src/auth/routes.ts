@@ -132,6 +132,8 @@ authRoutes.openapi(
         languageStatement(c.env.DB, user.id, meta.lang),
       );
     await c.env.DB.batch(batch);
+    // A half session this login replaces is in its user's guard too: forgotten there, its old token's second step is refused.
+    if (previous && isSecondStepStage(previous.stage)) await guardFor(c.env, previous.user.id).forgetHalfSessions(previous.id);
     setSessionCookie(c, token, stage);
     if (newBrowser && stage === "authenticated") await alertNewBrowser(c, { id: user.id, email: user.email, name: user.name });
     const answer: z.infer<typeof LoginAnswer> = { status: STATUS[stage] };
