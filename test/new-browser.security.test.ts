@@ -110,6 +110,24 @@ describe("new-browser alerts", () => {
     expect(alertsTo(user.email)).toHaveLength(before + 1);
   });
 
+  it("an intruder who stops at the second step and logs in again cannot hide the alert: a password alone mints no device cookie", async () => {
+    const user = await signUp();
+    const home = new BrowserClient();
+    await logInFrom(home, user.email);
+    const { backupCodes } = await enableTOTP(home);
+    const before = alertsTo(user.email).length;
+
+    // The intruder knows the password and has one code; the first login is dropped at the second step.
+    const intruder = new BrowserClient();
+    expect(await logInFrom(intruder, user.email)).toBe("second_factor_required");
+    expect(intruder.device).toBeNull();
+    expect(await logInFrom(intruder, user.email)).toBe("second_factor_required");
+    expect((await intruder.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).status).toBe(200);
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+    // Only now is the intruder's browser one the account has seen.
+    expect(intruder.device).toBeTruthy();
+  });
+
   it("a device cookie minted for another account does not count as this account's browser", async () => {
     const victim = await signUp();
     const attacker = await signUp();

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { Env } from "../env";
+import type { AppEnv, Env } from "../env";
 import { readHostCookie, setHostCookie } from "../http/cookies";
 import { toBase64URL } from "../lib/encoding";
 import { signWithCurrentKey, verifyWithKey } from "../lib/mac-key";
@@ -47,4 +47,15 @@ export function readDeviceCookie(c: Context): string | null {
 
 export function setDeviceCookie(c: Context, token: string): void {
   setHostCookie(c, DEVICE_COOKIE, token, MAX_AGE_S);
+}
+
+/**
+ * After a second step (or an enrollment) completed a full login: this browser
+ * becomes one of the account's devices unless its cookie already names the
+ * account. Only a full login mints one, so that an intruder who knows the
+ * password but stopped at the second step is still a new browser when they
+ * come back (docs/security.md "New-browser alerts").
+ */
+export async function markKnownDevice(c: Context<AppEnv>, email: string): Promise<void> {
+  if (!(await deviceFor(c.env, readDeviceCookie(c), email))) setDeviceCookie(c, await mintDeviceToken(c.env, email));
 }

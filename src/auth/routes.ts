@@ -17,7 +17,7 @@ import { sha256Hex } from "../lib/sha256";
 import { storedLang } from "../notify/language";
 import { HALF_SESSION_MS, isSecondStepStage, type Stage } from "../session";
 import { clientAddress } from "./client-address";
-import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
+import { markKnownDevice, mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { halfTokenOwner, mintHalfToken } from "./half-token";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
 import { alertNewBrowser, hasLoggedInBefore } from "./new-browser";
@@ -91,8 +91,6 @@ authRoutes.openapi(
     const { email, password } = c.req.valid("json");
     const meta = c.get("meta");
     const { user, rehash, device } = await checkPassword(c.env, meta, email, password, readDeviceCookie(c), (work) => c.executionCtx.waitUntil(work));
-    // The right password makes this browser one of the account's devices (or keeps it one).
-    if (!device) setDeviceCookie(c, await mintDeviceToken(c.env, email));
     // A remembered browser (its token names this user) may stand in for the second step, if every community allows it.
     const trustedHash = trustedHashFor(c, user.id);
     const trustAllowed = trustedHash !== null && (await trustedBrowsersAllowed(c.env.DB, user.id));
@@ -132,6 +130,9 @@ authRoutes.openapi(
         languageStatement(c.env.DB, user.id, meta.lang),
       );
     await c.env.DB.batch(batch);
+    // A full login makes this browser one of the account's devices (or keeps it one); a password alone does not,
+    // or an intruder stopped at the second step would come back as a known browser and hide the new-browser alert.
+    if (!device && stage === "authenticated") setDeviceCookie(c, await mintDeviceToken(c.env, email));
     // A half session this login replaces is in its user's guard too: forgotten there, its old token's second step is refused.
     if (previous && isSecondStepStage(previous.stage)) await guardFor(c.env, previous.user.id).forgetHalfSessions(previous.id);
     setSessionCookie(c, token, stage);
@@ -205,6 +206,7 @@ authRoutes.openapi(
     const [moved] = await c.env.DB.batch(batch);
     if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
+    if (next === "authenticated") await markKnownDevice(c, session.user.email);
     // The password step came from a new browser: the login is complete now, so now the owner hears of it.
     if (session.newBrowser && next === "authenticated") await alertNewBrowser(c, session.user);
     if (next !== "authenticated") return c.json({ status: "enrollment_required" as const }, 200);

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { renderSVG } from "uqr";
+import { markKnownDevice } from "../auth/device";
 import { advanceSession, renewAtEpoch, setSessionCookie } from "../auth/session-store";
 import type { AppEnv, Env } from "../env";
 import { otpauthURI } from "../factors/totp/otpauth-uri";
@@ -38,6 +39,8 @@ export async function finishEnrollment<S extends 200 | 201 = 200>(c: Context<App
     const result = await renewed.statement.run();
     if (result.meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in again with your new method");
     setSessionCookie(c, renewed.token, "authenticated");
+    // An enrollment session's first method completes its login: the browser is now one of the account's devices.
+    if (session.stage === "enrollment") await markKnownDevice(c, session.user.email);
   }
   const body: { method: MethodView; backupCodes?: string[] } = { method: confirmed.method };
   if (confirmed.backupCodes) body.backupCodes = confirmed.backupCodes;
