@@ -62,4 +62,20 @@ describe("password change", () => {
     await expectProblem(await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: "too short" }), 400, "invalid_request");
     expect((await logIn(user.email)).body.status).toBe("second_factor_required");
   });
+
+  it("a reset link asked for before the change no longer works after it: whoever saw it cannot undo the new password", async () => {
+    const user = await newUser();
+    const previous = mail.lastToken(user.email, "reset-password");
+    expect((await new Client().post("/api/auth/password-reset", { email: user.email })).status).toBe(202);
+    const link = await mail.nextToken(user.email, "reset-password", previous);
+
+    // The owner, worried, changes the password from the Security page.
+    expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
+
+    const stolen = "a password the attacker chose";
+    await expectProblem(await new Client().post("/api/auth/password-reset/confirm", { token: link, password: stolen }), 400, "invalid_token");
+    await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: stolen }), 401, "invalid_credentials");
+    expect((await logIn(user.email, NEW_PASSWORD)).body.status).toBe("authenticated");
+    expect((await user.client.get("/api/me")).status).toBe(200);
+  });
 });

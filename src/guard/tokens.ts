@@ -140,10 +140,12 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
  * A password changed from the Security page: every other session ends (epoch),
  * the caller's is raised to the new epoch, and every remembered browser is
  * forgotten in the same step (one there stood in for the second factor next
- * to the old password: whoever knew it must not keep that).
+ * to the old password: whoever knew it must not keep that). So is a reset link
+ * still out: whoever saw it must not replace the password just chosen.
  */
 export function changePassword(sql: SqlStorage, caller: SessionCaller, passwordHash: string): Change<{ ok: true; epoch: number }> {
   forgetAllTrustedBrowsers(sql);
+  sql.exec("DELETE FROM tokens WHERE purpose = 'password_reset'");
   const epoch = bumpEpoch(sql);
   return {
     result: { ok: true, epoch },
