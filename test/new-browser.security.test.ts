@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { AGENTS, BrowserClient, Client, withUserAgent } from "./support/client";
 import { totpCode } from "./support/codes";
-import { enableTOTP, PASSWORD, uniqueEmail } from "./support/fixtures";
+import { addAuthenticatorApp, enableTOTP, PASSWORD, resetMember, resetWorld, uniqueEmail } from "./support/fixtures";
 import { eventTypesOf, outboxOf } from "./support/stores";
 
 /**
@@ -126,6 +126,23 @@ describe("new-browser alerts", () => {
     expect(alertsTo(user.email)).toHaveLength(before + 1);
     // Only now is the intruder's browser one the account has seen.
     expect(intruder.device).toBeTruthy();
+  });
+
+  it("the browser that recovered after an admin's reset is a known one once its new method is set up: no alert at its next login", async () => {
+    const world = await resetWorld();
+    const { recoveryCode } = await resetMember(world);
+    const member = world.member;
+    const browser = new BrowserClient();
+    expect(await logInFrom(browser, member.email)).toBe("recovery_code_required");
+    expect(browser.device).toBeNull();
+    expect((await browser.json("POST", "/api/auth/verify", { method: "recovery_code", code: recoveryCode })).body).toEqual({ status: "enrollment_required" });
+    const { backupCodes } = await addAuthenticatorApp(browser, { reauth: false });
+    expect(browser.device).toBeTruthy();
+
+    const before = alertsTo(member.email).length;
+    expect(await logInFrom(browser, member.email)).toBe("second_factor_required");
+    expect((await browser.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes![0] })).status).toBe(200);
+    expect(alertsTo(member.email)).toHaveLength(before);
   });
 
   it("a device cookie minted for another account does not count as this account's browser", async () => {
