@@ -47,7 +47,7 @@ export async function communityAdmins(db: D1Database, cid: string): Promise<Comm
  * batch: an invitation speaks for the community only while its inviter is one
  * of its admins, or a removed admin's accomplice, invited as admin just before,
  * could join afterwards and remove the admins who removed them
- * (docs/security.md, finding R7; the claim checks it too, src/invitations/store.ts).
+ * (docs/security.md, finding R7a; the claim checks it too, src/invitations/store.ts).
  */
 export async function endMembership(db: D1Database, cid: string, uid: string): Promise<"ended" | "last_admin" | "gone"> {
   const [deleted, , still] = await db.batch([

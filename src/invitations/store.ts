@@ -8,7 +8,7 @@ import type { SessionUser } from "../session";
 
 /**
  * An invitation speaks for its community only while its inviter is one of the
- * community's admins (docs/security.md, finding R7): every reader below asks
+ * community's admins (docs/security.md, finding R7a): every reader below asks
  * this, so a list never offers what the claim would refuse. `i` is the
  * invitations table's alias.
  */
