@@ -271,6 +271,20 @@ function closeSetups() {
   say($("#totp-error"), "");
   say($("#key-error"), "");
   enrollmentId = null;
+  forgetTOTPKey();
+}
+
+/**
+ * The app's key is shown once, to be scanned or typed: once the setup is done or
+ * cancelled it leaves the page (text, copy button's data, QR image, otpauth://
+ * link), as the backup codes do, so nobody at this screen later can read it back.
+ */
+function forgetTOTPKey() {
+  $("#totp-secret").textContent = "";
+  delete $("#totp-secret").dataset.secret;
+  $("#totp-qr").removeAttribute("src");
+  $("#totp-open").setAttribute("href", "#");
+  $("#totp-code").value = "";
 }
 
 for (const button of document.querySelectorAll("[data-cancel]")) {

@@ -228,3 +228,47 @@ test("new backup codes replace the old ones after a warning, and 2FA can be turn
   await page.getByRole("heading", { name: "Hello, Dorothy Vaughan" }).waitFor();
   assertNoProblems(page);
 });
+
+test("the app's key leaves the page once the app is added, and when its setup is cancelled", async () => {
+  const page = await newPage(chrome.browser);
+  const email = uniqueEmail("key-gone");
+  await signUp(page, { name: "Mary Jackson", email });
+  await page.getByRole("navigation").getByRole("link", { name: "Security" }).click();
+  await page.getByText("Off.", { exact: true }).waitFor();
+
+  /** Starts adding an app and reads its key as a person would. */
+  async function startApp(name) {
+    await page.getByRole("button", { name: "Add authenticator app" }).click();
+    await page.getByLabel("Name for this app").fill(name);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await confirmPasswordIfAsked(page);
+    await page.getByLabel("Enter the 6-digit code the app shows").waitFor();
+    return (await page.getByLabel("Setup key").textContent()).replace(/\s+/g, "");
+  }
+
+  /** Whether anything in the page still holds the key: text, attributes (the QR code's image, the otpauth:// link), data attributes. */
+  async function pageHolds(secret) {
+    const html = await page.content();
+    const qr = await page.locator("#totp-qr").getAttribute("src");
+    return { inMarkup: html.includes(secret) || html.includes(secret.toLowerCase()), qrImage: Boolean(qr) };
+  }
+
+  const first = await startApp("Phone");
+  assert.deepEqual(await pageHolds(first), { inMarkup: true, qrImage: true }, "while the setup is open the key is on the page");
+  await page.getByLabel("Enter the 6-digit code the app shows").fill(await freshTOTP(first));
+  await page.getByRole("button", { name: "Verify and add" }).click();
+  const card = page.getByRole("region", { name: "Save your backup codes" });
+  await tenCodes(card);
+  // The key was shown once, to be scanned: once the app is added nobody at this screen can read it back.
+  assert.deepEqual(await pageHolds(first), { inMarkup: false, qrImage: false }, "the added app's key is gone from the page");
+  await card.getByLabel("I have saved these codes").check();
+  await card.getByRole("button", { name: "Done" }).click();
+  await page.getByText("On.", { exact: true }).waitFor();
+  assert.deepEqual(await pageHolds(first), { inMarkup: false, qrImage: false });
+
+  const second = await startApp("Tablet");
+  await page.locator("#totp-setup").getByRole("button", { name: "Cancel" }).last().click();
+  await page.locator("#totp-setup").waitFor({ state: "hidden" });
+  assert.deepEqual(await pageHolds(second), { inMarkup: false, qrImage: false }, "a cancelled setup's key is gone from the page");
+  assertNoProblems(page);
+});
