@@ -2,7 +2,7 @@
 import { ApiError, api, describe, logOut, waitText, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, ask, busy, data, focusStep, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
+import { $, ask, busy, data, focusStep, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
 
 const sections = ["login", "signup", "verify", "home"];
 const flash = $("#flash");
@@ -179,7 +179,8 @@ for (const method of ["totp", "backup_code", "recovery_code"]) {
   $(`#verify-${method}`).addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.currentTarget;
-    await busy($("button[type=submit]", form), () => verify({ method, code: form.code.value }, form.code));
+    const code = method === "totp" ? typedCode(form.code.value) : form.code.value;
+    await busy($("button[type=submit]", form), () => verify({ method, code }, form.code));
   });
 }
 

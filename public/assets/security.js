@@ -9,7 +9,7 @@ import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
 import { loadSessions } from "./sessions.js";
 import { renderTrustedBrowsers } from "./trusted-browsers.js";
-import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, methodLabel, say, show, validateInLanguage } from "./ui.js";
+import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
 
 let me = null;
 let security = null;
@@ -360,7 +360,7 @@ $("#totp-confirm-form").addEventListener("submit", async (event) => {
   await busy($("button[type=submit]", form), async () => {
     try {
       const name = $("#totp-name").value.trim();
-      const result = await withSudo(() => api("POST", `/api/security/totp/${encodeURIComponent(enrollmentId)}/confirm`, { code: form.code.value.trim() }));
+      const result = await withSudo(() => api("POST", `/api/security/totp/${encodeURIComponent(enrollmentId)}/confirm`, { code: typedCode(form.code.value) }));
       closeSetups();
       await added(result, addedMessage("totp", result.method?.name ?? name));
     } catch (err) {

@@ -18,6 +18,9 @@ import {
   wrongTOTP,
 } from "./support.mjs";
 
+/** "123 456": how authenticator apps show a code, and how people often type it. */
+const spaced = (code) => `${code.slice(0, 3)} ${code.slice(3)}`;
+
 const chrome = useBrowser();
 const CODE = /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/;
 
@@ -58,7 +61,8 @@ test("enable 2FA with an authenticator app, save the backup codes, log in with a
   assert.ok(decodeURIComponent(parsed.pathname).includes(email), "the account is in the label");
   assert.ok(parsed.searchParams.get("issuer"), "the issuer is named");
 
-  await page.getByLabel("Enter the 6-digit code the app shows").fill(await freshTOTP(secret));
+  // Typed as the app shows it, in two groups of three.
+  await page.getByLabel("Enter the 6-digit code the app shows").fill(spaced(await freshTOTP(secret)));
   await page.getByRole("button", { name: "Verify and add" }).click();
 
   // Ten backup codes, shown once, with Copy and Download.
@@ -104,7 +108,7 @@ test("enable 2FA with an authenticator app, save the backup codes, log in with a
     .getByRole("alert")
     .getByText(/not accepted/)
     .waitFor();
-  await totpInput.fill(await freshTOTP(secret));
+  await totpInput.fill(spaced(await freshTOTP(secret)));
   await page.getByRole("button", { name: "Verify" }).click();
   await page.getByRole("heading", { name: "Hello, Katherine Johnson" }).waitFor();
 
