@@ -1,8 +1,9 @@
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, expectProblem } from "./support/client";
 import { enableTOTP, logIn, newUser, PASSWORD, secondStepClient } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
-import { eventTypesOf, loginThrottleKeys, throttleSnapshot } from "./support/stores";
+import { eventTypesOf, guard, loginThrottleKeys, throttleSnapshot } from "./support/stores";
 
 /**
  * Changing the password from the Security page: a wrong current password is a
@@ -77,5 +78,53 @@ describe("password change", () => {
     await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: stolen }), 401, "invalid_credentials");
     expect((await logIn(user.email, NEW_PASSWORD)).body.status).toBe("authenticated");
     expect((await user.client.get("/api/me")).status).toBe(200);
+  });
+});
+
+describe("a login that checked the old password while the change was reaching D1", () => {
+  it("does not outlive the change: once D1 has the new password, the session the old one opened is dead", async () => {
+    const user = await newUser();
+    // The change's D1 write fails for a while (an outage); the guard has made the change and retries the write.
+    // The same holds for the milliseconds between the guard's step and its D1 write, and for a login whose
+    // password hash was read before the change and whose session is written after it.
+    await env.DB.prepare(
+      `CREATE TRIGGER hold_password_change BEFORE UPDATE OF password_hash ON users
+       WHEN OLD.id = '${user.id}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    ).run();
+    let intruder: Client;
+    try {
+      expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
+      // Someone who knew the old password logs in meanwhile: D1 still holds its hash.
+      const { client, body } = await logIn(user.email);
+      expect(body.status).toBe("authenticated");
+      intruder = client;
+    } finally {
+      await env.DB.prepare("DROP TRIGGER IF EXISTS hold_password_change").run();
+    }
+    await runDurableObjectAlarm(guard(user.id)); // the guard's retry lands
+
+    await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
+    expect((await user.client.get("/api/me")).status).toBe(200);
+    await expectProblem(await intruder.get("/api/me"), 401, "unauthenticated");
+  });
+
+  it("with 2FA on, its second step is refused at once and spends no backup code", async () => {
+    const user = await newUser();
+    const { backupCodes } = await enableTOTP(user.client);
+    await env.DB.prepare(
+      `CREATE TRIGGER hold_password_change_2 BEFORE UPDATE OF password_hash ON users
+       WHEN OLD.id = '${user.id}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    ).run();
+    try {
+      expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
+      const intruder = await secondStepClient(user.email);
+      await expectProblem(await intruder.post("/api/auth/verify", { method: "backup_code", code: backupCodes[0] }), 401, "unauthenticated");
+    } finally {
+      await env.DB.prepare("DROP TRIGGER IF EXISTS hold_password_change_2").run();
+    }
+    await runDurableObjectAlarm(guard(user.id));
+    await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
+    const { client } = await logIn(user.email, NEW_PASSWORD);
+    expect((await client.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).status).toBe(200);
   });
 });

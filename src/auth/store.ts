@@ -17,14 +17,21 @@ export interface UserRow {
   password_hash: string;
   /** The language of the user's last login (docs/email.md "Which language"); null before one. */
   lang: string | null;
+  /**
+   * D1's copy of the user's session epoch, read in the same row as the password hash: a login opens
+   * its session at no later epoch than this one, so a password change still on its way here ends it too.
+   */
+  session_epoch: number;
 }
 
+const USER_COLUMNS = "id, email, name, password_hash, lang, session_epoch";
+
 export async function findUserByEmail(db: D1Database, email: string): Promise<UserRow | null> {
-  return db.prepare("SELECT id, email, name, password_hash, lang FROM users WHERE email = ?").bind(email).first<UserRow>();
+  return db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`).bind(email).first<UserRow>();
 }
 
 export async function findUserById(db: D1Database, id: string): Promise<UserRow | null> {
-  return db.prepare("SELECT id, email, name, password_hash, lang FROM users WHERE id = ?").bind(id).first<UserRow>();
+  return db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).bind(id).first<UserRow>();
 }
 
 /**

@@ -148,16 +148,23 @@ export function refundPasswordAttempt(sql: SqlStorage, now: number): void {
   sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
 }
 
-/** What login needs to know: the stage the password leads to, and the methods to offer, the preferred first. */
-export function loginState(sql: SqlStorage): LoginState {
+/**
+ * What login needs to know: the stage the password leads to, the methods to offer (the preferred first),
+ * and the epoch of the session it opens. `passwordEpoch`: the epoch D1 had when the password's hash was
+ * read. A later one here means a change made since (a new password, a reset) has not reached that read:
+ * the password may be the old one, so the session is opened at the older epoch and ends with the others
+ * once D1 has the change (its half session is refused here at once), instead of outliving it.
+ */
+export function loginState(sql: SqlStorage, passwordEpoch?: number): LoginState {
   const state = readState(sql);
-  if (state.recovery_pending) return { stage: "recovery", methods: [], preferred: null, epoch: state.epoch };
+  const epoch = passwordEpoch === undefined ? state.epoch : Math.min(state.epoch, passwordEpoch);
+  if (state.recovery_pending) return { stage: "recovery", methods: [], preferred: null, epoch };
   const types = methodTypes(sql);
-  if (types.length === 0) return { stage: "authenticated", methods: [], preferred: null, epoch: state.epoch };
+  if (types.length === 0) return { stage: "authenticated", methods: [], preferred: null, epoch };
   const preferred = effectivePreferred(state, types);
   const methods: LoginState["methods"] = preferred ? [preferred, ...types.filter((t) => t !== preferred)] : [...types];
   if (backupCodesRemaining(sql) > 0) methods.push("backup_code");
-  return { stage: "second_factor", methods, preferred, epoch: state.epoch };
+  return { stage: "second_factor", methods, preferred, epoch };
 }
 
 /** The Security page's view of the user's methods. */
