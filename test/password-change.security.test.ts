@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../src/auth/passwords";
 import { Client, expectProblem } from "./support/client";
 import { enableTOTP, logIn, newUser, PASSWORD, secondStepClient } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
@@ -126,5 +127,30 @@ describe("a login that checked the old password while the change was reaching D1
     await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
     const { client } = await logIn(user.email, NEW_PASSWORD);
     expect((await client.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).status).toBe(200);
+  });
+});
+
+describe("a login that upgrades the old password's hash while a change lands", () => {
+  it("does not write the old password back over the new one", async () => {
+    const user = await newUser();
+    // A hash from before the cost was raised: the next correct login stores a new hash of the password it checked.
+    const cheap = await hashPassword(PASSWORD, { iterations: 500 });
+    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(cheap, user.id).run();
+    const changed = await hashPassword(NEW_PASSWORD, { iterations: Number(env.PASSWORD_ITERATIONS) });
+    // The owner's change (or reset) reaches D1 while that login, which read the old hash, is still running:
+    // its write lands just before the login's own batch.
+    await env.DB.prepare(
+      `CREATE TRIGGER change_lands_during_login AFTER INSERT ON sessions WHEN NEW.user_id = '${user.id}'
+       BEGIN UPDATE users SET password_hash = '${changed}' WHERE id = NEW.user_id; END`,
+    ).run();
+    try {
+      expect((await logIn(user.email)).body.status).toBe("authenticated");
+    } finally {
+      await env.DB.prepare("DROP TRIGGER IF EXISTS change_lands_during_login").run();
+    }
+    const stored = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(user.id).first<string>("password_hash");
+    expect(stored).toBe(changed);
+    await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
+    expect((await logIn(user.email, NEW_PASSWORD)).body.status).toBe("authenticated");
   });
 });

@@ -125,7 +125,7 @@ authRoutes.openapi(
     const batch = [statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
-    if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash));
+    if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash, user.password_hash));
     if (stage === "authenticated")
       batch.push(
         loggedInStatement(c.env.DB, user.id, meta, now, state.trustedBrowser ? "trusted_browser" : "password"),

@@ -70,9 +70,13 @@ export async function createAccount(
   return { user: { id, email: input.email, name: input.name }, community };
 }
 
-/** A hash made at the current cost replaces one made at a lower cost (at a successful login). */
-export function rehashStatement(db: D1Database, userId: string, passwordHash: string): D1PreparedStatement {
-  return db.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(passwordHash, userId);
+/**
+ * A hash made at the current cost replaces one made at a lower cost (at a successful login), only while
+ * the stored hash is still the one the password was checked against: a change or reset that reached D1
+ * during the login must not be overwritten by a new hash of the old password.
+ */
+export function rehashStatement(db: D1Database, userId: string, passwordHash: string, checkedHash: string): D1PreparedStatement {
+  return db.prepare("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?").bind(passwordHash, userId, checkedHash);
 }
 
 /**
