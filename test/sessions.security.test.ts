@@ -217,6 +217,28 @@ describe("server-side expiry", () => {
     expect((await u.client.json("GET", "/api/me")).status).toBe(401);
     await expect.poll(async () => env.DB.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(id).first(), { timeout: 2000 }).toBeNull();
   });
+
+  it("dead rows whose cookie is never presented again do not stay forever: the user's next login deletes them", async () => {
+    // Logins whose browser dropped the cookie: an abandoned second step, a cleared cookie, a script logging in and
+    // throwing every cookie away. Each left a row that nothing else ever deleted.
+    const u = await newUser();
+    await enableTOTP(u.client);
+    const dropped: Client[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = new Client();
+      expect((await c.json("POST", "/api/auth/login", { email: u.email, password: PASSWORD })).body.status).toBe("second_factor_required");
+      dropped.push(c);
+    }
+    for (const c of dropped.slice(0, 2)) await updateSession(c, { expires_at: Date.now() - 1 });
+    // A full session idle past its hour is as dead.
+    await updateSession(u.client, { last_seen_at: Date.now() - HOUR - MINUTE });
+    const ids = [...dropped, u.client].map((c) => tokenHash(c.cookie!));
+    const live = tokenHash(dropped[2]!.cookie!);
+
+    await new Client().json("POST", "/api/auth/login", { email: u.email, password: PASSWORD });
+    const left = await Promise.all(ids.map((id) => env.DB.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(id).first()));
+    expect(left.map((row, i) => (row ? ids[i] : null)).filter(Boolean)).toEqual([live]);
+  });
 });
 
 describe("reauth (sudo)", () => {

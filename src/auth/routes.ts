@@ -25,7 +25,7 @@ import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
 import { rememberThisBrowser } from "./remember-browser";
 import { requireSecondStep, requireStage, sessionOf } from "./session-middleware";
-import { advanceSession, clearSessionCookie, deleteSession, insertSession, setSessionCookie } from "./session-store";
+import { advanceSession, clearSessionCookie, deleteDeadSessions, deleteSession, insertSession, setSessionCookie } from "./session-store";
 import { createAccount, languageStatement, loggedInStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
 import { clearTrustedCookie, trustedHashFor } from "./trusted-cookie";
@@ -122,7 +122,7 @@ authRoutes.openapi(
       newBrowser,
       half: isSecondStepStage(stage) ? half : undefined,
     });
-    const batch = [statement];
+    const batch = [statement, deleteDeadSessions(c.env.DB, user.id, now)];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
     if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash, user.password_hash));

@@ -175,6 +175,18 @@ export function deleteSession(db: D1Database, id: string): D1PreparedStatement {
   return db.prepare("DELETE FROM sessions WHERE id = ?").bind(id);
 }
 
+/**
+ * The user's dead rows (past their absolute end, or idle past the hour, as `isLive` judges): deleted at
+ * each login of theirs. A dead row is otherwise deleted only when its cookie comes back, and a browser
+ * that dropped it (an abandoned second step, a cleared cookie, a script throwing cookies away) never
+ * sends it: without this, every such login left a row in D1 for good.
+ */
+export function deleteDeadSessions(db: D1Database, userId: string, now: number): D1PreparedStatement {
+  return db
+    .prepare("DELETE FROM sessions WHERE user_id = ? AND (expires_at <= ? OR (stage = 'authenticated' AND last_seen_at <= ?))")
+    .bind(userId, now, now - IDLE_MS);
+}
+
 /** A full session as the Security page lists it. */
 export interface ListedSessionRow {
   public_id: string;
