@@ -107,8 +107,7 @@ authRoutes.openapi(
       newBrowser,
     };
     // The password was checked against the hash D1 held at this epoch: the guard opens the session at no later one.
-    const caller = { ...callerOf(c, user), sessionEpoch: user.session_epoch };
-    const state = await guardFor(c.env, user.id).loginState(caller, trustAllowed ? trustedHash : null, start);
+    const state = await guardFor(c.env, user.id).loginState(callerOf(c, user), trustAllowed ? trustedHash : null, start, user.session_epoch);
     // This user's token that did not count (forgotten, expired, or not allowed) is dead: the browser need not keep it.
     if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
     // A remembered browser means the account has 2FA: no policy can be due.

@@ -43,11 +43,12 @@ export class UserGuard extends GuardCore {
    * The password was right: where this login goes next. `trustedHash`: the SHA-256 of this browser's
    * trusted token, when it names this user and their communities allow it. With `half`, a login that
    * stops at the second step (or the recovery code) is remembered here for that step.
-   * `caller.sessionEpoch`: the epoch D1 had when the password's hash was read (src/auth/store.ts).
+   * `passwordEpoch`: the epoch D1 had when the password's hash was read (src/auth/store.ts); the login has
+   * no session yet, so this is not its caller's `sessionEpoch`, which the entry check would judge.
    */
-  loginState(caller: T.Caller, trustedHash: string | null = null, half: T.HalfSessionStart | null = null): T.LoginState {
+  loginState(caller: T.Caller, trustedHash: string | null = null, half: T.HalfSessionStart | null = null, passwordEpoch?: number): T.LoginState {
     this.enter(caller);
-    const login = state.loginState(this.sql, caller.sessionEpoch);
+    const login = state.loginState(this.sql, passwordEpoch);
     // Only the second step is skipped: a reset's recovery code is never.
     if (login.stage === "second_factor" && trustedHash && trusted.useTrustedBrowser(this.sql, caller, trustedHash)) {
       return { stage: "authenticated", methods: [], preferred: null, epoch: login.epoch, trustedBrowser: true };
