@@ -175,6 +175,12 @@ CREATE TABLE half_sessions (
   new_browser INTEGER NOT NULL
 );
 `,
+  // 5: the epoch the last password change or reset ended sessions at. A login whose password was read from
+  // D1 before that change reached it opens its session at D1's older epoch (src/guard/state.ts loginState);
+  // a session ended for any other reason (an admin's reset, a method removed) changed no password.
+  `
+ALTER TABLE state ADD COLUMN password_epoch INTEGER NOT NULL DEFAULT 0;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -32,6 +32,8 @@ export interface StateRow {
   lock_count: number;
   backup_salt: string | null;
   backup_iterations: number | null;
+  /** The epoch a password change or reset ended sessions at (0: none since this column came). */
+  password_epoch: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -84,6 +86,15 @@ export function clearFailures(sql: SqlStorage): void {
 
 export function bumpEpoch(sql: SqlStorage): number {
   return sql.exec<{ epoch: number }>("UPDATE state SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch").one().epoch;
+}
+
+/**
+ * A new password: sessions end as for any epoch, and the epoch is remembered as the password's, so a login
+ * that read the old hash from D1 before this change reached it is told apart (loginState). The new hash and
+ * the epoch reach D1 in one batch (src/guard/flush.ts): D1 at this epoch or later has the new hash.
+ */
+export function bumpPasswordEpoch(sql: SqlStorage): number {
+  return sql.exec<{ epoch: number }>("UPDATE state SET epoch = epoch + 1, password_epoch = epoch + 1 WHERE id = 1 RETURNING epoch").one().epoch;
 }
 
 /**
@@ -151,13 +162,14 @@ export function refundPasswordAttempt(sql: SqlStorage, now: number): void {
 /**
  * What login needs to know: the stage the password leads to, the methods to offer (the preferred first),
  * and the epoch of the session it opens. `passwordEpoch`: the epoch D1 had when the password's hash was
- * read. A later one here means a change made since (a new password, a reset) has not reached that read:
- * the password may be the old one, so the session is opened at the older epoch and ends with the others
- * once D1 has the change (its half session is refused here at once), instead of outliving it.
+ * read. Older than the last password change here, the hash read was the one before it: the password may
+ * be the old one, so the session is opened at that older epoch and ends with the others once D1 has the
+ * change (its half session is refused here at once), instead of outliving it. An epoch moved for any other
+ * reason (an admin's reset, a removed method) changed no password: the session opens at the current one.
  */
 export function loginState(sql: SqlStorage, passwordEpoch?: number): LoginState {
   const state = readState(sql);
-  const epoch = passwordEpoch === undefined ? state.epoch : Math.min(state.epoch, passwordEpoch);
+  const epoch = passwordEpoch !== undefined && passwordEpoch < state.password_epoch ? passwordEpoch : state.epoch;
   if (state.recovery_pending) return { stage: "recovery", methods: [], preferred: null, epoch };
   const types = methodTypes(sql);
   if (types.length === 0) return { stage: "authenticated", methods: [], preferred: null, epoch };

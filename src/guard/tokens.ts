@@ -1,7 +1,7 @@
 import type { Statement } from "../lib/statement";
 import { type Change, type Effect, eventBy, type SealedToken } from "./effects";
 import { wipeFactors } from "./manage";
-import { bumpEpoch, clearFailures, epochStatements } from "./state";
+import { bumpPasswordEpoch, clearFailures, epochStatements } from "./state";
 import { forgetAllTrustedBrowsers } from "./trusted";
 import type { Caller, SessionCaller } from "./types";
 
@@ -127,7 +127,7 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
   // Whoever took the account may have had a browser remembered: the new password alone must not log it in.
   forgetAllTrustedBrowsers(sql);
   const verified = markEmailVerified(sql, caller, "password_reset");
-  const epoch = bumpEpoch(sql);
+  const epoch = bumpPasswordEpoch(sql);
   statements.push(...epochStatements(caller.user.id, epoch));
   const reset = eventBy(caller, "password_reset", unproven ? { twoFactorRemoved: 1 } : undefined);
   return {
@@ -146,7 +146,7 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
 export function changePassword(sql: SqlStorage, caller: SessionCaller, passwordHash: string): Change<{ ok: true; epoch: number }> {
   forgetAllTrustedBrowsers(sql);
   sql.exec("DELETE FROM tokens WHERE purpose = 'password_reset'");
-  const epoch = bumpEpoch(sql);
+  const epoch = bumpPasswordEpoch(sql);
   return {
     result: { ok: true, epoch },
     effect: {
