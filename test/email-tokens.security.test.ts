@@ -126,4 +126,28 @@ describe("verification link", () => {
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
     await expectProblem(await new Client().post("/api/auth/verify-email/resend"), 401, "unauthenticated");
   });
+
+  it("one client address cannot multiply resends by holding many accounts: its own bucket refuses them, another address is unaffected", async () => {
+    // Each account's bucket bounds what one inbox receives; an address that signs up many
+    // accounts (one per victim's email) would otherwise send three links per account at once.
+    const ip = "198.51.100.91";
+    const accounts: Client[] = [];
+    for (let i = 0; i < 7; i++) {
+      const client = new Client(ip);
+      const email = uniqueEmail("bomb");
+      expect((await client.request("POST", "/api/auth/signup", { email, password: PASSWORD, name: "Bob" })).status).toBe(201);
+      expect((await client.request("POST", "/api/auth/login", { email, password: PASSWORD })).status).toBe(200);
+      accounts.push(client);
+    }
+    const answers: Response[] = [];
+    for (const client of accounts) for (let i = 0; i < 3; i++) answers.push(await client.post("/api/auth/verify-email/resend"));
+    // 20 from one address; the 21st is that account's third, so only the address's bucket can refuse it.
+    expect(answers.slice(0, 20).map((r) => r.status)).toEqual(Array(20).fill(204));
+    const limited = answers[20]!;
+    await expectProblem(limited, 429, "too_many_attempts");
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    // Another address's account still gets its link.
+    const other = await newUser({ verified: false });
+    expect((await other.client.post("/api/auth/verify-email/resend")).status).toBe(204);
+  });
 });

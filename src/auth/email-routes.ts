@@ -12,7 +12,7 @@ import { sha256Hex } from "../lib/sha256";
 import type { SessionUser } from "../session";
 import { clientAddress } from "./client-address";
 import { mintDeviceToken, setDeviceCookie } from "./device";
-import { RESET_CLIENT_POLICY, RESET_EMAIL_POLICY, VERIFY_RESEND_POLICY } from "./limits";
+import { RESET_CLIENT_POLICY, RESET_EMAIL_POLICY, VERIFY_RESEND_CLIENT_POLICY, VERIFY_RESEND_POLICY } from "./limits";
 import { enqueueReset, resetRequest } from "./password-reset-queue";
 import { hashPassword, passwordParams } from "./passwords";
 import { requireStage, sessionOf } from "./session-middleware";
@@ -73,7 +73,10 @@ emailRoutes.openapi(
     const session = sessionOf(c);
     await takeTokens(
       c.env,
-      [{ key: `verify-resend:${session.user.id}`, policy: VERIFY_RESEND_POLICY }],
+      [
+        { key: `verify-resend:${session.user.id}`, policy: VERIFY_RESEND_POLICY },
+        { key: `verify-resend-client:${clientAddress(c.get("meta").ip)}`, policy: VERIFY_RESEND_CLIENT_POLICY },
+      ],
       Date.now(),
       "Too many links sent; wait before asking again",
     );

@@ -25,3 +25,8 @@ export const RESET_EMAIL_POLICY: BucketPolicy = { capacity: 3, refillMs: 10 * 60
 export const RESET_CLIENT_POLICY: BucketPolicy = { capacity: 20, refillMs: 60_000 };
 /** Verification links resent per account: a few, then one every 10 minutes. */
 export const VERIFY_RESEND_POLICY: BucketPolicy = { capacity: 3, refillMs: 10 * 60_000 };
+/**
+ * Verification links resent per client address: a few people behind one NAT, then one a minute. The account's
+ * bucket bounds one inbox; this one bounds an address that holds many accounts, each made with someone's email.
+ */
+export const VERIFY_RESEND_CLIENT_POLICY: BucketPolicy = { capacity: 20, refillMs: 60_000 };
