@@ -13,13 +13,26 @@ export const Email = z
   .pipe(z.email({ message: "must be an email address" }).max(254))
   .openapi({ example: "ada@example.com" });
 
+/**
+ * Half of a UTF-16 pair (Unicode Cs, a lone surrogate, `\uD800` in JSON) is no character: the hash's UTF-8
+ * (src/auth/passwords.ts) turns each of the 2,048 into the same U+FFFD, so a password of them would be stored
+ * as a weaker one that other surrogates open. Refused where a password is chosen; a login compares whatever it gets.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** NIST SP 800-63B-4 §3.1.1.2: at least 15 characters for a password that may stand alone; at most 128 here. */
 export const NewPassword = z
   .string()
+  .refine((s) => !LONE_SURROGATE.test(s), { message: "must not contain lone surrogates" })
   .refine((s) => codePoints(s) >= 15, { message: "must be at least 15 characters" })
   .refine((s) => codePoints(s) <= 128, { message: "must be at most 128 characters" })
   // The refinements are invisible to the generator; JSON Schema's min/maxLength also count code points.
-  .openapi({ minLength: 15, maxLength: 128, description: "15 to 128 Unicode code points after NFC", example: "correct horse battery staple" });
+  .openapi({
+    minLength: 15,
+    maxLength: 128,
+    description: "15 to 128 Unicode code points after NFC; no lone surrogates",
+    example: "correct horse battery staple",
+  });
 
 /** Any password up to a bound: a login never reveals the policy, and never hashes megabytes. */
 export const Password = z.string().min(1, { message: "is required" }).max(1024).openapi({ example: "correct horse battery staple" });
