@@ -58,6 +58,32 @@ describe("device link", () => {
     await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: "guess" }), 429, "too_many_attempts");
   });
 
+  it("another account's device link opened in the owner's browser does not take that browser's own bucket away", async () => {
+    // The owner's browser is a known device of the owner's account.
+    const owner = await newUser();
+    const browser = new Client();
+    const first = await browser.request("POST", "/api/auth/login", { email: owner.email, password: PASSWORD });
+    expect(first.status).toBe(200);
+    const ownDevice = deviceCookieOf(first)!;
+    expect(ownDevice).toBeTruthy();
+    // The attacker gets a device link for an account of their own (its bucket emptied, its right password typed)
+    // and has the owner open it: the page posts it on load.
+    const mallory = await newUser();
+    await keepOut(mallory.email);
+    await expectProblem(await new Client().post("/api/auth/login", { email: mallory.email, password: PASSWORD }), 429, "too_many_attempts");
+    const token = await mail.nextToken(mallory.email, "device");
+    const opened = await browser.request("POST", "/api/auth/device-link", { token }, { Cookie: `__Host-device=${ownDevice}` });
+    expect(opened.status).toBe(204);
+    const device = deviceCookieOf(opened)!;
+    // Then the attacker keeps the owner's email bucket empty: the owner's browser still logs in with its own bucket,
+    // and the link still did what it says for the other account.
+    await keepOut(owner.email);
+    const login = await browser.request("POST", "/api/auth/login", { email: owner.email, password: PASSWORD }, { Cookie: `__Host-device=${device}` });
+    expect(login.status).toBe(200);
+    const other = await browser.request("POST", "/api/auth/login", { email: mallory.email, password: PASSWORD }, { Cookie: `__Host-device=${device}` });
+    expect(other.status).toBe(200);
+  });
+
   it("at most one link every few minutes per account: the inbox cannot be flooded", async () => {
     const user = await newUser();
     const who = { id: user.id, email: user.email, name: user.name };

@@ -13,7 +13,7 @@ import { randomBytes } from "../lib/random";
  * failing logins for a victim's email cannot keep the victim out. The token
  * proves nothing else: it never replaces the password or the second factor.
  *
- * Value: `<key id>.<random>.<mac>`, the MAC (HMAC-SHA256, key derived with
+ * A token: `<key id>.<random>.<mac>`, the MAC (HMAC-SHA256, key derived with
  * HKDF from an ENCRYPTION_KEYS entry) over the random part and the email, so
  * a cookie minted for one account is worthless for another.
  */
@@ -33,20 +33,41 @@ export async function mintDeviceToken(env: Env, email: string): Promise<string> 
   return `${keyId}.${random}.${mac}`;
 }
 
-/** The token's random part when it is a valid device token for this email, else null. */
-export async function deviceFor(env: Env, token: string | null, email: string): Promise<string | null> {
-  if (!token || token.length > 200) return null;
-  const [id, random, mac] = token.split(".");
-  if (!id || !random || !mac) return null;
-  return (await verifyWithKey(env.ENCRYPTION_KEYS, MAC_INFO, id, mac, signed(random, email))) ? random : null;
+/**
+ * One browser may be a device of several accounts (a shared computer, or a device link of someone else's account
+ * opened in it): the cookie holds the tokens of the last few, newest first, so a new one never pushes out the
+ * account the browser was already known to. `~` is in no token (base64url and the key id) and needs no escaping.
+ */
+const SEPARATOR = "~";
+const MAX_TOKENS = 5;
+const MAX_TOKEN_LENGTH = 200;
+
+function tokensOf(cookie: string | null): string[] {
+  if (!cookie) return [];
+  return cookie
+    .split(SEPARATOR)
+    .slice(0, MAX_TOKENS)
+    .filter((t) => t.length > 0 && t.length <= MAX_TOKEN_LENGTH);
+}
+
+/** The random part of the cookie's token for this email, when it holds a valid one, else null. */
+export async function deviceFor(env: Env, cookie: string | null, email: string): Promise<string | null> {
+  for (const token of tokensOf(cookie)) {
+    const [id, random, mac] = token.split(".");
+    if (!id || !random || !mac) continue;
+    if (await verifyWithKey(env.ENCRYPTION_KEYS, MAC_INFO, id, mac, signed(random, email))) return random;
+  }
+  return null;
 }
 
 export function readDeviceCookie(c: Context): string | null {
   return readHostCookie(c, DEVICE_COOKIE);
 }
 
+/** Adds `token` in front of the tokens the browser sent; the oldest beyond the last few go. */
 export function setDeviceCookie(c: Context, token: string): void {
-  setHostCookie(c, DEVICE_COOKIE, token, MAX_AGE_S);
+  const kept = tokensOf(readDeviceCookie(c)).filter((t) => t !== token);
+  setHostCookie(c, DEVICE_COOKIE, [token, ...kept].slice(0, MAX_TOKENS).join(SEPARATOR), MAX_AGE_S);
 }
 
 /**
