@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { Client, problemOf, rawFetch, sessionCookieOf } from "./support/client";
 import { previousStepCode } from "./support/codes";
 import { enableTOTP, newUser, PASSWORD, reauth, recoveryClient, recoveryLogin, secondStepClient } from "./support/fixtures";
+import { withTrigger } from "./support/stores";
 import { userWithKey } from "./support/webauthn";
 
 /**
@@ -11,16 +12,6 @@ import { userWithKey } from "./support/webauthn";
  * not check it renewed anything, links and WebAuthn origins taken from
  * whatever Host a request names, HSTS, and constant-time comparison.
  */
-
-/** A D1 trigger that fails or changes what the Worker writes: a real failure of the real database, injected. */
-async function withTrigger<T>(name: string, sql: string, run: () => Promise<T>): Promise<T> {
-  await env.DB.prepare(sql).run();
-  try {
-    return await run();
-  } finally {
-    await env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`).run();
-  }
-}
 
 describe("a D1 failure after the guard accepted a recovery code", () => {
   it("does not strand the user: the same session retries with the same code and goes on to enroll; no other session can use it", async () => {

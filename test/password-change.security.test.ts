@@ -4,7 +4,7 @@ import { hashPassword } from "../src/auth/passwords";
 import { Client, expectProblem } from "./support/client";
 import { enableTOTP, logIn, newUser, PASSWORD, secondStepClient } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
-import { eventTypesOf, guard, loginThrottleKeys, throttleSnapshot } from "./support/stores";
+import { eventTypesOf, guard, loginThrottleKeys, throttleSnapshot, withTrigger } from "./support/stores";
 
 /**
  * Changing the password from the Security page: a wrong current password is a
@@ -82,26 +82,29 @@ describe("password change", () => {
   });
 });
 
+/** While `run` runs, D1 refuses every write of this user's password hash (an outage): the guard's change waits to be retried. */
+function holdingPasswordWrites<T>(userId: string, run: () => Promise<T>): Promise<T> {
+  return withTrigger(
+    "hold_password_change",
+    `CREATE TRIGGER hold_password_change BEFORE UPDATE OF password_hash ON users
+     WHEN OLD.id = '${userId}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    run,
+  );
+}
+
 describe("a login that checked the old password while the change was reaching D1", () => {
   it("does not outlive the change: once D1 has the new password, the session the old one opened is dead", async () => {
     const user = await newUser();
     // The change's D1 write fails for a while (an outage); the guard has made the change and retries the write.
     // The same holds for the milliseconds between the guard's step and its D1 write, and for a login whose
     // password hash was read before the change and whose session is written after it.
-    await env.DB.prepare(
-      `CREATE TRIGGER hold_password_change BEFORE UPDATE OF password_hash ON users
-       WHEN OLD.id = '${user.id}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
-    ).run();
-    let intruder: Client;
-    try {
+    const intruder = await holdingPasswordWrites(user.id, async () => {
       expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
       // Someone who knew the old password logs in meanwhile: D1 still holds its hash.
       const { client, body } = await logIn(user.email);
       expect(body.status).toBe("authenticated");
-      intruder = client;
-    } finally {
-      await env.DB.prepare("DROP TRIGGER IF EXISTS hold_password_change").run();
-    }
+      return client;
+    });
     await runDurableObjectAlarm(guard(user.id)); // the guard's retry lands
 
     await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
@@ -112,17 +115,11 @@ describe("a login that checked the old password while the change was reaching D1
   it("with 2FA on, its second step is refused at once and spends no backup code", async () => {
     const user = await newUser();
     const { backupCodes } = await enableTOTP(user.client);
-    await env.DB.prepare(
-      `CREATE TRIGGER hold_password_change_2 BEFORE UPDATE OF password_hash ON users
-       WHEN OLD.id = '${user.id}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
-    ).run();
-    try {
+    await holdingPasswordWrites(user.id, async () => {
       expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
       const intruder = await secondStepClient(user.email);
       await expectProblem(await intruder.post("/api/auth/verify", { method: "backup_code", code: backupCodes[0] }), 401, "unauthenticated");
-    } finally {
-      await env.DB.prepare("DROP TRIGGER IF EXISTS hold_password_change_2").run();
-    }
+    });
     await runDurableObjectAlarm(guard(user.id));
     await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
     const { client } = await logIn(user.email, NEW_PASSWORD);
@@ -139,15 +136,12 @@ describe("a login that upgrades the old password's hash while a change lands", (
     const changed = await hashPassword(NEW_PASSWORD, { iterations: Number(env.PASSWORD_ITERATIONS) });
     // The owner's change (or reset) reaches D1 while that login, which read the old hash, is still running:
     // its write lands just before the login's own batch.
-    await env.DB.prepare(
+    await withTrigger(
+      "change_lands_during_login",
       `CREATE TRIGGER change_lands_during_login AFTER INSERT ON sessions WHEN NEW.user_id = '${user.id}'
        BEGIN UPDATE users SET password_hash = '${changed}' WHERE id = NEW.user_id; END`,
-    ).run();
-    try {
-      expect((await logIn(user.email)).body.status).toBe("authenticated");
-    } finally {
-      await env.DB.prepare("DROP TRIGGER IF EXISTS change_lands_during_login").run();
-    }
+      async () => expect((await logIn(user.email)).body.status).toBe("authenticated"),
+    );
     const stored = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(user.id).first<string>("password_hash");
     expect(stored).toBe(changed);
     await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");

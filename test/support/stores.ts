@@ -13,6 +13,16 @@ import type { TestUser } from "./fixtures";
  * snapshots of all of them that make "nothing changed" checkable.
  */
 
+/** A D1 trigger that fails or changes what the Worker writes, for the length of `run`: a real failure of the real database, injected. */
+export async function withTrigger<T>(name: string, sql: string, run: () => Promise<T>): Promise<T> {
+  await env.DB.prepare(sql).run();
+  try {
+    return await run();
+  } finally {
+    await env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`).run();
+  }
+}
+
 export function guard(userId: string) {
   return env.USER_GUARD.get(env.USER_GUARD.idFromName(userId));
 }
