@@ -248,6 +248,33 @@ describe("DELETE /api/communities/{cid}/members/{uid}", () => {
     expect(await eventTypesOf(invitee.id)).not.toContain("invitation_accepted");
   });
 
+  it("the migration for stale invitations deletes the pending ones of former admins and keeps the rest", async () => {
+    const { admin, admins, cid } = await community({ members: 0, admins: 1 });
+    const former = admins[0] as TestUser;
+    const live = await admin.client.json("POST", `/api/communities/${cid}/invitations`, { email: (await newUser()).email, role: "member" });
+    expect(live.status).toBe(201);
+    const accepted = await newUser();
+    await join(admin, accepted, "member");
+    expect((await remove(admin.client, cid, former.id)).status).toBe(204);
+    // What the rule's predecessor left behind: a pending invitation of an admin removed since.
+    const stale = `stale-${Math.random().toString(36).slice(2, 10)}`;
+    const now = Date.now();
+    await env.DB.prepare("INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at) VALUES (?, ?, ?, 'admin', ?, ?, ?)")
+      .bind(stale, cid, (await newUser()).email, former.id, now, now + 7 * 24 * 60 * 60_000)
+      .run();
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.endsWith("_stale_invitations.sql"));
+    expect(migration, "migrations/*_stale_invitations.sql").toBeDefined();
+    for (const query of migration?.queries ?? []) await env.DB.prepare(query).run();
+    const { results } = await env.DB.prepare("SELECT id, accepted_by FROM invitations WHERE community_id = ?")
+      .bind(cid)
+      .all<{ id: string; accepted_by: string | null }>();
+    const ids = results.map((r) => r.id);
+    expect(ids).not.toContain(stale);
+    expect(ids).toContain(live.body.invitation.id);
+    // Accepted ones are the community's history, whoever sent them: the former admin's own acceptance included.
+    expect(results.map((r) => r.accepted_by)).toEqual(expect.arrayContaining([accepted.id, former.id]));
+  });
+
   it("a removed member can come back only by accepting a new invitation", async () => {
     const { admin, members, cid } = await community();
     const member = members[0] as TestUser;
