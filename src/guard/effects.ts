@@ -73,16 +73,17 @@ function outboxStatement(mail: OutgoingMail, userId: string, template: string, n
 export function recordEffect(sql: SqlStorage, effect: Effect, now: number, lang: Lang): void {
   const statements = [...effect.statements];
   for (const e of effect.events ?? []) statements.push(eventStatement(e));
-  let mail: OutgoingMail | null = null;
+  // The template travels with the pending mail only to name its kind should it be given up (src/guard/flush.ts).
+  let mail: (OutgoingMail & { template: string }) | null = null;
   if (effect.mail) {
     const { to, subject, text, template, userId } = effect.mail;
-    mail = { id: effect.mail.id ?? newId(), to, subject, text };
+    mail = { id: effect.mail.id ?? newId(), to, subject, text, template };
     statements.push(outboxStatement(mail, userId ?? "", template, now));
   } else if (effect.mailTo) {
     for (const e of effect.events ?? []) {
       const content = mailFor(e, effect.lang ?? lang, effect.actor ? { actor: effect.actor } : {});
       if (content) {
-        mail = { id: newId(), to: effect.mailTo, ...content };
+        mail = { id: newId(), to: effect.mailTo, ...content, template: e.type };
         statements.push(outboxStatement(mail, e.userId, e.type, now));
         break;
       }

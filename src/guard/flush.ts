@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import type { Statement } from "../lib/statement";
-import { deliver, type OutgoingMail } from "../notify/transport";
+import { deliver, type OutgoingMail, Undeliverable } from "../notify/transport";
 import { unsealIntoText } from "./sealed-token";
 
 /**
@@ -10,6 +10,7 @@ import { unsealIntoText } from "./sealed-token";
  */
 interface PendingRow {
   id: string;
+  created_at: number;
   statements: string;
   mail: string | null;
   d1_done: number;
@@ -21,10 +22,22 @@ interface PendingRow {
   [key: string]: SqlStorageValue;
 }
 
-/** Backoff for a failed write or delivery: 2 s, 4 s, 8 s … up to an hour; never given up. */
+/** The mail part of a record as stored; `template` is absent from records older than it. */
+type PendingMail = OutgoingMail & { template?: string };
+
+/** Backoff for a failed write or delivery: 2 s, 4 s, 8 s … up to an hour. */
 export function retryDelay(attempts: number): number {
   return Math.min(3_600_000, 2_000 * 2 ** Math.min(attempts, 11));
 }
+
+/**
+ * A delivery that keeps failing is given up once its record is this old (about
+ * 80 attempts, most at the hourly cap): long enough for a provider outage, a daily
+ * limit or a sending domain still being set up to clear over a weekend, short
+ * enough that an undeliverable address costs bounded work and storage. D1
+ * parts are never given up (docs/email.md "Retries").
+ */
+export const MAIL_GIVE_UP_AFTER = 3 * 24 * 3_600_000;
 
 /**
  * What a failure is stored as (pending.last_error, outbox.last_error): the
@@ -38,7 +51,7 @@ function reasonOf(err: unknown): string {
 
 /**
  * Applies what is pending, oldest first (rowid order), and deletes each record
- * once both its D1 part and its email are done.
+ * once both its D1 part and its email are done, or its email was given up.
  *
  * D1 parts are applied strictly in order and are always tried: a reset's
  * "delete every method" must never land after the re-enrollment that followed
@@ -49,6 +62,8 @@ function reasonOf(err: unknown): string {
  * to be marked sent), each on its own backoff: one undeliverable message never
  * holds up D1 or the other messages. A message is sent at least once; its
  * outbox id travels with it (OUTBOX_ID_HEADER) so a duplicate can be recognised.
+ * A message the provider will never deliver is given up at its first failure,
+ * any other after MAIL_GIVE_UP_AFTER; by then its D1 part has been applied.
  */
 export async function flushEffects(sql: SqlStorage, env: Env, now: number, requestId?: string): Promise<void> {
   const fail = (row: PendingRow, err: unknown) => retryLater(sql, row, err, requestId);
@@ -73,13 +88,18 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number, reque
       sql.exec("DELETE FROM pending WHERE id = ?", row.id);
       continue;
     }
-    const mail = JSON.parse(row.mail) as OutgoingMail;
+    const mail = JSON.parse(row.mail) as PendingMail;
     if (!row.mail_done) {
       // A record that just had its D1 part applied is due; one waiting for a retry is not.
       if (row.d1_done && row.next_at > now) continue;
       try {
         await deliver(env, row.sealed_secret ? await unsealIntoText(env, mail, row.sealed_secret) : mail);
       } catch (err) {
+        const why = err instanceof Undeliverable ? "permanent" : now - row.created_at >= MAIL_GIVE_UP_AFTER ? "expired" : null;
+        if (why) {
+          await giveUp(sql, env, row, mail, why, requestId);
+          continue;
+        }
         fail(row, err);
         // Best effort: the outbox row shows the failure too; the pending record is what retries.
         await env.DB.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL")
@@ -114,4 +134,25 @@ function retryLater(sql: SqlStorage, row: PendingRow, err: unknown, requestId: s
   sql.exec("UPDATE pending SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, next, reasonOf(err), row.id);
   console.warn(`guard: pending record ${row.id} failed (attempt ${attempts}); will retry (request ${requestId ?? "none"})`);
   return next;
+}
+
+/**
+ * Drops a record whose D1 part is applied and whose email will not be sent:
+ * `why` is "permanent" (the provider refused it for good) or "expired" (it
+ * failed for MAIL_GIVE_UP_AFTER). The outbox row keeps `sent_at` null and says
+ * so in `last_error`, best effort as for any failure: the log line is the
+ * record that does not depend on D1. That line names the record, the kind of
+ * email and the reason class, never the address, the text or the error.
+ */
+async function giveUp(sql: SqlStorage, env: Env, row: PendingRow, mail: PendingMail, why: "permanent" | "expired", requestId: string | undefined) {
+  const attempts = row.attempts + 1;
+  sql.exec("DELETE FROM pending WHERE id = ?", row.id);
+  await env.DB.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL")
+    .bind(`gave up: ${why}`, mail.id)
+    .run()
+    .catch(() => undefined);
+  const kind = mail.template ?? "unknown";
+  console.warn(
+    `guard: pending record ${row.id} gave up its ${kind} email after ${attempts} attempt${attempts === 1 ? "" : "s"} (${why}) (request ${requestId ?? "none"})`,
+  );
 }
