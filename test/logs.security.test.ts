@@ -14,7 +14,9 @@ import { guard } from "./support/stores";
  * error that carries a fixed line of its own (the refusal to take an origin
  * from a request that is not for localhost, src/http/public-origin.ts), and
  * the guard's retry warning (src/guard/flush.ts), which a failed D1 write, a
- * failed delivery and a failed outbox update each reach. Every line ends with
+ * failed delivery and a failed outbox update each reach, and its line for an
+ * email it gives up (checked word for word, without the address, in
+ * test/mail.security.test.ts). Every line ends with
  * the request's id, which the answer carries in X-Request-Id (and a 500 in its
  * body). Every test below drives one of those paths with secrets in its
  * inputs and an error whose message quotes them (as a driver quoting the
