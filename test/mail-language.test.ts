@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Client, withLanguage } from "./support/client";
 import { totpCode } from "./support/codes";
 import { enableTOTP, newUser, PASSWORD, reauth, type TestUser, uniqueEmail } from "./support/fixtures";
+import { opsReset } from "./support/ops";
 import { outboxOf } from "./support/stores";
 
 /**
@@ -128,6 +129,16 @@ describe("an email no request of its recipient caused is in the recipient's last
     await reauth(admin.client);
     expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/members/${member.id}/reset-2fa`, { password: PASSWORD })).status).toBe(200);
     expect((await mailsTo(member.email)).find((m) => m.template === "recovery_code_issued")?.subject).toBe(
+      "Votre authentification à deux facteurs a été réinitialisée",
+    );
+  });
+
+  it("the operator's reset: the user reads it in their language, not the operator's script's", async () => {
+    const user = await newUser({ acceptLanguage: FRENCH });
+    await enableTOTP(user.client);
+    // `npm run ops` sends no Accept-Language: its request alone would say English.
+    expect((await opsReset(user.email)).status).toBe(200);
+    expect((await mailsTo(user.email)).find((m) => m.template === "recovery_code_issued")?.subject).toBe(
       "Votre authentification à deux facteurs a été réinitialisée",
     );
   });

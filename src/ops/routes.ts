@@ -3,11 +3,12 @@ import { OPERATOR_ACTOR } from "../audit/events";
 import { findUserByEmail } from "../auth/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
-import { callerOf } from "../http/caller";
+import { callerFor } from "../http/caller";
 import { AppError } from "../http/errors";
 import { Email, json, jsonBody, problems } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
+import { storedLang } from "../notify/language";
 import { requireOperator } from "./operator-auth";
 
 /** What the service's operator can do for a user who has no community admin (docs/deploy.md "Operator recovery"). */
@@ -31,8 +32,9 @@ opsRoutes.openapi(
   async (c) => {
     const user = await findUserByEmail(c.env.DB, c.req.valid("json").email);
     if (!user) throw new AppError("not_found", "No account has this email");
+    // The user is emailed in their own language, not in that of the operator's script (docs/email.md "Which language").
     const reset = await guardFor(c.env, user.id).adminReset(
-      callerOf(c, { id: user.id, email: user.email, name: user.name }),
+      callerFor(c, { id: user.id, email: user.email, name: user.name }, storedLang(user.lang)),
       { id: OPERATOR_ACTOR, name: "the service's operator", stage: "authenticated" },
       [],
     );
