@@ -318,8 +318,14 @@ $("#password-form").addEventListener("submit", async (event) => {
     form.reset();
     say(flash, t("account.passwordChanged"), "success");
     await refresh();
+    focusStep($("#password-title"));
   } catch (err) {
     say(messages, describe(err, { invalid_credentials: t("account.passwordWrong") }));
+    // Focus goes back to what to fix (the button was disabled meanwhile, which sent it to the body).
+    const code = err instanceof ApiError ? err.code : null;
+    if (code === "invalid_credentials") form.currentPassword.select();
+    else if (code === "invalid_request") form.newPassword.select();
+    else $("button[type=submit]", form).focus();
   }
 });
 

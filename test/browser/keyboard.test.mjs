@@ -1,5 +1,5 @@
 // Keyboard only: logging in with each method (an authenticator app, a security
-// key, a backup code), setting up an authenticator app, and an admin's reset,
+// key, a backup code), setting up an authenticator app, changing the password, and an admin's reset,
 // with Tab, Enter, Space and typing, never the mouse. Every stop of the focus
 // must show it, and errors must appear in a live region that was already in the
 // page (so screen readers announce them).
@@ -203,5 +203,28 @@ test("keyboard only: an admin resets a member's 2FA and copies the recovery code
   await page.getByRole("dialog").waitFor({ state: "detached" });
   // Focus returns to where the person was, once the members list the reset reloaded is drawn.
   await expectFocusSoon(page, "Actions for Finn Member");
+  assertNoProblems(page);
+});
+
+test("keyboard only: change the password, a wrong current password first, focus kept in the form", async () => {
+  const user = await account(chrome.browser, { name: "Grace Hopper" });
+  const page = user.page;
+  await page.goto("/security");
+  await page.getByRole("heading", { name: "Password", exact: true }).waitFor();
+  await tabTo(page, "Current password");
+  await page.keyboard.type("not my password at all");
+  await tabTo(page, "New password");
+  await page.keyboard.type("a new and rather long pass phrase");
+  await tabTo(page, "Change password");
+  // The button is disabled while the change is checked; focus must not fall to the page's body.
+  await expectAnnounced(page, () => page.keyboard.press("Enter"), "The current password is wrong.");
+  await expectFocusSoon(page, "Current password");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(PASSWORD);
+  await tabTo(page, "Change password");
+  await page.keyboard.press("Enter");
+  await page.getByText("Your password was changed. Your other sessions were logged out.").waitFor();
+  // The card's heading takes focus (headings show no ring by design), so Tab goes on from the form.
+  await page.waitForFunction(() => document.activeElement?.id === "password-title");
   assertNoProblems(page);
 });
