@@ -1,25 +1,33 @@
 // /device#token=…: the one-time sign-in link emailed when the right password
 // came from a new browser while the account's logins were being slowed down.
 // Opened in that browser, it gives the browser its own login bucket.
-import { api, describe } from "./api.js";
+//
+// The token is posted only when the person clicks, never as the page opens:
+// a mail scanner that opens the link would spend it and take the device cookie
+// into its own browser (docs/security.md, R9a).
+import { ApiError, api, describe } from "./api.js";
 import { t } from "./i18n.js";
 import { takeLinkToken } from "./link-token.js";
-import { $, say, show } from "./ui.js";
+import { $, busy, say, show } from "./ui.js";
 
 const token = takeLinkToken();
+const form = $("#device-form");
+const error = $("#device-error");
 
-async function run() {
-  if (!token) {
-    say($("#device-error"), t("account.noToken"));
-    return;
-  }
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  say(error, "");
   try {
-    await api("POST", "/api/auth/device-link", { token });
+    await busy($("button[type=submit]", form), () => api("POST", "/api/auth/device-link", { token }));
+    show(form, false);
     say($("#device-result"), t("device.done"), "success");
     show($("#device-next"), true);
   } catch (err) {
-    say($("#device-error"), describe(err, { invalid_token: t("device.invalid") }));
+    say(error, describe(err, { invalid_token: t("device.invalid") }));
+    // A spent or expired link will not work on a second click; anything else (the network) may.
+    if (err instanceof ApiError && err.code === "invalid_token") show(form, false);
   }
-}
+});
 
-run();
+if (token) show(form, true);
+else say(error, t("account.noToken"));

@@ -1,27 +1,41 @@
 // /verify-email#token=…: the link from the signup email. It works in any
 // browser, logged in or not: the token alone proves the address.
-import { api, describe } from "./api.js";
+//
+// The token is posted only when the person clicks, never as the page opens:
+// mail scanners open links in a browser that runs scripts, and a claim on load
+// would let a victim's scanner prove an account someone else made with the
+// victim's address (docs/security.md, R9a).
+import { ApiError, api, describe } from "./api.js";
 import { t } from "./i18n.js";
 import { takeLinkToken } from "./link-token.js";
-import { $, say, show } from "./ui.js";
+import { $, busy, say, show } from "./ui.js";
 
 const token = takeLinkToken();
+const form = $("#verify-email-form");
 const result = $("#verify-email-result");
 const error = $("#verify-email-error");
 
-async function run() {
-  if (!token) {
-    say(error, t("account.noToken"));
-  } else {
-    try {
-      await api("POST", "/api/auth/verify-email", { token });
-      say(result, t("confirmation.done"), "success");
-    } catch (err) {
-      say(error, describe(err, { invalid_token: t("confirmation.invalid") }));
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  say(error, "");
+  try {
+    await busy($("button[type=submit]", form), () => api("POST", "/api/auth/verify-email", { token }));
+    show(form, false);
+    say(result, t("confirmation.done"), "success");
+    show($("#verify-email-next"), true);
+  } catch (err) {
+    say(error, describe(err, { invalid_token: t("confirmation.invalid") }));
+    // A spent or replaced link will not work on a second click; anything else (the network) may.
+    if (err instanceof ApiError && err.code === "invalid_token") {
+      show(form, false);
+      show($("#verify-email-next"), true);
     }
   }
-  show($("#verify-email-working"), false);
+});
+
+if (token) {
+  show(form, true);
+} else {
+  say(error, t("account.noToken"));
   show($("#verify-email-next"), true);
 }
-
-run();

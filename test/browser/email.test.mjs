@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { account, call } from "./accounts.mjs";
 import { mailedToken, mailedTokens } from "./mail.mjs";
-import { assertNoProblems, PASSWORD, submitLogin, useBrowser } from "./support.mjs";
+import { assertNoProblems, newPage, PASSWORD, submitLogin, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
 const NEW_PASSWORD = "a fresh password from the link";
@@ -70,7 +70,14 @@ test("the verification banner: on every logged-in page until the email is confir
   const token = await mailedToken("verify-email", user.id, before);
 
   await page.goto(`/verify-email#token=${token}`);
+  // Opening the link spends nothing (a mail scanner's browser opens links too): the page says what the link does and waits for the click.
+  const confirm = page.getByRole("button", { name: "Confirm my email address" });
+  await confirm.waitFor();
+  assert.equal(await page.evaluate(() => location.hash), "");
+  assert.equal((await call(user.context, "GET", "/api/me")).user.emailVerified, false);
+  await confirm.click();
   await page.getByRole("status").getByText("Your email address is confirmed. Thank you.").waitFor();
+  assert.equal(await confirm.isVisible(), false);
   await page.getByRole("link", { name: "Continue to your account" }).click();
   await page.getByRole("heading", { name: "Hello, Vic Unverified" }).waitFor();
   assert.equal(await page.locator("#verify-banner").count(), 0);
@@ -99,5 +106,41 @@ test("an invitation link that is not for this account (here: already accepted) l
   await page.getByRole("link", { name: "Go to your account" }).click();
   await page.getByRole("heading", { name: "Hello, Jo Joiner" }).waitFor();
   assert.equal(new URL(page.url()).pathname, "/");
+  assertNoProblems(page);
+});
+
+test("a device link: opening it spends nothing, the button gives this browser its own login bucket", async () => {
+  const user = await account(chrome.browser, { name: "Dee Device", prefix: "device" });
+  // Someone empties the email's login bucket with wrong passwords; the owner's right one from a new browser is slowed and emails a device link.
+  const stranger = (await newPage(chrome.browser)).context();
+  for (let i = 0; i < 10; i++) {
+    const res = await stranger.request.post("/api/auth/login", { data: { email: user.email, password: "not the password at all" } });
+    assert.equal(res.status(), 401);
+  }
+  const page = await newPage(chrome.browser);
+  const slowed = await page.context().request.post("/api/auth/login", { data: { email: user.email, password: PASSWORD } });
+  assert.equal(slowed.status(), 429);
+  const token = await mailedToken("device", user.id);
+
+  const posted = [];
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/auth/device-link") posted.push(r.method());
+  });
+  await page.goto(`/device#token=${token}`);
+  const remember = page.getByRole("button", { name: "Let this browser log in to my account" });
+  await remember.waitFor();
+  assert.equal(await page.evaluate(() => location.hash), "");
+  assert.deepEqual(posted, [], "opening the page posts nothing");
+  assert.equal((await page.context().cookies()).filter((c) => c.name === "__Host-device").length, 0);
+
+  await remember.click();
+  await page
+    .getByRole("status")
+    .getByText(/This browser can now log in to your account/)
+    .waitFor();
+  assert.deepEqual(posted, ["POST"]);
+  await page.getByRole("link", { name: "Log in" }).click();
+  await submitLogin(page, user.email);
+  await page.getByRole("heading", { name: "Hello, Dee Device" }).waitFor();
   assertNoProblems(page);
 });

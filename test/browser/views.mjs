@@ -441,12 +441,30 @@ export const VIEWS = [
   {
     name: "confirm email: a link that no longer works",
     as: "anonymous",
-    open: (page) => page.goto("/verify-email#token=no-longer-valid").then(() => shown(page, "#verify-email-error .notice")),
+    open: async (page) => {
+      await page.goto("/verify-email#token=no-longer-valid");
+      await page.locator("#verify-email-form button[type=submit]").click();
+      await shown(page, "#verify-email-error .notice");
+    },
+  },
+  {
+    name: "confirm email: the link opened, waiting for the click",
+    as: "anonymous",
+    open: (page) => page.goto("/verify-email#token=from-the-email").then(() => shown(page, "#verify-email-form:visible")),
   },
   {
     name: "device link: a link that no longer works",
     as: "anonymous",
-    open: (page) => page.goto("/device#token=no-longer-valid").then(() => shown(page, "#device-error .notice")),
+    open: async (page) => {
+      await page.goto("/device#token=no-longer-valid");
+      await page.locator("#device-form button[type=submit]").click();
+      await shown(page, "#device-error .notice");
+    },
+  },
+  {
+    name: "device link: the link opened, waiting for the click",
+    as: "anonymous",
+    open: (page) => page.goto("/device#token=from-the-email").then(() => shown(page, "#device-form:visible")),
   },
   {
     name: "invitation link: log in first",
