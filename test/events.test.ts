@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AGENTS, withUserAgent } from "./support/client";
-import { enableTOTP, newUser } from "./support/fixtures";
+import { enableTOTP, newUser, PASSWORD } from "./support/fixtures";
 import { everyEvent } from "./support/journey";
 
 /**
@@ -92,5 +92,22 @@ describe("the security log", () => {
     expect(events.map((e) => e.data?.methodName)).toEqual(Array.from({ length: 20 }, (_, i) => `Name ${22 - i}`));
     for (let i = 1; i < events.length; i++) expect(Date.parse(events[i - 1]?.at as string)).toBeGreaterThanOrEqual(Date.parse(events[i]?.at as string));
     for (const e of events) expect(e).toMatchObject({ type: "method_renamed", ip: user.client.ip, userAgent: "RenameBrowser/3.1" });
+  });
+
+  it("GET /api/security names each event's browser in the words the sessions list uses", async () => {
+    const opera = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/116.0.0.0";
+    const user = await newUser({ name: "Otto Opera" });
+    withUserAgent(user.client, opera);
+    // A new login, so this session too was opened by Opera.
+    expect((await user.client.json("POST", "/api/auth/login", { email: user.email, password: PASSWORD })).status).toBe(200);
+    await enableTOTP(user.client);
+    const page = await user.client.json("GET", "/api/security");
+    expect(page.status).toBe(200);
+    const events = page.body.events as { type: string; userAgent?: string; browser?: string }[];
+    const enabled = events.find((e) => e.type === "two_factor_enabled");
+    // Opera's header also says Chrome and Safari: the words come from one parser (src/notify/user-agent.ts), not the page's.
+    expect(enabled).toMatchObject({ userAgent: opera, browser: "Opera on Windows" });
+    const sessions = await user.client.json("GET", "/api/security/sessions");
+    expect(sessions.body.sessions.find((s: { current: boolean }) => s.current).browser).toBe(enabled?.browser);
   });
 });

@@ -1,4 +1,5 @@
 // Security events in words a person reads, with local times.
+import { browserInWords } from "./browser-words.js";
 import { formatDateTime, t } from "./i18n.js";
 import { h, methodLabel } from "./ui.js";
 
@@ -44,34 +45,6 @@ const LABELS = {
   trusted_browser_removed: (d) => (d.browserId ? ["trusted.eventRemoved"] : ["trusted.eventRemovedAll", { count: d.count ?? 0 }]),
 };
 
-/** "Chrome on Linux" from a User-Agent string; good enough to recognise your own devices. */
-export function browserName(ua) {
-  if (!ua) return "";
-  const browser = /Edg\//.test(ua)
-    ? "Edge"
-    : /Firefox\//.test(ua)
-      ? "Firefox"
-      : /Chrome\/|Chromium\//.test(ua)
-        ? "Chrome"
-        : /Safari\//.test(ua)
-          ? "Safari"
-          : /curl|node|undici/i.test(ua)
-            ? t("event.aScript")
-            : t("event.aBrowser");
-  const os = /Android/.test(ua)
-    ? "Android"
-    : /iPhone|iPad/.test(ua)
-      ? "iOS"
-      : /Windows/.test(ua)
-        ? "Windows"
-        : /Mac OS X/.test(ua)
-          ? "macOS"
-          : /Linux/.test(ua)
-            ? "Linux"
-            : "";
-  return os ? t("event.browserOn", { browser, os }) : browser;
-}
-
 export function eventLabel(e) {
   const label = LABELS[e.type];
   if (label) {
@@ -82,7 +55,8 @@ export function eventLabel(e) {
 }
 
 export function eventItem(e) {
-  const browser = browserName(e.userAgent);
+  // The API's words for the browser (only when the event has one), as the sessions list shows them.
+  const browser = e.browser ? browserInWords(e.browser) : "";
   const from = e.ip && browser ? t("event.fromIpBrowser", { ip: e.ip, browser }) : e.ip ? t("event.fromIp", { ip: e.ip }) : browser;
   const d = new Date(e.at);
   return h(

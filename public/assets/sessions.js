@@ -2,24 +2,9 @@
 // "this browser" marked, with "Sign out" for each and "Sign out everywhere
 // else", each behind a confirmation that says what happens.
 import { ApiError, api, describe } from "./api.js";
+import { browserInWords } from "./browser-words.js";
 import { formatDateTime, t } from "./i18n.js";
 import { $, ask, busy, data, focusStep, h, say, show } from "./ui.js";
-
-/**
- * The API names the browser in English words from a fixed list
- * (src/notify/user-agent.ts): "Firefox on Windows", "Safari", "a browser or
- * app on Linux", "unknown browser". Said again here in the page's language;
- * the browser and system names are names, not words to translate.
- */
-function browserInWords(words) {
-  if (words === "unknown browser") return t("sessions.unknownBrowser");
-  if (words === "unrecognised browser or app") return t("sessions.unrecognisedBrowser");
-  const onSystem = /^a browser or app on (.+)$/.exec(words);
-  if (onSystem) return t("sessions.someBrowserOn", { os: onSystem[1] });
-  const pair = /^(.+) on (.+)$/.exec(words);
-  if (pair) return t("event.browserOn", { browser: pair[1], os: pair[2] });
-  return words;
-}
 
 let onSignedOut = () => {};
 

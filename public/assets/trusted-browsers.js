@@ -1,7 +1,7 @@
 // The Security page's remembered browsers ("Remember this browser for 30 days"):
 // the list, Forget one and Forget all, each after a confirmation.
 import { ApiError, api, describe } from "./api.js";
-import { browserName } from "./events.js";
+import { browserInWords } from "./browser-words.js";
 import { formatDateTime, t } from "./i18n.js";
 import { $, ask, busy, data, focusStep, h, say, show } from "./ui.js";
 
@@ -9,7 +9,7 @@ const flash = $("#flash");
 let browsers = [];
 
 function label(b) {
-  return browserName(b.userAgent) || t("trusted.unknownBrowser");
+  return browserInWords(b.browser);
 }
 
 function row(b) {

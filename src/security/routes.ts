@@ -12,6 +12,7 @@ import { refused } from "../http/refusals";
 import { json, jsonBody, Method, MethodType, Name, Password, problems, TOTPCode } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
+import { describeUserAgent } from "../notify/user-agent";
 import { finishEnrollment, startAuthenticatorApp } from "./enrollment";
 
 export const securityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -46,7 +47,17 @@ const SecurityView = z.object({
   preferred: MethodType.nullable(),
   methods: z.array(Method),
   backupCodes: z.object({ remaining: z.number().int() }),
-  events: z.array(z.object({ type: z.string(), at: z.string(), ip: z.string().optional(), userAgent: z.string().optional() }).passthrough()),
+  events: z.array(
+    z
+      .object({
+        type: z.string(),
+        at: z.string(),
+        ip: z.string().optional(),
+        userAgent: z.string().optional(),
+        browser: z.string().optional().openapi({ description: "The browser in words, e.g. Firefox on Linux, as the sessions list names it; with userAgent" }),
+      })
+      .passthrough(),
+  ),
 });
 
 securityRoutes.openapi(
@@ -60,7 +71,9 @@ securityRoutes.openapi(
   }),
   async (c) => {
     const session = sessionOf(c);
-    const [summary, events] = await Promise.all([guardFor(c.env, session.user.id).summary(), recentEvents(c.env.DB, session.user.id)]);
+    const [summary, recent] = await Promise.all([guardFor(c.env, session.user.id).summary(), recentEvents(c.env.DB, session.user.id)]);
+    // English words from the one parser the sessions list and remembered browsers use: the page says them in its language.
+    const events = recent.map((e) => (e.userAgent ? { ...e, browser: describeUserAgent(e.userAgent) } : e));
     return c.json(
       { enabled: summary.enabled, preferred: summary.preferred, methods: summary.methods, backupCodes: { remaining: summary.backupCodesRemaining }, events },
       200,

@@ -86,3 +86,17 @@ test("sign out everywhere else keeps this browser; signing out this browser from
   assert.equal(again.status, "authenticated");
   assertNoProblems(home);
 });
+
+test("the security log and the sessions list name one browser the same way (Opera, whose header also says Chrome)", async () => {
+  const opera = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/116.0.0.0";
+  const page = await newPage(chrome.browser, { userAgent: opera });
+  await signUp(page, { name: "Olga Opera", email: uniqueEmail("opera") });
+  await page.goto("/security");
+  const session = page.getByRole("list", { name: "Sessions" }).locator("li[data-current=true]");
+  await session.getByText("Opera on Windows").waitFor();
+  const signedUp = page.locator('#events li[data-type="signed_up"]');
+  await signedUp.waitFor();
+  assert.match(await signedUp.textContent(), /Opera on Windows/);
+  assert.doesNotMatch(await page.locator("#events").textContent(), /Chrome/);
+  assertNoProblems(page);
+});

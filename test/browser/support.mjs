@@ -53,11 +53,12 @@ function clientAddress() {
  * A fresh context (own cookies) and page. Clipboard access is granted so Copy
  * can be checked; page errors and CSP violations fail loudly in `problems`.
  * `locale` sets navigator.languages (the pages' language comes from it);
- * `colorScheme` sets prefers-color-scheme.
+ * `colorScheme` sets prefers-color-scheme; `userAgent` replaces Chromium's own.
  */
-export async function newPage(browser, { width = 1100, height = 900, locale = "en-US", colorScheme = "light" } = {}) {
+export async function newPage(browser, { width = 1100, height = 900, locale = "en-US", colorScheme = "light", userAgent } = {}) {
   const context = await browser.newContext({
     baseURL: BASE_URL,
+    ...(userAgent ? { userAgent } : {}),
     viewport: { width, height },
     acceptDownloads: true,
     locale,
