@@ -13,8 +13,8 @@ import { guard } from "./support/stores";
  * The provider is Cloudflare's send_email binding. A test double stands in for
  * its answer about one address, as the platform documents it: a rejected
  * promise with an Error whose `code` says why (E_RECIPIENT_SUPPRESSED: the
- * address bounced before; E_INTERNAL_SERVER_ERROR: the service is down for
- * now). Every other address goes through to the real local binding.
+ * address bounced before; E_DELIVERY_FAILED: this attempt could not be
+ * delivered). Every other address goes through to the real local binding.
  */
 
 type Sent = { to: string; headers?: Record<string, string> };
@@ -112,7 +112,9 @@ describe("undeliverable mail", () => {
   it("is retried while the provider fails for now, then given up once the record is three days old", async () => {
     const world = await resetWorld();
     const { member } = world;
-    refuse(member.email, "E_INTERNAL_SERVER_ERROR");
+    // Email Service's "could not deliver" covers any SMTP failure, a temporary one too; a hard
+    // bounce puts the address on its suppression list, so the next attempt says so for good.
+    refuse(member.email, "E_DELIVERY_FAILED");
     await resetMember(world);
     expect(await pendingOf(member.id)).toMatchObject([{ d1_done: 1, mail_done: 0, attempts: 1 }]);
 

@@ -20,15 +20,17 @@ export const OUTBOX_ID_HEADER = "X-Outbox-Id";
 export class Undeliverable extends Error {}
 
 /**
- * Email Service's error codes (`err.code`) that are about the recipient and
- * that no retry or deploy of ours can change: the address bounced or
- * complained before and is on the suppression list, or the recipient's server
- * refused the message. Everything else is retried: a sender or domain not yet
- * set up, a recipient outside `allowed_destination_addresses`, a rate or daily
- * limit, the service down, a payload we got wrong. Those are ours or the
+ * Email Service's error codes (`err.code`) that say this recipient will never
+ * get the message: the address bounced for good or complained before and is
+ * on the suppression list. Everything else is retried: `E_DELIVERY_FAILED`
+ * ("SMTP delivery failure, recipient server rejection"), which may be a
+ * temporary refusal (a hard bounce puts the address on the suppression list,
+ * so the next attempt says so for good), a sender or domain not yet set up, a
+ * recipient outside `allowed_destination_addresses`, a rate or daily limit,
+ * the service down, a payload we got wrong. Those clear, or are ours or the
  * operator's to fix, and the messages should go out once they are.
  */
-const PERMANENT_CODES: ReadonlySet<unknown> = new Set(["E_RECIPIENT_SUPPRESSED", "E_DELIVERY_FAILED"]);
+const PERMANENT_CODES: ReadonlySet<unknown> = new Set(["E_RECIPIENT_SUPPRESSED"]);
 
 /**
  * The one place an email leaves the service: Cloudflare's `send_email` binding
