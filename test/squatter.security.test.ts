@@ -115,3 +115,33 @@ describe("invitation tokens", () => {
     expect(await guard(invitee.id).emailVerified()).toBe(false);
   });
 });
+
+describe("an unverified account and invitations (docs/api.md: 404 not_found before email_unverified)", () => {
+  it("GET /api/invitations lists the invitations for the caller's email, verified or not", async () => {
+    const admin = await newUser({ community: "Listed" });
+    const invitee = await newUser({ verified: false });
+    const id = await invite(admin, invitee.email, "member");
+    const listed = await invitee.client.json("GET", "/api/invitations");
+    expect(listed.status).toBe(200);
+    expect(listed.body.invitations).toEqual([expect.objectContaining({ id, community: { id: admin.communityId, name: "Listed" }, role: "member" })]);
+  });
+
+  it("an invitation that is not the caller's, expired or used is 404 for an unverified account, never 403 email_unverified", async () => {
+    const admin = await newUser({ community: "Ordered" });
+    const invitee = await newUser({ verified: false });
+    const someoneElse = await newUser();
+    const notMine = await invite(admin, someoneElse.email, "member");
+    const expired = await invite(admin, invitee.email, "member");
+    await env.DB.prepare("UPDATE invitations SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, expired)
+      .run();
+    const admin2 = await newUser({ community: "Used" });
+    const used = await invite(admin2, invitee.email, "member");
+    await env.DB.prepare("UPDATE invitations SET accepted_at = ?, accepted_by = ? WHERE id = ?").bind(Date.now(), invitee.id, used).run();
+    const before = await worldSnapshot();
+    for (const id of [notMine, expired, used, "no-such-invitation"]) {
+      await expectProblem(await invitee.client.post(`/api/invitations/${id}/accept`), 404, "not_found");
+    }
+    expect(await worldSnapshot()).toEqual(before);
+  });
+});

@@ -63,7 +63,11 @@ export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
  * work. Only a body can be in the wrong type: a body-less POST passes whatever
  * its Content-Type says, so logout "always answers 204" even when sent as a
  * beacon (`text/plain`); a body-taking endpoint then refuses the empty body as
- * invalid JSON (400).
+ * invalid JSON (400). The Content-Type of a body-less request is dropped: the
+ * router's optional-body check would otherwise parse nothing as JSON (400) or
+ * refuse a beacon's type (415), and an endpoint whose body is optional must
+ * take a request without one, whatever header a client's wrapper adds
+ * (docs/api.md "Conventions").
  */
 export const requireJSONBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.method === "POST" || c.req.method === "PUT" || c.req.method === "PATCH") {
@@ -72,6 +76,11 @@ export const requireJSONBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     const hasBody = c.req.raw.body !== null && length !== "0";
     if (hasBody && (type === undefined || !isJSON(type))) {
       throw new AppError("unsupported_media_type", "Send the body as application/json");
+    }
+    if (!hasBody && type !== undefined) {
+      const headers = new Headers(c.req.raw.headers);
+      headers.delete("Content-Type");
+      c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers });
     }
   }
   await next();
