@@ -173,3 +173,18 @@ describe('"Error codes": every code of the table, with its status', () => {
     for (const [code, { status }] of Object.entries(ERRORS)) expect(table.get(code), code).toContain(status);
   });
 });
+
+describe('"More event types": the contract\'s names', () => {
+  it("a policy change is `policy_changed` in the acting admin's GET /api/security events", async () => {
+    const admin = await newUser({ community: "Named events" });
+    await reauth(admin.client);
+    const res = await admin.client.json("PUT", `/api/communities/${admin.communityId}/policy`, {
+      requireTwoFactor: false,
+      graceDays: 3,
+      allowTrustedBrowsers: true,
+    });
+    expect(res.status).toBe(200);
+    const security = await admin.client.json("GET", "/api/security");
+    expect((security.body.events as { type: string }[]).map((e) => e.type)).toContain("policy_changed");
+  });
+});

@@ -20,7 +20,7 @@ describe("who may change a community's 2FA policy", () => {
     // An invalid body from a member still answers 403 first (membership before validation).
     await expectProblem(await world.member.client.request("PUT", `/api/communities/${world.cid}/policy`, { graceDays: 99 }), 403, "forbidden");
     expect(await storedPolicy(world.cid)).toEqual(before);
-    expect(await eventTypesOf(world.member.id)).not.toContain("community_policy_changed");
+    expect(await eventTypesOf(world.member.id)).not.toContain("policy_changed");
   });
 
   it("an outsider gets 404 not_found, an admin of another community too", async () => {
@@ -43,7 +43,7 @@ describe("who may change a community's 2FA policy", () => {
     await reauth(world.admin.client);
     await expectProblem(await world.admin.client.request("PUT", `/api/communities/${world.cid}/policy`, REQUIRED_NOW), 409, "two_factor_required");
     expect(await storedPolicy(world.cid)).toEqual({ require_two_factor: 0, grace_days: 0, allow_trusted_browsers: 1, enforced_from: null });
-    expect(await eventTypesOf(world.admin.id)).not.toContain("community_policy_changed");
+    expect(await eventTypesOf(world.admin.id)).not.toContain("policy_changed");
     // Changing what does not demand more of others stays open to them.
     const res = await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, {
       ...REQUIRED_NOW,

@@ -98,7 +98,7 @@ describe("PUT /api/communities/{cid}/policy", () => {
     await other.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`);
     await setPolicy(world.admin.client, world.cid, { requireTwoFactor: true, graceDays: 5, allowTrustedBrowsers: false });
 
-    expect(await eventTypesOf(world.admin.id)).toContain("community_policy_changed");
+    expect(await eventTypesOf(world.admin.id)).toContain("policy_changed");
     for (const id of [world.admin.id, other.id]) {
       await expect.poll(async () => (await outboxOf(id)).filter((m) => m.template === "policy_changed_notice").length, { timeout: 3000 }).toBe(1);
       const mail = (await outboxOf(id)).find((m) => m.template === "policy_changed_notice")!;

@@ -25,7 +25,7 @@ export const EVENT_TYPES = [
   "member_removed",
   "session_revoked",
   "new_browser_login",
-  "community_policy_changed",
+  "policy_changed",
   "trusted_browser_added",
   "trusted_browser_removed",
   "email_verified",

@@ -18,7 +18,7 @@ export interface PolicyChange {
 
 /** Each admin reads it in their own language (docs/email.md "Which language"). */
 export function policyChanged(caller: Caller, change: PolicyChange, admins: { id: string; email: string; lang: Lang }[]): Effect[] {
-  const event = eventBy(caller, "community_policy_changed", {
+  const event = eventBy(caller, "policy_changed", {
     communityId: change.communityId,
     communityName: change.communityName,
     requireTwoFactor: change.requireTwoFactor ? 1 : 0,
