@@ -4,6 +4,7 @@
 // answer has words. The browser test (test/browser/pages.test.mjs) checks the
 // other half: that no page shows a word from outside its catalogue.
 import { describe, expect, it } from "vitest";
+import { EVENT_TYPES } from "../src/audit/events";
 import { ERRORS } from "../src/http/errors";
 
 type Entry = string | Record<string, string>;
@@ -85,5 +86,12 @@ describe("page catalogues", () => {
 
   it("every error code the API can answer has words on the pages", () => {
     for (const code of Object.keys(ERRORS)) expect(en, code).toHaveProperty([`errors.${code}`]);
+  });
+
+  it("every event type the service records has words in the security log, not the fallback that shows its code", () => {
+    const labels = sources["../public/assets/events.js"] ?? "";
+    const block = labels.slice(labels.indexOf("const LABELS = {"), labels.indexOf("\n};", labels.indexOf("const LABELS = {")));
+    const labelled = new Set([...block.matchAll(/^ {2}([a-z_]+):/gm)].map((m) => m[1]));
+    expect(EVENT_TYPES.filter((type) => !labelled.has(type))).toEqual([]);
   });
 });

@@ -41,6 +41,12 @@ const LABELS = {
       ? ["event.session_revoked_others", { count: d.count ?? 0 }]
       : [d.scope === "this" ? "event.session_revoked_this" : "event.session_revoked_one"],
   new_browser_login: () => ["event.new_browser_login"],
+  policy_changed: (d) => ["event.policy_changed", { community: quoted(d.communityName) }],
+  member_left: (d) => ["event.member_left", { community: quoted(d.communityName) }],
+  member_removed: (d, e) => [
+    e.actor?.name ? "event.member_removed_by" : "event.member_removed",
+    { community: quoted(d.communityName), admin: e.actor?.name ?? "" },
+  ],
   trusted_browser_added: () => ["trusted.eventAdded"],
   trusted_browser_removed: (d) => (d.browserId ? ["trusted.eventRemoved"] : ["trusted.eventRemovedAll", { count: d.count ?? 0 }]),
 };

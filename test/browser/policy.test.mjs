@@ -135,3 +135,30 @@ test("an admin removes a member from the … menu, by keyboard, after a confirma
   );
   assertNoProblems(page);
 });
+
+test("the security log says in words what a policy change, leaving and a removal were, in English and French", async () => {
+  const admin = await account(chrome.browser, { name: "Lou Admin", community: "Log Club", prefix: "log-admin" });
+  await addAppByApi(admin);
+  const leaver = await account(chrome.browser, { name: "Lea Leaver", prefix: "log-leaver", locale: "fr-FR" });
+  const removed = await account(chrome.browser, { name: "Rob Removed", prefix: "log-removed" });
+  await join(admin, leaver);
+  await join(admin, removed);
+  await call(admin.context, "POST", "/api/security/reauth", { password: PASSWORD });
+  await call(admin.context, "PUT", `/api/communities/${admin.communityId}/policy`, { requireTwoFactor: true, graceDays: 5, allowTrustedBrowsers: false });
+  await call(leaver.context, "DELETE", `/api/communities/${admin.communityId}/members/${leaver.id}`);
+  await call(admin.context, "DELETE", `/api/communities/${admin.communityId}/members/${removed.id}`);
+
+  const logOf = async (user, type) => {
+    await user.page.goto("/security");
+    const item = user.page.locator(`#events li[data-type="${type}"]`);
+    await item.waitFor();
+    return (await item.locator("span").first().textContent()).trim();
+  };
+  assert.equal(await logOf(admin, "policy_changed"), "You changed the two-factor policy of the community “Log Club”");
+  assert.equal(await logOf(leaver, "member_left"), "Vous avez quitté la communauté «\u00a0Log Club\u00a0»");
+  assert.equal(await logOf(removed, "member_removed"), "Removed from the community “Log Club” by Lou Admin");
+  for (const user of [admin, leaver, removed]) {
+    assert.doesNotMatch(await user.page.locator("#events").textContent(), /Security event:|Événement de sécurité/);
+    assertNoProblems(user.page);
+  }
+});
