@@ -418,6 +418,25 @@ describe("a missing RP_ID or ORIGINS is logged as fixed text naming the setting,
   });
 });
 
+describe("a client's mistake is answered, not logged as our error", () => {
+  it("malformed JSON, a body over the limit and a wrong media type: a 4xx problem and no line", async () => {
+    const post = (body: string, type: string) =>
+      SELF.fetch(`${ORIGIN}/api/auth/login`, { method: "POST", headers: { "Content-Type": type, "CF-Connecting-IP": "198.51.100.77" }, body });
+    const got = await logged(async () => {
+      for (const [body, type, status] of [
+        ['{"email": "a@example.com", "password": ', "application/json", 400],
+        [JSON.stringify({ email: "a@example.com", password: "x".repeat(20_000) }), "application/json", 413],
+        ["email=a@example.com", "application/x-www-form-urlencoded", 415],
+      ] as const) {
+        const res = await post(body, type);
+        expect(res.status, body.slice(0, 40)).toBe(status);
+        expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+      }
+    });
+    expect(got).toEqual([]);
+  });
+});
+
 describe("every line captured in this file", () => {
   it("was expected, and holds none of the passwords, codes, secrets, tokens or cookies the tests used", () => {
     const kinds = [...new Set(secrets.map((s) => s.kind))].sort();

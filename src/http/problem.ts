@@ -47,13 +47,21 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  * message (a driver may echo the values it was given), the path (ids,
  * mistyped tokens) or anything else the request carried: a log line must never
  * hold a password, code or token. An AppError is logged only when it carries
- * a line of its own (a missing setting, src/http/public-origin.ts).
+ * a line of its own (a missing setting, src/http/public-origin.ts); the
+ * router's refusals of a client's body (400, 413, 415) not at all.
  */
 export function answerError(err: Error, c: Context<AppEnv>): Response {
   const appError = toAppError(err);
   const requestId = c.get("requestId") as string | undefined;
-  const method = METHODS.has(c.req.method) ? c.req.method : "other";
-  const line = err instanceof AppError ? appError.log : `internal error in ${method} ${routePath(c, -1)}: ${err.constructor.name}`;
+  const line = logLine(err, appError, c);
   if (line) console.error(`${line} (request ${requestId ?? "none"})`);
   return problem(appError, requestId);
+}
+
+function logLine(err: Error, appError: AppError, c: Context<AppEnv>): string | undefined {
+  if (err instanceof AppError) return appError.log;
+  // The router's refusal of a client's body (malformed JSON, too big, wrong type) maps to a 4xx: answered, not ours to log.
+  if (appError.code !== "internal") return undefined;
+  const method = METHODS.has(c.req.method) ? c.req.method : "other";
+  return `internal error in ${method} ${routePath(c, -1)}: ${err.constructor.name}`;
 }
