@@ -1,5 +1,5 @@
 // The community admin page: members with their 2FA status, invitations, and
-// the "Reset user 2FA" action: … menu, requirements, Reset, the admin's
+// the "Reset member’s 2FA" action: … menu, requirements, Reset, the admin's
 // password, then the single-use recovery code to copy.
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
@@ -79,7 +79,11 @@ function fillPolicy(policy) {
 function explainGrace() {
   const days = Number(policyForm.graceDays.value);
   const valid = Number.isInteger(days) && days >= 0 && days <= 30;
+  // Days mean nothing while 2FA is not required: the field goes (the sentence
+  // below says members may use their password alone), and the days it holds
+  // are still sent, so the API sees what it always did.
   policyForm.graceDays.disabled = !policyForm.requireTwoFactor.checked;
+  show($("#policy-grace-field"), policyForm.requireTwoFactor.checked);
   $("#policy-grace-words").textContent = !policyForm.requireTwoFactor.checked
     ? t("policy.graceOff")
     : !valid

@@ -56,7 +56,7 @@ test("an admin resets a member's 2FA on /admin; the member logs in with the reco
   await member.goto("/security");
   await addAuthenticatorApp(member, { expectPassword: true });
 
-  // The admin sees the member with 2FA on, opens … → Reset user 2FA.
+  // The admin sees the member with 2FA on, opens … → Reset member’s 2FA.
   await admin.reload();
   const row = admin.getByRole("row").filter({ hasText: memberEmail });
   await row.getByText("Authenticator app").waitFor();
@@ -66,7 +66,7 @@ test("an admin resets a member's 2FA on /admin; the member logs in with the reco
   const menuButton = row.getByRole("button", { name: "Actions for Bob Member" });
   await menuButton.focus();
   await admin.keyboard.press("Enter");
-  const item = admin.getByRole("menuitem", { name: "Reset user 2FA" });
+  const item = admin.getByRole("menuitem", { name: "Reset member’s 2FA" });
   await item.waitFor();
   assert.equal(await item.evaluate((el) => el === document.activeElement), true, "focus moves into the menu");
   await admin.keyboard.press("Escape");

@@ -174,7 +174,7 @@ test("keyboard only: an admin resets a member's 2FA and copies the recovery code
 
   await tabTo(page, "Actions for Finn Member");
   await page.keyboard.press("Enter");
-  await expectFocus(page, "Reset user 2FA");
+  await expectFocus(page, "Reset member’s 2FA");
   await page.keyboard.press("Enter");
   const dialog = page.getByRole("dialog", { name: "Reset two-factor authentication for Finn Member?" });
   await dialog.waitFor();
