@@ -1,10 +1,10 @@
 // /reset-password: ask for a link by email, or (opened from that link,
 // #token=…) choose the new password. The request's answer is the same whether
 // or not the address has an account.
-import { api, describe } from "./api.js";
+import { ApiError, api, describe } from "./api.js";
 import { t, tn } from "./i18n.js";
 import { takeLinkToken } from "./link-token.js";
-import { $, busy, data, focusStep, say, show, validateInLanguage } from "./ui.js";
+import { $, busy, data, focusStep, h, say, show, validateInLanguage } from "./ui.js";
 
 validateInLanguage();
 const token = takeLinkToken();
@@ -39,7 +39,12 @@ $("#reset-confirm-form").addEventListener("submit", async (event) => {
     form.reset();
     open("reset-done");
   } catch (err) {
-    say(messages, describe(err, { invalid_token: t("forgot.invalid") }));
+    if (!(err instanceof ApiError && err.code === "invalid_token")) return say(messages, describe(err));
+    // A dead link is not fixed by another password: the way on is a new link,
+    // asked for on this page without the token (its email field takes focus).
+    const again = h("a", { href: "/reset-password" }, t("forgot.askAgain"));
+    say(messages, tn("forgot.invalid", { ask: again }));
+    again.focus();
   }
 });
 

@@ -51,6 +51,25 @@ test("forgot password: ask on the login page, open the emailed link, choose a ne
   assertNoProblems(page);
 });
 
+for (const [locale, words] of [
+  ["en-US", { save: "Save the new password", askAgain: "Ask for a new link", ask: "Forgot your password?", email: "Email address" }],
+  ["fr-FR", { save: "Enregistrer le nouveau mot de passe", askAgain: "Demander un nouveau lien", ask: "Mot de passe oublié ?", email: "Adresse e-mail" }],
+]) {
+  test(`a reset link that no longer works leads to asking for a new one, the email field ready (${locale})`, async () => {
+    const page = await newPage(chrome.browser, { locale });
+    // A well-formed token that was never issued: refused like a used or expired one.
+    await page.goto(`/reset-password#token=00000000-0000-4000-8000-000000000000.${"A".repeat(43)}`);
+    await page.locator("#reset-password").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: words.save }).click();
+    const again = page.getByRole("alert").getByRole("link", { name: words.askAgain });
+    await again.click();
+    const ask = page.getByRole("region", { name: words.ask });
+    await ask.waitFor();
+    assert.equal(await ask.getByLabel(words.email).evaluate((input) => input === document.activeElement), true, "the email field has focus");
+    assertNoProblems(page);
+  });
+}
+
 test("the verification banner: on every logged-in page until the email is confirmed, then gone", async () => {
   const user = await account(chrome.browser, { name: "Vic Unverified", prefix: "banner", verified: false });
   const page = user.page;
