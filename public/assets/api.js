@@ -2,6 +2,7 @@
 // problem turned into an ApiError. The API speaks English; what a person reads
 // comes from the catalogue, chosen by the problem's stable `code`.
 import { lang, t } from "./i18n.js";
+import { hold } from "./ui.js";
 
 // Emails a request causes are written in the page's language (the switch's
 // choice), then the browser's (docs/email.md "Which language").
@@ -85,7 +86,13 @@ export async function whoAmI() {
   }
 }
 
-export async function logOut() {
+/**
+ * Ends the session and goes to the login page. The button that asked stays
+ * busy until the page is left (given back, it could send a second logout in
+ * the moment before the new page loads).
+ */
+export async function logOut(event) {
+  if (event?.currentTarget instanceof HTMLButtonElement) hold(event.currentTarget);
   sessionStorage.clear();
   try {
     await api("POST", "/api/auth/logout");

@@ -46,17 +46,25 @@ export function focusStep(el) {
  * Returns what `work` returns.
  */
 export async function busy(button, work) {
+  const release = hold(button);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
+/** Disables the button, saying "Working…"; returns what gives it back. */
+export function hold(button) {
   const label = [...button.childNodes];
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   button.textContent = t("common.working");
-  try {
-    return await work();
-  } finally {
+  return () => {
     button.disabled = false;
     button.removeAttribute("aria-busy");
     button.replaceChildren(...label);
-  }
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
 // see who you are, log out, log in again, log out.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { account } from "./accounts.mjs";
 import { assertNoProblems, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
@@ -61,3 +62,36 @@ test("mistakes are explained in words: a wrong password, a taken email, a short 
     .waitFor();
   assertNoProblems(page);
 });
+
+for (const [locale, words] of [
+  ["en-US", { logOut: "Log out", logIn: "Log in" }],
+  ["fr-FR", { logOut: "Se déconnecter", logIn: "Connexion" }],
+]) {
+  for (const where of ["navigation", "main"]) {
+    test(`the ${where === "main" ? "home page's" : "header's"} Log out button is busy while logging out: a double click logs out once (${locale})`, async () => {
+      const user = await account(chrome.browser, { name: "Dora Double", prefix: "dblclick", locale });
+      const page = user.page;
+      await page.goto("/");
+      const button = await page.getByRole(where).getByRole("button", { name: words.logOut }).elementHandle();
+      // The server's answer is held until the button has been looked at, so the busy state can be seen.
+      const sent = [];
+      let answer;
+      const held = new Promise((resolve) => {
+        answer = resolve;
+      });
+      await page.route("**/api/auth/logout", async (route) => {
+        sent.push(route.request().url());
+        await held;
+        await route.continue();
+      });
+      await button.dblclick();
+      assert.equal(await button.isDisabled(), true, "disabled while logging out");
+      assert.equal(await button.getAttribute("aria-busy"), "true");
+      answer();
+      await page.getByRole("heading", { name: words.logIn }).waitFor();
+      assert.equal(sent.length, 1, "one logout request");
+      assert.equal((await page.request.get("/api/me")).status(), 401);
+      assertNoProblems(page);
+    });
+  }
+}
