@@ -128,6 +128,10 @@ const OTHER_LABEL = {
   recovery_code: "verify.useRecovery",
 };
 let methods = [];
+// When the account's second step is locked (ms since epoch), 0 if not: the lock
+// covers every way, so choosing another one keeps saying so.
+let lockedUntil = 0;
+const lockedText = () => t("verify.locked", { wait: waitText(Math.ceil((lockedUntil - Date.now()) / 1000)) });
 
 function startVerify({ email, methods: list, preferred }) {
   const supported = window.PublicKeyCredential !== undefined;
@@ -135,6 +139,7 @@ function startVerify({ email, methods: list, preferred }) {
   if (methods.length === 0) methods = list;
   // The answer already puts the preferred method first; keep that order.
   const first = preferred && methods.includes(preferred) ? preferred : methods[0];
+  lockedUntil = 0;
   $("#verify-who").replaceChildren(...(email ? tn("verify.who", { email: data("span", email) }) : []));
   renderNav(null);
   open("verify", { focus: false });
@@ -142,7 +147,7 @@ function startVerify({ email, methods: list, preferred }) {
 }
 
 function chooseMethod(method) {
-  say($("#verify-error"), "");
+  say($("#verify-error"), lockedUntil > Date.now() ? lockedText() : "");
   // Leaving the key prompt: stop the browser's ceremony so its dialog does not linger.
   if (method !== "webauthn" && ceremony)
     import("/assets/vendor/webauthn.js").then(
@@ -212,7 +217,10 @@ async function verify(body, input) {
       $("#verify-error"),
       describe(err, {
         invalid_code: t(WRONG[body.method]),
-        too_many_attempts: (e) => t("verify.locked", { wait: waitText(e.retryAfter ?? 15 * 60) }),
+        too_many_attempts: (e) => {
+          lockedUntil = Date.now() + (e.retryAfter ?? 15 * 60) * 1000;
+          return lockedText();
+        },
       }),
     );
     if (input) input.select();

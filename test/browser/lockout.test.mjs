@@ -1,0 +1,45 @@
+// A locked second step, as the person sees it: after ten refused codes the
+// page says so, and choosing another way (a backup code) does not hide it,
+// since the lock covers every way (docs/two-factor.md).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { account, addAuthenticatorApp } from "./accounts.mjs";
+import { assertNoProblems, newPage, PASSWORD, useBrowser, wrongTOTP } from "./support.mjs";
+
+const chrome = useBrowser();
+
+for (const [locale, words] of [
+  ["en-US", { code: "6-digit code from your authenticator app", verify: "Verify", backup: "Use a backup code", locked: /locked .*backup codes/ }],
+  [
+    "fr-FR",
+    {
+      code: "Code à 6 chiffres de votre application d’authentification",
+      verify: "Vérifier",
+      backup: "Utiliser un code de secours",
+      locked: /bloquée .*codes de secours/,
+    },
+  ],
+]) {
+  test(`a locked second step says so, and still says so after choosing a backup code (${locale})`, async () => {
+    const user = await account(chrome.browser, { name: "Lou Locked", prefix: "locked" });
+    const { secret } = await addAuthenticatorApp(user);
+    const page = await newPage(chrome.browser, { locale, width: 375, height: 800 });
+    await page.goto("/");
+    await page.locator("#login-email").fill(user.email);
+    await page.locator("#login-password").fill(PASSWORD);
+    await page.locator("#login button[type=submit]").click();
+    const code = page.getByLabel(words.code);
+    const alert = page.locator("#verify-error");
+    // Ten refused codes lock the step; the eleventh is answered with the lock.
+    for (let i = 0; i < 11; i++) {
+      await code.fill(wrongTOTP(secret));
+      await page.getByRole("button", { name: words.verify }).click();
+      await alert.getByRole("paragraph").waitFor();
+      if (i < 10) await alert.evaluate((region) => region.replaceChildren());
+    }
+    assert.match(await alert.textContent(), words.locked);
+    await page.getByRole("button", { name: words.backup }).click();
+    assert.match(await alert.textContent(), words.locked, "the lock is still said with the backup code's form");
+    assertNoProblems(page);
+  });
+}
