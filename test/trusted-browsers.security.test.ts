@@ -282,4 +282,20 @@ describe("communities that forbid trusted browsers", () => {
     expect(await guardRows(world.member.id, "SELECT id FROM trusted_browsers")).toEqual([]);
     expect((await passwordLogin(browser, world.member.email)).body.status).toBe("second_factor_required");
   });
+
+  it("joining a community that forbids them forgets the browsers already remembered: leaving it again does not bring them back", async () => {
+    const admin = await newUser({ community: "No remembered browsers" });
+    await enableTOTP(admin.client);
+    await reauth(admin.client);
+    const cid = admin.communityId as string;
+    const policy = { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: false };
+    expect((await admin.client.json("PUT", `/api/communities/${cid}/policy`, policy)).status).toBe(200);
+    const { user, cookie } = await remembered();
+    const invite = await admin.client.json("POST", `/api/communities/${cid}/invitations`, { email: user.email, role: "member" });
+    expect((await user.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+    expect(await guardRows(user.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+    await expectSecondStep(cookie, user.email);
+    expect((await user.client.json("DELETE", `/api/communities/${cid}/members/${user.id}`)).status).toBe(204);
+    await expectSecondStep(cookie, user.email);
+  });
 });

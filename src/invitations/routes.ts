@@ -5,6 +5,7 @@ import { langOfEmail } from "../auth/store";
 import { takeSlots } from "../auth/throttle";
 import { requireAdmin } from "../communities/membership";
 import { communityName, hasMemberWithEmail } from "../communities/store";
+import { trustedBrowsersAllowed } from "../communities/trusted-policy";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
@@ -168,6 +169,9 @@ invitationRoutes.openapi(
     const joined = await acceptInvitation(c.env.DB, id, session.user, c.get("meta"), now, hash);
     if (!joined) throw new AppError(hash ? "invalid_token" : "not_found", hash ? "This invitation link was just used" : "No such invitation");
     if (hash) await guard.markEmailVerified(callerOf(c, session.user), "invitation");
+    // A community that forbids remembered browsers revokes them on joining, as its policy change does for its
+    // members: checking at login alone would let them skip the second step again once the user left.
+    if (!(await trustedBrowsersAllowed(c.env.DB, session.user.id))) await guard.forgetTrustedBrowsers(callerOf(c, session.user), "community_policy");
     return c.json({ community: joined }, 200);
   },
 );
