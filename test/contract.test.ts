@@ -1,15 +1,32 @@
 /// <reference types="vite/client" />
+import { env, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import apiMarkdown from "../docs/api.md?raw";
 import { ERRORS } from "../src/http/errors";
 import { TOKEN_SLOT } from "../src/lib/email-token";
 import type { Stage } from "../src/session";
-import { Client, expectProblem, rawFetch, sessionCookieOf } from "./support/client";
-import { enableTOTP, halfLoggedIn, logIn, newUser, PASSWORD, reauth, recoveryLogin, uniqueEmail, verify } from "./support/fixtures";
+import wranglerToml from "../wrangler.toml?raw";
+import { Client, expectProblem, parseSetCookie, rawFetch, sessionCookieOf } from "./support/client";
+import { totpCode, wrongTOTP } from "./support/codes";
+import {
+  enableTOTP,
+  halfLoggedIn,
+  logIn,
+  newUser,
+  PASSWORD,
+  reauth,
+  recoveryClient,
+  recoveryLogin,
+  resetMember,
+  resetWorld,
+  secondStepClient,
+  uniqueEmail,
+  verify,
+} from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
-import { OPS_TOKEN } from "./support/ops";
-import { callerAt, guard } from "./support/stores";
-import { logInRemembering, TrustedClient } from "./support/trusted";
+import { OPS_TOKEN, opsReset } from "./support/ops";
+import { callerAt, guard, guardRows, sessionRow, updateSession } from "./support/stores";
+import { browserWith, logInRemembering, TrustedClient } from "./support/trusted";
 import { userWithKey } from "./support/webauthn";
 
 /**
@@ -186,5 +203,95 @@ describe('"More event types": the contract\'s names', () => {
     expect(res.status).toBe(200);
     const security = await admin.client.json("GET", "/api/security");
     expect((security.body.events as { type: string }[]).map((e) => e.type)).toContain("policy_changed");
+  });
+});
+
+describe('"Session stages": a `recovery` session lives at most 10 minutes', () => {
+  it("is written to live 10 minutes, with a cookie of 600 seconds, and is dead once they are over", async () => {
+    const { client, code } = await recoveryLogin();
+    const row = (await sessionRow(client))!;
+    expect(row.stage).toBe("recovery");
+    expect(row.expires_at - row.created_at).toBe(10 * 60_000);
+    await updateSession(client, { expires_at: Date.now() - 1 });
+    await expectProblem(await client.request("POST", "/api/auth/verify", { method: "recovery_code", code }), 401, "unauthenticated");
+  });
+
+  it("its cookie says so: Max-Age=600", async () => {
+    const world = await resetWorld();
+    await resetMember(world);
+    const res = await new Client().request("POST", "/api/auth/login", { email: world.member.email, password: PASSWORD });
+    expect(parseSetCookie(sessionCookieOf(res))?.attributes.filter((a) => /^Max-Age=/i.test(a))).toEqual(["Max-Age=600"]);
+  });
+});
+
+describe('"Operator recovery": exactly as an admin reset does', () => {
+  async function lockedUser() {
+    const user = await newUser();
+    const { secret } = await enableTOTP(user.client);
+    const half = await secondStepClient(user.email);
+    for (let i = 0; i < 10; i++) expect((await verify(half, "totp", wrongTOTP(secret))).status, `refusal ${i + 1}`).toBe(401);
+    const locked = await half.request("POST", "/api/auth/verify", { method: "totp", code: totpCode(secret) });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("Retry-After"))).toBeGreaterThanOrEqual(14 * 60);
+    return user;
+  }
+
+  it('"nothing shortens a running lock but an admin or operator reset": after an operator reset the recovery code is taken at once', async () => {
+    const user = await lockedUser();
+    const res = await opsReset(user.email);
+    expect(res.status).toBe(200);
+    const { recoveryCode } = (await res.json()) as { recoveryCode: string };
+    const client = await recoveryClient(user);
+    expect((await verify(client, "recovery_code", recoveryCode)).body).toEqual({ status: "enrollment_required" });
+  });
+
+  it('"Any reset … revokes every trusted browser of the user": the operator\'s too', async () => {
+    const user = await newUser();
+    const { secret } = await enableTOTP(user.client);
+    const browser = new TrustedClient();
+    await logInRemembering(browser, user.email, secret);
+    expect(browser.trusted).toBeTruthy();
+    expect((await opsReset(user.email)).status).toBe(200);
+    expect(await guardRows(user.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+    // The copied cookie does not skip the step the account is at now.
+    const copy = browserWith(browser.trusted);
+    expect((await copy.json("POST", "/api/auth/login", { email: user.email, password: PASSWORD })).body).toEqual({
+      status: "recovery_code_required",
+      methods: ["recovery_code"],
+    });
+  });
+
+  it('"A new reset replaces an unused code": the operator\'s second reset makes the first code worthless', async () => {
+    const user = await newUser();
+    await enableTOTP(user.client);
+    const first = (await (await opsReset(user.email)).json()) as { recoveryCode: string };
+    const second = (await (await opsReset(user.email)).json()) as { recoveryCode: string };
+    const client = await recoveryClient(user);
+    expect((await verify(client, "recovery_code", first.recoveryCode)).status).toBe(401);
+    expect((await verify(client, "recovery_code", second.recoveryCode)).body).toEqual({ status: "enrollment_required" });
+  });
+});
+
+describe('"Deployment contract": the bindings', () => {
+  it('wrangler.toml binds D1 as DB, the guard as USER_GUARD and email as [[send_email]] name = "EMAIL"', () => {
+    expect(wranglerToml).toMatch(/\[\[d1_databases\]\][^[]*\bbinding\s*=\s*"DB"/);
+    expect(wranglerToml).toMatch(/\[\[durable_objects\.bindings\]\][^[]*\bname\s*=\s*"USER_GUARD"/);
+    expect(wranglerToml).toMatch(/\[\[send_email\]\][^[]*\bname\s*=\s*"EMAIL"/);
+    expect(env.DB).toBeDefined();
+    expect(env.USER_GUARD).toBeDefined();
+    expect((env as unknown as Record<string, unknown>).EMAIL).toBeDefined();
+  });
+
+  it("one guard per user, named idFromName(userId): the object of that name holds the user's methods", async () => {
+    const user = await newUser();
+    const { methodId } = await enableTOTP(user.client);
+    const named = env.USER_GUARD.get(env.USER_GUARD.idFromName(user.id));
+    const ids = await runInDurableObject(named, async (_instance, state) =>
+      state.storage.sql
+        .exec("SELECT id FROM totp")
+        .toArray()
+        .map((r) => r.id),
+    );
+    expect(ids).toEqual([methodId]);
   });
 });
