@@ -295,3 +295,15 @@ describe('"Deployment contract": the bindings', () => {
     expect(ids).toEqual([methodId]);
   });
 });
+
+describe('"Codes are accepted with surrounding spaces": the code that confirms an authenticator app too', () => {
+  it("a right code between spaces confirms the app and turns 2FA on", async () => {
+    const user = await newUser();
+    await reauth(user.client);
+    const started = await user.client.json("POST", "/api/security/totp", { name: "Phone" });
+    expect(started.status).toBe(201);
+    const confirm = await user.client.json("POST", `/api/security/totp/${started.body.id}/confirm`, { code: `  ${totpCode(started.body.secret)} ` });
+    expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
+    expect(confirm.body.backupCodes).toHaveLength(10);
+  });
+});
