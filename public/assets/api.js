@@ -41,6 +41,7 @@ export async function api(method, path, body) {
     data = null;
   }
   if (!res.ok) {
+    if (res.status === 401 && data?.code === "unauthenticated") sessionEnded();
     const retry = Number(res.headers.get("Retry-After"));
     throw new ApiError(res.status, data ?? {}, Number.isFinite(retry) && retry > 0 ? retry : null);
   }
@@ -75,10 +76,38 @@ export function describe(err, context = {}) {
   return text === key ? t("errors.unknown", { status: err.status }) : text;
 }
 
+// What the login page says when it is reached (docs/pages.md "Said once,
+// where the person lands"). Kept for this tab only, and holding no secret: a
+// word, never in the address. `HAD_SESSION` marks a tab that was logged in, so
+// a 401 there means the session ended since, while a first visit says nothing.
+const HAD_SESSION = "hadSession";
+const ARRIVAL = "loginNotice";
+
+function sessionEnded() {
+  if (sessionStorage.getItem(HAD_SESSION) === null) return;
+  sessionStorage.removeItem(HAD_SESSION);
+  sessionStorage.setItem(ARRIVAL, "signedOut");
+}
+
+/** Once, what the login page should say on arrival: `"signedOut"`, `"loggedOut"` or null. */
+export function takeArrivalNotice() {
+  const notice = sessionStorage.getItem(ARRIVAL);
+  sessionStorage.removeItem(ARRIVAL);
+  return notice;
+}
+
+/** This tab's session was ended by the person here (the sessions list's "this browser"): a log out. */
+export function endedHere() {
+  sessionStorage.removeItem(HAD_SESSION);
+  sessionStorage.setItem(ARRIVAL, "loggedOut");
+}
+
 /** Where the caller stands: `{ me }`, or `{ stage }` when not fully in, or `{ error }`. */
 export async function whoAmI() {
   try {
-    return { me: await api("GET", "/api/me") };
+    const me = await api("GET", "/api/me");
+    sessionStorage.setItem(HAD_SESSION, "1");
+    return { me };
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return { stage: "none" };
     if (err instanceof ApiError && err.code === "second_factor_required") return { stage: "second_factor" };
@@ -99,5 +128,6 @@ export async function logOut(event) {
   } catch {
     // Logout always answers 204; a network failure still leaves the page.
   }
+  endedHere();
   location.assign("/");
 }

@@ -1,5 +1,5 @@
 // The login page: sign up, log in, the second step, and the account overview.
-import { ApiError, api, describe, logOut, waitText, whoAmI } from "./api.js";
+import { ApiError, api, describe, logOut, takeArrivalNotice, waitText, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
 import { $, ask, busy, data, focusStep, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
@@ -37,7 +37,11 @@ function showLogin(message, kind = "error") {
   sessionStorage.removeItem(PENDING);
   renderNav(null);
   open("login");
+  say($("#backup-used"), "");
   say($("#login-form .messages"), message, kind);
+  // Why the person is here, said once: the next action (note("")) or a reload clears it.
+  const arrival = takeArrivalNotice();
+  if (arrival) note(t(arrival === "loggedOut" ? "login.loggedOut" : "login.signedOut"), "info");
 }
 
 $("#to-signup").addEventListener("click", () => {
@@ -208,6 +212,7 @@ async function verify(body, input) {
     await showHome();
     if (answer.browserRemembered === true) note(t("trusted.remembered"));
     else if (answer.browserRemembered === false) note(t("trusted.notAllowed"), "info");
+    if (body.method === "backup_code") await sayBackupCodesLeft();
   } catch (err) {
     if (err instanceof ApiError && err.code === "unauthenticated") {
       showLogin(t("verify.expired"));
@@ -225,6 +230,28 @@ async function verify(body, input) {
     );
     if (input) input.select();
   }
+}
+
+/**
+ * A backup code was just spent: say so and how many are left, with the way to
+ * make new ones when few are (the Security page's threshold, docs/pages.md).
+ */
+async function sayBackupCodesLeft() {
+  let left;
+  try {
+    left = (await api("GET", "/api/security")).backupCodes.remaining;
+  } catch {
+    return; // the home page is there; the Security page still counts them
+  }
+  const few = left <= 3;
+  $("#backup-used").replaceChildren(
+    h(
+      "p",
+      { class: "notice info" },
+      t(left === 0 ? "home.backupLast" : "home.backupLeft", { count: left }),
+      ...(few ? [" ", h("a", { href: "/security" }, t("backup.regenerate"))] : []),
+    ),
+  );
 }
 
 $("#webauthn-start").addEventListener("click", (event) => runWebAuthn(event.currentTarget));

@@ -2,7 +2,7 @@
 // authenticator app or a security key, backup codes, preferred method,
 // remembered browsers (trusted-browsers.js), turning 2FA off, and the recent security events. With an `enrollment`
 // session (after an admin reset) only the add-method parts are shown.
-import { ApiError, api, describe, whoAmI } from "./api.js";
+import { ApiError, api, describe, endedHere, whoAmI } from "./api.js";
 import { showBackupCodes } from "./backup-codes.js";
 import { eventItem } from "./events.js";
 import { formatDateTime, formatTime, t } from "./i18n.js";
@@ -137,7 +137,10 @@ async function refresh() {
   say($("#page-error"), "");
   render();
   // Ending this browser's own session from the list is a log out.
-  await loadSessions(() => location.assign("/"));
+  await loadSessions(() => {
+    endedHere();
+    location.assign("/");
+  });
 }
 
 function render() {
