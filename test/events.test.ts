@@ -111,3 +111,24 @@ describe("the security log", () => {
     expect(sessions.body.sessions.find((s: { current: boolean }) => s.current).browser).toBe(enabled?.browser);
   });
 });
+
+describe("an event type renamed by a migration", () => {
+  it("a policy change written as community_policy_changed after migrations/0009 ran is still listed as policy_changed", async () => {
+    // docs/deploy.md applies migrations before the new code is deployed: until it is, the previous
+    // release writes the old name, and a guard's pending record may carry it later still.
+    const admin = await newUser();
+    const data = JSON.stringify({ communityId: "c-legacy", communityName: "Legacy Club", requireTwoFactor: 1 });
+    await env.DB.prepare(
+      "INSERT INTO events (id, user_id, type, at, ip, user_agent, actor_id, data) VALUES (?, ?, 'community_policy_changed', ?, NULL, NULL, NULL, ?)",
+    )
+      .bind(`legacy-${Math.random().toString(36).slice(2, 10)}`, admin.id, Date.now() + 1000, data)
+      .run();
+    const page = await admin.client.json("GET", "/api/security");
+    expect(page.status).toBe(200);
+    const types = (page.body.events as { type: string }[]).map((e) => e.type);
+    expect(types).toContain("policy_changed");
+    expect(types).not.toContain("community_policy_changed");
+    const event = (page.body.events as { type: string; data?: Record<string, unknown> }[]).find((e) => e.type === "policy_changed");
+    expect(event?.data).toMatchObject({ communityName: "Legacy Club" });
+  });
+});

@@ -35,6 +35,15 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * Names the service once wrote for an event type, read as the type's name now.
+ * migrations/0009_policy_changed_event.sql renames the rows already written,
+ * but docs/deploy.md applies migrations before the new code is deployed, so
+ * the previous release keeps writing the old name until then (and a guard's
+ * pending record written by it may reach D1 later still).
+ */
+const RENAMED_TYPES: ReadonlyMap<string, EventType> = new Map([["community_policy_changed", "policy_changed"]]);
+
 /** The actor of what the service's operator does (`POST /api/ops/reset-2fa`): no user has this id. */
 export const OPERATOR_ACTOR = "operator";
 
@@ -98,7 +107,7 @@ export async function recentEvents(db: D1Database, userId: string, limit = 20): 
     .bind(userId, limit)
     .all<{ type: string; at: number; ip: string | null; user_agent: string | null; actor_id: string | null; data: string | null; actor_name: string | null }>();
   return results.map((r) => {
-    const view: EventView = { type: r.type, at: new Date(r.at).toISOString() };
+    const view: EventView = { type: RENAMED_TYPES.get(r.type) ?? r.type, at: new Date(r.at).toISOString() };
     if (r.ip) view.ip = r.ip;
     if (r.user_agent) view.userAgent = r.user_agent;
     if (r.actor_id) view.actor = { id: r.actor_id, name: r.actor_name ?? "" };
