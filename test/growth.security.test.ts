@@ -1,0 +1,81 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { Client } from "./support/client";
+import { newUser, PASSWORD } from "./support/fixtures";
+
+/**
+ * Unbounded growth driven by an account's own holder (docs/security.md, R9g and
+ * after): D1 is one database with a size cap, so what a script can add per
+ * request must also go away, or be bounded per account.
+ */
+
+const DAY = 24 * 60 * 60 * 1000;
+/** The events a user keeps, and the sent emails (migrations/0010_events_kept.sql, migrations/0011_outbox_kept.sql). */
+const KEPT = 1000;
+
+async function countOf(sql: string, ...params: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(sql)
+    .bind(...params)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** `n` rows the account would have made over the years, written as its own logins and mail would have written them. */
+async function history(table: "events" | "outbox", userId: string, n: number, from: number): Promise<void> {
+  const rows = Array.from({ length: n }, (_, i) =>
+    table === "events"
+      ? env.DB.prepare(
+          "INSERT INTO events (id, user_id, type, at, ip, user_agent, data) VALUES (?, ?, 'logged_in', ?, '192.0.2.1', 'a script', '{\"method\":\"password\"}')",
+        ).bind(`old-${userId}-${i}`, userId, from + i)
+      : env.DB.prepare(
+          "INSERT INTO outbox (id, user_id, recipient, template, subject, body, created_at, sent_at, attempts) VALUES (?, ?, 'someone@example.com', 'new_browser_login', 'A new browser', 'text', ?, ?, 1)",
+        ).bind(`old-${userId}-${i}`, userId, from + i, from + i),
+  );
+  for (let i = 0; i < rows.length; i += 100) await env.DB.batch(rows.slice(i, i + 100));
+}
+
+describe("growth an account's holder drives", () => {
+  it("a script logging in to its own account again and again does not grow its events without bound: the newest 1000 are kept, reset events always", async () => {
+    // A right password gives the throttle's tokens back, so logins to one's own account are limited by nothing
+    // but their PBKDF2; each wrote a `logged_in` event (and more), and nothing ever deleted one.
+    const u = await newUser();
+    const from = Date.now() - 400 * DAY;
+    await env.DB.prepare("INSERT INTO events (id, user_id, type, at, actor_id) VALUES (?, ?, 'recovery_code_issued', ?, 'some-admin')")
+      .bind(`reset-${u.id}`, u.id, from - 1)
+      .run();
+    await history("events", u.id, KEPT, from);
+
+    for (let i = 0; i < 3; i++) expect((await new Client().json("POST", "/api/auth/login", { email: u.email, password: PASSWORD })).status).toBe(200);
+
+    // Every login, the new ones included, and the community's reset event (listed to its admins) stays.
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE user_id = ? AND type != 'recovery_code_issued'", u.id)).toBe(KEPT);
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE user_id = ? AND type = 'recovery_code_issued'", u.id)).toBe(1);
+    expect(
+      await countOf("SELECT count(*) AS n FROM events WHERE user_id = ? AND at >= ? AND type = 'logged_in'", u.id, Date.now() - DAY),
+    ).toBeGreaterThanOrEqual(4);
+    // The oldest went first.
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE id = ?", `old-${u.id}-0`)).toBe(0);
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE id = ?", `old-${u.id}-${KEPT - 1}`)).toBe(1);
+    // The Security page still lists the newest.
+    const page = await u.client.json("GET", "/api/security");
+    expect(page.body.events.map((e: { type: string }) => e.type)).toContain("new_browser_login");
+  });
+
+  it("the user's newest login is kept under 1000 newer events, so a login from a new browser is still news to the owner", async () => {
+    const u = await newUser();
+    const later = Array.from({ length: KEPT + 1 }, (_, i) =>
+      env.DB.prepare("INSERT INTO events (id, user_id, type, at) VALUES (?, ?, 'method_renamed', ?)").bind(`renamed-${u.id}-${i}`, u.id, Date.now() + i),
+    );
+    for (let i = 0; i < later.length; i += 100) await env.DB.batch(later.slice(i, i + 100));
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE user_id = ? AND type = 'logged_in'", u.id)).toBe(1);
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE user_id = ?", u.id)).toBe(KEPT + 1);
+  });
+
+  it("another user's events are not touched by one account's pruning", async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    const before = await countOf("SELECT count(*) AS n FROM events WHERE user_id = ?", b.id);
+    await history("events", a.id, KEPT, Date.now() - 400 * DAY);
+    await new Client().json("POST", "/api/auth/login", { email: a.email, password: PASSWORD });
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE user_id = ?", b.id)).toBe(before);
+  });
+});
