@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { AGENTS, BrowserClient, Client, withUserAgent } from "./support/client";
 import { totpCode } from "./support/codes";
-import { addAuthenticatorApp, enableTOTP, PASSWORD, resetMember, resetWorld, uniqueEmail } from "./support/fixtures";
+import { addAuthenticatorApp, enableTOTP, PASSWORD, proveEmail, resetMember, resetWorld, uniqueEmail } from "./support/fixtures";
 import { eventTypesOf, outboxOf } from "./support/stores";
 
 /**
@@ -154,5 +154,22 @@ describe("new-browser alerts", () => {
     expect(browser.device).toBeTruthy();
     await logInFrom(browser, victim.email);
     expect(alertsTo(victim.email)).toHaveLength(1);
+  });
+
+  it("a script that signs up with someone else's address and logs in again and again without cookies sends that address 3 alerts, then one every 10 minutes until it is proven; every login is still in the log", async () => {
+    // No proof of the address is needed to log in, and a right password gives the login throttle's tokens back:
+    // each login from an empty cookie jar emailed the address an alert, as many as the script cared to make.
+    const victim = await signUp();
+    await logInFrom(new Client(), victim.email);
+    for (let i = 0; i < 8; i++) expect(await logInFrom(new Client(), victim.email)).toBe("authenticated");
+    expect(alertsTo(victim.email)).toHaveLength(3);
+    expect((await eventTypesOf(victim.id)).filter((t) => t === "new_browser_login")).toHaveLength(8);
+
+    // An address proven by its owner hears of every new browser: whoever logs in there holds the password.
+    const owner = await signUp();
+    await logInFrom(new Client(), owner.email);
+    await proveEmail(owner.id);
+    for (let i = 0; i < 5; i++) await logInFrom(new Client(), owner.email);
+    expect(alertsTo(owner.email)).toHaveLength(5);
   });
 });

@@ -30,3 +30,8 @@ export const VERIFY_RESEND_POLICY: BucketPolicy = { capacity: 3, refillMs: 10 * 
  * bucket bounds one inbox; this one bounds an address that holds many accounts, each made with someone's email.
  */
 export const VERIFY_RESEND_CLIENT_POLICY: BucketPolicy = { capacity: 20, refillMs: 60_000 };
+/**
+ * New-browser alerts emailed per account while its address is not proven: a few, then one every 10 minutes, as
+ * many as password-reset emails to one address. Logins past it are still logged (`new_browser_login`), not emailed.
+ */
+export const NEW_BROWSER_ALERT_POLICY: BucketPolicy = { capacity: 3, refillMs: 10 * 60_000 };
