@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Client } from "./support/client";
-import { newUser, PASSWORD } from "./support/fixtures";
+import { enableTOTP, newUser, PASSWORD, proveEmail, reauth } from "./support/fixtures";
+import { Mailbox } from "./support/mailbox";
 
 /**
  * Unbounded growth driven by an account's own holder (docs/security.md, R9g and
@@ -77,5 +78,32 @@ describe("growth an account's holder drives", () => {
     await history("events", a.id, KEPT, Date.now() - 400 * DAY);
     await new Client().json("POST", "/api/auth/login", { email: a.email, password: PASSWORD });
     expect(await countOf("SELECT count(*) AS n FROM events WHERE user_id = ?", b.id)).toBe(before);
+  });
+});
+
+describe("mail an account's holder makes the service send", () => {
+  const mailbox = new Mailbox();
+  beforeEach(() => mailbox.open());
+  afterEach(() => mailbox.close());
+  /** What was mailed to the address about its account, the link to prove it aside. */
+  const securityMailTo = (address: string) => mailbox.to(address).filter((m) => !m.text.includes("/verify-email#token="));
+
+  it("an account made with someone else's address cannot have security emails sent to it without bound: 10, then one every 10 minutes until the address is proven; every change is still logged", async () => {
+    // No proof of the address is needed to log in and change things, and each change emails the account's
+    // address: regenerating backup codes (the password re-entered once) emailed that address once per request.
+    const u = await newUser({ verified: false });
+    await enableTOTP(u.client);
+    await reauth(u.client);
+    for (let i = 0; i < 15; i++) expect((await u.client.json("POST", "/api/security/backup-codes")).status).toBe(200);
+    expect(securityMailTo(u.email)).toHaveLength(10);
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE user_id = ? AND type = 'backup_codes_regenerated'", u.id)).toBe(15);
+
+    // A proven address is its owner's: every change is mailed to them.
+    const owner = await newUser();
+    await proveEmail(owner.id);
+    await enableTOTP(owner.client);
+    await reauth(owner.client);
+    for (let i = 0; i < 15; i++) await owner.client.json("POST", "/api/security/backup-codes");
+    expect(securityMailTo(owner.email)).toHaveLength(16);
   });
 });

@@ -2,6 +2,7 @@ import { type EventType, eventStatement, type SecurityEvent, securityEvent } fro
 import { TOKEN_REDACTED, TOKEN_SLOT } from "../lib/email-token";
 import { newId } from "../lib/random";
 import type { Statement } from "../lib/statement";
+import { type BucketPolicy, take } from "../lib/token-bucket";
 import type { Lang } from "../notify/language";
 import { type MailActor, mailFor } from "../notify/templates";
 import type { OutgoingMail } from "../notify/transport";
@@ -66,6 +67,27 @@ function outboxStatement(mail: OutgoingMail, userId: string, template: string, n
 }
 
 /**
+ * Security emails to the user's own address while it is not proven: 10, then one every 10 minutes. Logging in
+ * and changing things need no proven address, so whoever made the account with someone else's address had
+ * that address mailed once per change, as often as they cared to change something (docs/security.md R9i).
+ * Past it the change is still logged; only its email is not sent. A proven address hears of every change.
+ */
+export const UNPROVEN_MAIL_POLICY: BucketPolicy = { capacity: 10, refillMs: 10 * 60_000 };
+
+/** Whether a security email may go to the user's own address now; takes a token while the address is unproven. */
+function mayMailUser(sql: SqlStorage, now: number): boolean {
+  const s = sql
+    .exec<{ email_verified: number; mail_tokens: number | null; mail_tokens_at: number | null }>(
+      "SELECT email_verified, mail_tokens, mail_tokens_at FROM state WHERE id = 1",
+    )
+    .one();
+  if (s.email_verified === 1) return true;
+  const { result, state } = take(UNPROVEN_MAIL_POLICY, s.mail_tokens === null ? null : { tokens: s.mail_tokens, at: s.mail_tokens_at ?? now }, now);
+  if (result.ok) sql.exec("UPDATE state SET mail_tokens = ?, mail_tokens_at = ? WHERE id = 1", state.tokens, state.at);
+  return result.ok;
+}
+
+/**
  * Synchronous: call it inside the same step that applies the change. One
  * pending row per effect. The email is written now, in `lang` (unless the
  * effect names its own), and stored as text: a retry sends the same words.
@@ -83,6 +105,7 @@ export function recordEffect(sql: SqlStorage, effect: Effect, now: number, lang:
     for (const e of effect.events ?? []) {
       const content = mailFor(e, effect.lang ?? lang, effect.actor ? { actor: effect.actor } : {});
       if (content) {
+        if (!mayMailUser(sql, now)) break;
         mail = { id: newId(), to: effect.mailTo, ...content, template: e.type };
         statements.push(outboxStatement(mail, e.userId, e.type, now));
         break;

@@ -181,6 +181,12 @@ CREATE TABLE half_sessions (
   `
 ALTER TABLE state ADD COLUMN password_epoch INTEGER NOT NULL DEFAULT 0;
 `,
+  // 6: a token bucket for the security emails sent to the user's address while it is not proven (src/guard/effects.ts
+  // UNPROVEN_MAIL_POLICY): whoever made the account with someone else's address cannot have them mailed without bound.
+  `
+ALTER TABLE state ADD COLUMN mail_tokens REAL;
+ALTER TABLE state ADD COLUMN mail_tokens_at INTEGER;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */
