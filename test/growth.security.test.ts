@@ -107,3 +107,37 @@ describe("mail an account's holder makes the service send", () => {
     expect(securityMailTo(owner.email)).toHaveLength(16);
   });
 });
+
+describe("the outbox", () => {
+  it("a script logging in from new browsers again and again does not grow the outbox without bound: a user's newest 1000 sent emails are kept, none unsent", async () => {
+    // Each login from an empty cookie jar emails the proven owner an alert, and D1 kept every email's text forever.
+    const u = await newUser();
+    await history("outbox", u.id, KEPT, Date.now() - 400 * DAY);
+    await env.DB.prepare(
+      "INSERT INTO outbox (id, user_id, recipient, template, subject, body, created_at, attempts, last_error) VALUES (?, ?, 'someone@example.com', 'method_added', 'A method', 'text', ?, 3, 'Error')",
+    )
+      .bind(`unsent-${u.id}`, u.id, Date.now() - 401 * DAY)
+      .run();
+    for (let i = 0; i < 3; i++) expect((await new Client().json("POST", "/api/auth/login", { email: u.email, password: PASSWORD })).status).toBe(200);
+
+    expect(await countOf("SELECT count(*) AS n FROM outbox WHERE user_id = ? AND template = 'new_browser_login' AND created_at > ?", u.id, Date.now() - DAY)).toBe(3);
+    expect(await countOf("SELECT count(*) AS n FROM outbox WHERE user_id = ? AND sent_at IS NOT NULL", u.id)).toBe(KEPT);
+    expect(await countOf("SELECT count(*) AS n FROM outbox WHERE id = ?", `old-${u.id}-0`)).toBe(0);
+    // One still being retried is the guard's business, whatever its age.
+    expect(await countOf("SELECT count(*) AS n FROM outbox WHERE id = ?", `unsent-${u.id}`)).toBe(1);
+  });
+
+  it("an invitation's email, sent to someone with no account, leaves the outbox 30 days after it was sent", async () => {
+    const admin = await newUser({ community: "Growth" });
+    const old = Date.now() - 31 * DAY;
+    await env.DB.prepare(
+      "INSERT INTO outbox (id, user_id, recipient, template, subject, body, created_at, sent_at, attempts) VALUES ('old-invitation', '', 'someone@example.com', 'invitation', 'An invitation', 'text', ?, ?, 1)",
+    )
+      .bind(old, old)
+      .run();
+    const res = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: "newcomer@example.com", role: "member" });
+    expect(res.status).toBe(201);
+    expect(await countOf("SELECT count(*) AS n FROM outbox WHERE recipient = 'newcomer@example.com'")).toBe(1);
+    expect(await countOf("SELECT count(*) AS n FROM outbox WHERE id = 'old-invitation'")).toBe(0);
+  });
+});
