@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Client } from "./support/client";
-import { enableTOTP, newUser, PASSWORD, proveEmail, reauth } from "./support/fixtures";
+import { previousStepCode } from "./support/codes";
+import { addAuthenticatorApp, enableTOTP, newUser, PASSWORD, proveEmail, reauth } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
 
 /**
@@ -120,7 +121,9 @@ describe("the outbox", () => {
       .run();
     for (let i = 0; i < 3; i++) expect((await new Client().json("POST", "/api/auth/login", { email: u.email, password: PASSWORD })).status).toBe(200);
 
-    expect(await countOf("SELECT count(*) AS n FROM outbox WHERE user_id = ? AND template = 'new_browser_login' AND created_at > ?", u.id, Date.now() - DAY)).toBe(3);
+    expect(
+      await countOf("SELECT count(*) AS n FROM outbox WHERE user_id = ? AND template = 'new_browser_login' AND created_at > ?", u.id, Date.now() - DAY),
+    ).toBe(3);
     expect(await countOf("SELECT count(*) AS n FROM outbox WHERE user_id = ? AND sent_at IS NOT NULL", u.id)).toBe(KEPT);
     expect(await countOf("SELECT count(*) AS n FROM outbox WHERE id = ?", `old-${u.id}-0`)).toBe(0);
     // One still being retried is the guard's business, whatever its age.
@@ -139,5 +142,35 @@ describe("the outbox", () => {
     expect(res.status).toBe(201);
     expect(await countOf("SELECT count(*) AS n FROM outbox WHERE recipient = 'newcomer@example.com'")).toBe(1);
     expect(await countOf("SELECT count(*) AS n FROM outbox WHERE id = 'old-invitation'")).toBe(0);
+  });
+});
+
+describe("methods", () => {
+  it("an account cannot add authenticator apps or keys without bound: 403 forbidden at 20, when starting one and when confirming one started before", async () => {
+    // Each added app is a guard row, a D1 row, an event and an email, and a wrong code at login opens every
+    // app's secret in turn: an account with thousands made each of its logins' second steps do thousands of decryptions.
+    const u = await newUser();
+    await enableTOTP(u.client);
+    for (let i = 0; i < 18; i++) await addAuthenticatorApp(u.client, { name: `App ${i}` });
+    const started = await u.client.json("POST", "/api/security/totp", { name: "Started at 19" });
+    expect(started.status).toBe(201);
+    await addAuthenticatorApp(u.client, { name: "The 20th" });
+    expect(await countOf("SELECT count(*) AS n FROM methods WHERE user_id = ?", u.id)).toBe(20);
+
+    const late = await u.client.json("POST", `/api/security/totp/${started.body.id}/confirm`, { code: await previousStepCode(started.body.secret) });
+    expect(late.status).toBe(403);
+    expect(late.body.code).toBe("forbidden");
+    const more = await u.client.json("POST", "/api/security/totp", { name: "One more" });
+    expect(more.status).toBe(403);
+    expect(more.body.code).toBe("forbidden");
+    const key = await u.client.json("POST", "/api/security/webauthn/options");
+    expect(key.status).toBe(403);
+    expect(key.body.code).toBe("forbidden");
+    expect(await countOf("SELECT count(*) AS n FROM methods WHERE user_id = ?", u.id)).toBe(20);
+
+    // Removing one makes room again.
+    const list = await u.client.json("GET", "/api/security");
+    expect((await u.client.request("DELETE", `/api/security/methods/${list.body.methods[1].id}`)).status).toBe(204);
+    expect((await u.client.json("POST", "/api/security/totp", { name: "Room again" })).status).toBe(201);
   });
 });

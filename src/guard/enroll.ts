@@ -18,6 +18,18 @@ export const ENROLLMENT_TTL_MS = 10 * 60 * 1000;
 /** Unconfirmed apps kept at once: asking again and again cannot grow storage. */
 const MAX_PENDING_ENROLLMENTS = 5;
 
+/**
+ * Confirmed methods (apps and keys) one account may have. Each is a row here and in D1, and a wrong code at the
+ * second step opens every app's secret in turn: without a cap, an account with thousands made every one of its
+ * logins do thousands of decryptions (docs/security.md R9k). Twenty is room for a key on every keyring.
+ */
+export const MAX_METHODS = 20;
+
+/** Whether one more method fits; read where it starts (no secret sealed, no challenge stored for nothing) and in the step that adds it. */
+export function hasRoomForMethod(sql: SqlStorage): boolean {
+  return listMethods(sql).length < MAX_METHODS;
+}
+
 /** The additional data that binds a sealed TOTP secret to its user and app: a row copied elsewhere does not open. */
 export function totpAAD(userId: string, id: string): string {
   return `totp:${userId}:${id}`;
@@ -73,6 +85,7 @@ export function replaceBackupCodes(sql: SqlStorage, fresh: PreparedCodes): strin
 /** The app's first code confirms it; that code's step becomes the last accepted one, so it cannot log in again (RFC 6238 §5.2). */
 export function confirmTOTP(sql: SqlStorage, caller: Caller, id: string, step: number, fresh: PreparedCodes): Change<Outcome<MethodConfirmed>> {
   const wasEnabled = listMethods(sql).length > 0;
+  if (!hasRoomForMethod(sql)) return { result: { ok: false, reason: "too_many" }, effect: null };
   const won = sql
     .exec("UPDATE totp SET confirmed_at = ?, pending_expires_at = NULL, last_step = ? WHERE id = ? AND confirmed_at IS NULL RETURNING id", caller.now, step, id)
     .toArray();
@@ -96,6 +109,7 @@ export function addCredential(
   fresh: PreparedCodes,
 ): Change<Outcome<MethodConfirmed>> {
   const wasEnabled = listMethods(sql).length > 0;
+  if (!hasRoomForMethod(sql)) return { result: { ok: false, reason: "too_many" }, effect: null };
   if (key.elsewhere || !insertCredential(sql, key.id, key.name, key.credential, caller.now)) return { result: { ok: false, reason: "exists" }, effect: null };
   // Inserted before methodAdded's own INSERT OR IGNORE, so the listing row carries the
   // credential id; should another account win a race for it, the row still appears without it.

@@ -131,6 +131,6 @@ export type StepAnswer = { session: null } | { session: HalfSession; result: Ver
 
 export type Outcome<T> =
   | ({ ok: true } & T)
-  | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" | "wrong_stage" };
+  | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" | "wrong_stage" | "too_many" };
 
 export type ResetResult = { ok: true; recoveryCode: string; expiresAt: number } | { ok: false; reason: "wrong_stage" };

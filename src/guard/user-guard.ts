@@ -167,6 +167,7 @@ export class UserGuard extends GuardCore {
   async startTOTP(caller: T.SessionCaller, name: string): Promise<T.Outcome<{ id: string; secret: Uint8Array }>> {
     const refused = this.enter(caller, ENROLLING);
     if (refused) return refused;
+    if (!enroll.hasRoomForMethod(this.sql)) return { ok: false, reason: "too_many" };
     const id = newId();
     const secret = randomBytes(20); // 160 bits, RFC 4226 §4 R6's recommended length
     const { keyId, box } = await seal(await this.keyRing(), secret, enroll.totpAAD(caller.user.id, id));
@@ -192,6 +193,7 @@ export class UserGuard extends GuardCore {
   async webAuthnChallenge(caller: T.SessionCaller, purpose: ChallengePurpose): Promise<T.Outcome<{ challenge: string; keys: CredentialDescriptor[] }>> {
     const refused = this.enter(caller, purpose === "authentication" ? SECOND_STEP : ENROLLING);
     if (refused) return refused;
+    if (purpose === "registration" && !enroll.hasRoomForMethod(this.sql)) return { ok: false, reason: "too_many" };
     const { challenge } = issueChallenge(this.sql, purpose, caller.now);
     await this.rearm();
     return { ok: true, challenge, keys: listCredentials(this.sql) };

@@ -1,3 +1,4 @@
+import { MAX_METHODS } from "../guard/enroll";
 import type { Outcome, Refusal } from "../guard/types";
 import { AppError } from "./errors";
 
@@ -26,6 +27,8 @@ export function refused(outcome: GuardRefusal, during: "login" | "change" = "cha
       throw new AppError("unauthenticated", login ? "This login has ended; log in again" : "This session has ended; log in again");
     case "wrong_stage":
       throw new AppError("forbidden", "This session cannot make this change");
+    case "too_many":
+      throw new AppError("forbidden", `An account may have at most ${MAX_METHODS} authenticator apps and security keys; remove one first`);
     case "exists":
       throw new AppError("credential_exists", "This security key is already registered");
     case "invalid":
