@@ -174,3 +174,26 @@ describe("methods", () => {
     expect((await u.client.json("POST", "/api/security/totp", { name: "Room again" })).status).toBe(201);
   });
 });
+
+describe("invitations", () => {
+  it("invitations that expired unaccepted do not stay forever: the community's next invitation deletes them", async () => {
+    // 100 a day per community, each kept for good once its 7 days were over: nothing read them again, nothing deleted them.
+    const admin = await newUser({ community: "Expired" });
+    const other = await newUser({ community: "Other" });
+    const past = Date.now() - 30 * DAY;
+    const expired = (cid: string, inviter: string, i: number) =>
+      env.DB.prepare(
+        "INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at, token_hash) VALUES (?, ?, ?, 'member', ?, ?, ?, 'x')",
+      ).bind(`expired-${cid}-${i}`, cid, `gone-${i}@example.com`, inviter, past, past + 7 * DAY);
+    await env.DB.batch([
+      ...Array.from({ length: 50 }, (_, i) => expired(admin.communityId as string, admin.id, i)),
+      expired(other.communityId as string, other.id, 0),
+    ]);
+
+    const res = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: "fresh@example.com", role: "member" });
+    expect(res.status).toBe(201);
+    expect(await countOf("SELECT count(*) AS n FROM invitations WHERE community_id = ?", admin.communityId)).toBe(1);
+    // Another community's are its own next invitation's business.
+    expect(await countOf("SELECT count(*) AS n FROM invitations WHERE community_id = ?", other.communityId)).toBe(1);
+  });
+});

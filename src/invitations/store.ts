@@ -21,10 +21,14 @@ export interface Invitation {
   expiresAt: number;
 }
 
-/** A new invitation replaces the community's pending one for that email (and its link). `tokenHash`: the SHA-256 of its link's secret. */
+/**
+ * A new invitation replaces the community's pending one for that email (and its link). `tokenHash`: the SHA-256 of its link's secret.
+ * The community's invitations that expired unaccepted go in the same batch: nothing reads them again, and at 100 a
+ * day they stayed for good otherwise (docs/security.md R9l).
+ */
 export async function replaceInvitation(db: D1Database, cid: string, invitation: Invitation, invitedBy: string, now: number, tokenHash: string): Promise<void> {
   await db.batch([
-    db.prepare("DELETE FROM invitations WHERE community_id = ? AND email = ? AND accepted_at IS NULL").bind(cid, invitation.email),
+    db.prepare("DELETE FROM invitations WHERE community_id = ? AND accepted_at IS NULL AND (email = ? OR expires_at <= ?)").bind(cid, invitation.email, now),
     db
       .prepare("INSERT INTO invitations (id, community_id, email, role, invited_by, created_at, expires_at, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(invitation.id, cid, invitation.email, invitation.role, invitedBy, now, invitation.expiresAt, tokenHash),
