@@ -197,3 +197,32 @@ describe("invitations", () => {
     expect(await countOf("SELECT count(*) AS n FROM invitations WHERE community_id = ?", other.communityId)).toBe(1);
   });
 });
+
+describe("invitations from one client address", () => {
+  it("one client address cannot multiply invitation emails by holding many accounts, each the admin of the community it made at signup: 40 an hour from one address", async () => {
+    // Each admin may send 20 an hour and each community 100 a day, but every signup may make a community: an
+    // address that signed up many accounts sent 20 invitations an hour per account, to any address at all.
+    const ip = "198.51.100.92";
+    const admins: { client: Client; cid: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const client = new Client(ip);
+      const email = `inviter-${i}-${crypto.randomUUID()}@example.com`;
+      expect((await client.json("POST", "/api/auth/signup", { email, password: PASSWORD, name: "Inviter", community: `Spam ${i}` })).status).toBe(201);
+      expect((await client.json("POST", "/api/auth/login", { email, password: PASSWORD })).status).toBe(200);
+      admins.push({ client, cid: (await client.json("GET", "/api/me")).body.communities[0].id });
+    }
+    const statuses: number[] = [];
+    for (const { client, cid } of admins) {
+      for (let i = 0; i < 20; i++) {
+        statuses.push((await client.json("POST", `/api/communities/${cid}/invitations`, { email: `target-${i}@example.com`, role: "member" })).status);
+      }
+    }
+    expect(statuses.filter((s) => s === 201)).toHaveLength(40);
+    expect(statuses.slice(40).every((s) => s === 429)).toBe(true);
+    // Another address's admin still invites.
+    const other = await newUser({ community: "Elsewhere" });
+    expect(
+      (await other.client.json("POST", `/api/communities/${other.communityId}/invitations`, { email: "target-0@example.com", role: "member" })).status,
+    ).toBe(201);
+  });
+});

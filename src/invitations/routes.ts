@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { securityEvent } from "../audit/events";
+import { clientAddress } from "../auth/client-address";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import { langOfEmail } from "../auth/store";
 import { takeSlots } from "../auth/throttle";
@@ -33,12 +34,19 @@ export const INVITATION_TTL_MS = 7 * DAY;
 /** docs/api.md: at most 20 invitations per admin per hour and 100 per community per day. */
 export const INVITATIONS_PER_ADMIN: WindowPolicy = { limit: 20, windowMs: HOUR };
 export const INVITATIONS_PER_COMMUNITY: WindowPolicy = { limit: 100, windowMs: DAY };
+/**
+ * Per client address (IPv6 by /64): two admins' hour. Every signup may make a community with its maker as admin,
+ * so without it an address that signed up many accounts sent 20 invitations an hour per account, to any address
+ * at all (docs/security.md R9n), as resends were before their own client bucket (R8s).
+ */
+export const INVITATIONS_PER_CLIENT: WindowPolicy = { limit: 40, windowMs: HOUR };
 
-/** The counts that bound invitations: per admin (an hour) and per community (a day), in Throttle objects. */
-export function invitationWindows(adminId: string, cid: string) {
+/** The counts that bound invitations: per admin (an hour), per community (a day) and per client address (an hour), in Throttle objects. */
+export function invitationWindows(adminId: string, cid: string, client: string) {
   return [
     { key: `invitations-admin:${adminId}`, policy: INVITATIONS_PER_ADMIN },
     { key: `invitations-community:${cid}`, policy: INVITATIONS_PER_COMMUNITY },
+    { key: `invitations-client:${client}`, policy: INVITATIONS_PER_CLIENT },
   ];
 }
 
@@ -66,7 +74,12 @@ invitationRoutes.openapi(
     // The link in the email: from configuration, or fail closed before anything is written or counted.
     const origin = publicOrigin(c.env, c.get("meta"));
     // 429 comes before the endpoint's own errors (docs/api.md "Conventions").
-    const release = await takeSlots(c.env, invitationWindows(session.user.id, cid), now, "Too many invitations; wait before sending more");
+    const release = await takeSlots(
+      c.env,
+      invitationWindows(session.user.id, cid, clientAddress(c.get("meta").ip)),
+      now,
+      "Too many invitations; wait before sending more",
+    );
     if (await hasMemberWithEmail(db, cid, email)) {
       // Nothing is sent: the slots go back. Any later failure keeps them (an email may be on its way).
       await release();
