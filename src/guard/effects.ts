@@ -2,10 +2,11 @@ import { type EventType, eventStatement, type SecurityEvent, securityEvent } fro
 import { TOKEN_REDACTED, TOKEN_SLOT } from "../lib/email-token";
 import { newId } from "../lib/random";
 import type { Statement } from "../lib/statement";
-import { type BucketPolicy, take } from "../lib/token-bucket";
+import type { BucketPolicy } from "../lib/token-bucket";
 import type { Lang } from "../notify/language";
 import { type MailActor, mailFor } from "../notify/templates";
 import type { OutgoingMail } from "../notify/transport";
+import { readState, takeFromStateBucket } from "./state";
 import type { Caller } from "./types";
 
 /**
@@ -76,15 +77,7 @@ export const UNPROVEN_MAIL_POLICY: BucketPolicy = { capacity: 10, refillMs: 10 *
 
 /** Whether a security email may go to the user's own address now; takes a token while the address is unproven. */
 function mayMailUser(sql: SqlStorage, now: number): boolean {
-  const s = sql
-    .exec<{ email_verified: number; mail_tokens: number | null; mail_tokens_at: number | null }>(
-      "SELECT email_verified, mail_tokens, mail_tokens_at FROM state WHERE id = 1",
-    )
-    .one();
-  if (s.email_verified === 1) return true;
-  const { result, state } = take(UNPROVEN_MAIL_POLICY, s.mail_tokens === null ? null : { tokens: s.mail_tokens, at: s.mail_tokens_at ?? now }, now);
-  if (result.ok) sql.exec("UPDATE state SET mail_tokens = ?, mail_tokens_at = ? WHERE id = 1", state.tokens, state.at);
-  return result.ok;
+  return readState(sql).email_verified === 1 || takeFromStateBucket(sql, "mail", UNPROVEN_MAIL_POLICY, now).ok;
 }
 
 /**

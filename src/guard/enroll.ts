@@ -26,8 +26,8 @@ const MAX_PENDING_ENROLLMENTS = 5;
 export const MAX_METHODS = 20;
 
 /** Whether one more method fits; read where it starts (no secret sealed, no challenge stored for nothing) and in the step that adds it. */
-export function hasRoomForMethod(sql: SqlStorage): boolean {
-  return listMethods(sql).length < MAX_METHODS;
+export function hasRoomForMethod(sql: SqlStorage, count = listMethods(sql).length): boolean {
+  return count < MAX_METHODS;
 }
 
 /** The additional data that binds a sealed TOTP secret to its user and app: a row copied elsewhere does not open. */
@@ -84,8 +84,9 @@ export function replaceBackupCodes(sql: SqlStorage, fresh: PreparedCodes): strin
 
 /** The app's first code confirms it; that code's step becomes the last accepted one, so it cannot log in again (RFC 6238 §5.2). */
 export function confirmTOTP(sql: SqlStorage, caller: Caller, id: string, step: number, fresh: PreparedCodes): Change<Outcome<MethodConfirmed>> {
-  const wasEnabled = listMethods(sql).length > 0;
-  if (!hasRoomForMethod(sql)) return { result: { ok: false, reason: "too_many" }, effect: null };
+  const count = listMethods(sql).length;
+  const wasEnabled = count > 0;
+  if (!hasRoomForMethod(sql, count)) return { result: { ok: false, reason: "too_many" }, effect: null };
   const won = sql
     .exec("UPDATE totp SET confirmed_at = ?, pending_expires_at = NULL, last_step = ? WHERE id = ? AND confirmed_at IS NULL RETURNING id", caller.now, step, id)
     .toArray();
@@ -108,8 +109,9 @@ export function addCredential(
   key: { id: string; name: string; credential: NewCredential; elsewhere: boolean },
   fresh: PreparedCodes,
 ): Change<Outcome<MethodConfirmed>> {
-  const wasEnabled = listMethods(sql).length > 0;
-  if (!hasRoomForMethod(sql)) return { result: { ok: false, reason: "too_many" }, effect: null };
+  const count = listMethods(sql).length;
+  const wasEnabled = count > 0;
+  if (!hasRoomForMethod(sql, count)) return { result: { ok: false, reason: "too_many" }, effect: null };
   if (key.elsewhere || !insertCredential(sql, key.id, key.name, key.credential, caller.now)) return { result: { ok: false, reason: "exists" }, effect: null };
   // Inserted before methodAdded's own INSERT OR IGNORE, so the listing row carries the
   // credential id; should another account win a race for it, the row still appears without it.

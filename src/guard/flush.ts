@@ -101,11 +101,7 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number, reque
           continue;
         }
         fail(row, err);
-        // Best effort: the outbox row shows the failure too; the pending record is what retries.
-        await env.DB.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL")
-          .bind(reasonOf(err), mail.id)
-          .run()
-          .catch(() => undefined);
+        await markOutboxFailure(env, mail.id, reasonOf(err));
         continue;
       }
       // mail_done holds the time it was sent, so marking the outbox row can be retried alone.
@@ -137,6 +133,17 @@ function retryLater(sql: SqlStorage, row: PendingRow, err: unknown, requestId: s
 }
 
 /**
+ * Best effort: the outbox row shows a failed attempt too (`last_error`); the
+ * pending record is what retries, so a D1 failure here is not one more.
+ */
+async function markOutboxFailure(env: Env, mailId: string, lastError: string): Promise<void> {
+  await env.DB.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL")
+    .bind(lastError, mailId)
+    .run()
+    .catch(() => undefined);
+}
+
+/**
  * Drops a record whose D1 part is applied and whose email will not be sent:
  * `why` is "permanent" (the provider refused it for good) or "expired" (it
  * failed for MAIL_GIVE_UP_AFTER). The outbox row keeps `sent_at` null and says
@@ -147,10 +154,7 @@ function retryLater(sql: SqlStorage, row: PendingRow, err: unknown, requestId: s
 async function giveUp(sql: SqlStorage, env: Env, row: PendingRow, mail: PendingMail, why: "permanent" | "expired", requestId: string | undefined) {
   const attempts = row.attempts + 1;
   sql.exec("DELETE FROM pending WHERE id = ?", row.id);
-  await env.DB.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND sent_at IS NULL")
-    .bind(`gave up: ${why}`, mail.id)
-    .run()
-    .catch(() => undefined);
+  await markOutboxFailure(env, mail.id, `gave up: ${why}`);
   const kind = mail.template ?? "unknown";
   console.warn(
     `guard: pending record ${row.id} gave up its ${kind} email after ${attempts} attempt${attempts === 1 ? "" : "s"} (${why}) (request ${requestId ?? "none"})`,

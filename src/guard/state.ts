@@ -34,6 +34,11 @@ export interface StateRow {
   backup_iterations: number | null;
   /** The epoch a password change or reset ended sessions at (0: none since this column came). */
   password_epoch: number;
+  /** 1 once the address is proven (src/guard/tokens.ts). */
+  email_verified: number;
+  /** The bucket of security emails to the address while it is not proven (src/guard/effects.ts). */
+  mail_tokens: number | null;
+  mail_tokens_at: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -142,21 +147,36 @@ export function effectivePreferred(state: StateRow, types: MethodType[]): Method
   return types[0] ?? null;
 }
 
-function passwordBucket(sql: SqlStorage, now: number): BucketState | null {
+/**
+ * The token buckets kept in the state row, each in two columns `<name>_tokens`
+ * and `<name>_tokens_at` (null until first taken: a full bucket).
+ */
+type StateBucket = "password" | "mail";
+
+function readBucket(sql: SqlStorage, bucket: StateBucket, now: number): BucketState | null {
   const s = readState(sql);
-  return s.password_tokens === null ? null : { tokens: s.password_tokens, at: s.password_tokens_at ?? now };
+  const tokens = s[`${bucket}_tokens`] as number | null;
+  return tokens === null ? null : { tokens, at: (s[`${bucket}_tokens_at`] as number | null) ?? now };
+}
+
+function writeBucket(sql: SqlStorage, bucket: StateBucket, state: BucketState): void {
+  sql.exec(`UPDATE state SET ${bucket}_tokens = ?, ${bucket}_tokens_at = ? WHERE id = 1`, state.tokens, state.at);
+}
+
+/** Takes a token from one of the state row's buckets; the bucket changes only when one was there. */
+export function takeFromStateBucket(sql: SqlStorage, bucket: StateBucket, policy: BucketPolicy, now: number): TakeResult {
+  const { result, state } = take(policy, readBucket(sql, bucket, now), now);
+  if (result.ok) writeBucket(sql, bucket, state);
+  return result;
 }
 
 /** Re-entered passwords are slowed per account, like login: a token bucket, never a lock. */
 export function takePasswordAttempt(sql: SqlStorage, now: number): TakeResult {
-  const { result, state } = take(SUDO_POLICY, passwordBucket(sql, now), now);
-  if (result.ok) sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
-  return result;
+  return takeFromStateBucket(sql, "password", SUDO_POLICY, now);
 }
 
 export function refundPasswordAttempt(sql: SqlStorage, now: number): void {
-  const state = giveBack(SUDO_POLICY, passwordBucket(sql, now), now);
-  sql.exec("UPDATE state SET password_tokens = ?, password_tokens_at = ? WHERE id = 1", state.tokens, state.at);
+  writeBucket(sql, "password", giveBack(SUDO_POLICY, readBucket(sql, "password", now), now));
 }
 
 /**
