@@ -2,7 +2,7 @@
 import { ApiError, api, describe, logOut, takeArrivalNotice, waitText, whoAmI } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { $, ask, busy, data, focusStep, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
+import { $, ask, busy, data, fewBackupCodes, focusStep, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
 
 const sections = ["login", "signup", "verify", "home"];
 const flash = $("#flash");
@@ -234,7 +234,7 @@ async function verify(body, input) {
 
 /**
  * A backup code was just spent: say so and how many are left, with the way to
- * make new ones when few are (the Security page's threshold, docs/pages.md).
+ * make new ones when few are (`fewBackupCodes`, the Security page's warning too).
  */
 async function sayBackupCodesLeft() {
   let left;
@@ -243,7 +243,7 @@ async function sayBackupCodesLeft() {
   } catch {
     return; // the home page is there; the Security page still counts them
   }
-  const few = left <= 3;
+  const few = fewBackupCodes(left);
   $("#backup-used").replaceChildren(
     h(
       "p",

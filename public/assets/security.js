@@ -9,7 +9,7 @@ import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
 import { loadSessions } from "./sessions.js";
 import { renderTrustedBrowsers } from "./trusted-browsers.js";
-import { $, ask, busy, copy, data, field, focusStep, formDialog, group, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
+import { $, ask, busy, copy, data, fewBackupCodes, field, focusStep, formDialog, group, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
 
 let me = null;
 let security = null;
@@ -155,8 +155,9 @@ function render() {
   renderPreferred();
   renderTrustedBrowsers(on);
   const left = security.backupCodes.remaining;
-  $("#backup-remaining").replaceChildren(t("backup.remaining", { count: left, total: 10 }), ...(left <= 3 ? [" ", t("backup.low")] : []));
-  $("#backup-remaining").className = left <= 3 ? "warning" : "";
+  const few = fewBackupCodes(left);
+  $("#backup-remaining").replaceChildren(t("backup.remaining", { count: left, total: 10 }), ...(few ? [" ", t("backup.low")] : []));
+  $("#backup-remaining").className = few ? "warning" : "";
   $("#events").replaceChildren(...security.events.map(eventItem));
   if (security.events.length === 0) $("#events").append(h("li", { class: "muted" }, t("events.none")));
 }

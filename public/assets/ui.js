@@ -164,13 +164,19 @@ export function ask({ title, body, confirm, danger = false }) {
   });
 }
 
-/** Groups a string for reading: "ABCDEFGH" -> "ABCD EFGH". */
 /**
  * A six-digit code as typed: apps show it as "123 456" and people copy that, so
  * every space goes before it is sent (the API trims only the ends).
  */
 export const typedCode = (value) => value.replace(/\s+/g, "");
 
+/**
+ * Few backup codes left: the Security page warns, and the home page links
+ * there after a backup code was spent (docs/pages.md).
+ */
+export const fewBackupCodes = (left) => left <= 3;
+
+/** Groups a string for reading: "ABCDEFGH" -> "ABCD EFGH". */
 export function group(text, size = 4) {
   return text.match(new RegExp(`.{1,${size}}`, "g"))?.join(" ") ?? text;
 }
