@@ -9,7 +9,24 @@ import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
 import { loadSessions } from "./sessions.js";
 import { renderTrustedBrowsers } from "./trusted-browsers.js";
-import { $, ask, busy, copy, data, fewBackupCodes, field, focusStep, formDialog, group, h, methodLabel, say, show, typedCode, validateInLanguage } from "./ui.js";
+import {
+  $,
+  ask,
+  busy,
+  copy,
+  data,
+  fewBackupCodes,
+  field,
+  focusStep,
+  formDialog,
+  group,
+  h,
+  methodLabel,
+  say,
+  show,
+  typedCode,
+  validateInLanguage,
+} from "./ui.js";
 
 let me = null;
 let security = null;
