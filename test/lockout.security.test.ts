@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Client } from "./support/client";
+import { generateGroupedCode } from "../src/lib/codes";
+import { Client } from "./support/client";
 import { STEP_MS, totpCode, wrongTOTP } from "./support/codes";
-import { enableTOTP, halfSessions, logIn, newUser, verify } from "./support/fixtures";
+import { enableTOTP, halfSessions, logIn, newUser, PASSWORD, recoveryLogin, verify } from "./support/fixtures";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 import { callerAt, guard, guardCounters, outboxOf } from "./support/stores";
 import { registerKey, verifyWithKey } from "./support/webauthn";
@@ -136,8 +137,10 @@ describe("second-factor lockout", () => {
     const { locked_until: lockedUntil } = await guardCounters(u.id);
     const g = guard(u.id);
     const later = lockedUntil + 1000;
-    for (let i = 0; i < 9; i++) expect(await g.verifyTOTP(callerAt(u, later), wrongTOTP(secret, later))).toEqual({ ok: false, reason: "invalid" });
-    expect(await g.verifyTOTP(callerAt(u, later), wrongTOTP(secret, later))).toEqual({ ok: false, reason: "invalid" });
+    for (let i = 0; i < 7; i++) expect(await g.verifyTOTP(callerAt(u, later), wrongTOTP(secret, later))).toEqual({ ok: false, reason: "invalid" });
+    // The warning counts from the fresh start, and names the next lock's own length: the second, 30 minutes.
+    for (const left of [2, 1, 0])
+      expect(await g.verifyTOTP(callerAt(u, later), wrongTOTP(secret, later))).toEqual({ ok: false, reason: "invalid", attemptsLeft: left, lockSeconds: 1800 });
     expect(await g.verifyTOTP(callerAt(u, later), totpCode(secret, later))).toMatchObject({ ok: false, reason: "locked" });
   });
 
@@ -265,5 +268,81 @@ describe("second-factor lockout", () => {
     for (const code of backupCodes) expect(mails[0]?.body).not.toContain(code);
     expect(mails[0]?.body).not.toContain(totpCode(secret));
     expect(mails[0]?.body).not.toContain(totpCode(secret, Date.now() - STEP_MS));
+  });
+});
+
+/** The members the last refusals before a lock add to `401 invalid_code` (docs/api.md "Lockout"). */
+function warning(res: { status: number; body: any; res: Response }) {
+  expect(res.status, JSON.stringify(res.body)).toBe(401);
+  expect(res.body.code).toBe("invalid_code");
+  return { attemptsLeft: res.body.attemptsLeft, lockSeconds: res.body.lockSeconds, retryAfter: res.res.headers.get("Retry-After") };
+}
+
+const NO_WARNING = { attemptsLeft: undefined, lockSeconds: undefined, retryAfter: null };
+
+/** A well-formed recovery code that is not the user's. */
+const strangerRecoveryCode = () => generateGroupedCode(4, 4);
+
+describe("the warning before the lock", () => {
+  it("the 8th, 9th and 10th refusals say how many attempts are left and the lock's length; earlier ones do not; a success starts over", async () => {
+    const u = await newUser();
+    const { secret } = await enableTOTP(u.client);
+    const [a, b] = (await halfSessions(u.email, 2)) as [Client, Client];
+    for (let i = 1; i <= 7; i++) expect(warning(await verify(a, "totp", wrongTOTP(secret))), `refusal ${i}`).toEqual(NO_WARNING);
+    expect(warning(await verify(a, "totp", wrongTOTP(secret)))).toEqual({ attemptsLeft: 2, lockSeconds: 900, retryAfter: null });
+    expect(warning(await verify(a, "totp", wrongTOTP(secret)))).toEqual({ attemptsLeft: 1, lockSeconds: 900, retryAfter: null });
+    // A right code resets the count: the next refusal is a first one again.
+    expect((await verify(b, "totp", totpCode(secret))).status).toBe(200);
+    for (let i = 1; i <= 7; i++) expect(warning(await verify(a, "backup_code", strangerBackupCode())), `again ${i}`).toEqual(NO_WARNING);
+    expect(warning(await verify(a, "backup_code", strangerBackupCode())).attemptsLeft).toBe(2);
+    expect(warning(await verify(a, "backup_code", strangerBackupCode())).attemptsLeft).toBe(1);
+    // The refusal that sets the lock stays 401 invalid_code, and says the lock is on and for how long.
+    const last = warning(await verify(a, "totp", wrongTOTP(secret)));
+    expect(last).toMatchObject({ attemptsLeft: 0, lockSeconds: 900 });
+    expect(Number(last.retryAfter)).toBe(900);
+    await expectLocked(await verify(a, "totp", totpCode(secret)));
+  });
+
+  it("counts the same whatever method failed: codes and a security key share one count", async () => {
+    const u = await newUser();
+    const { secret } = await enableTOTP(u.client);
+    const key = await SoftAuthenticator.create();
+    expect((await registerKey(u.client, key)).status).toBe(201);
+    const [a, b] = (await halfSessions(u.email, 2)) as [Client, Client];
+    for (let i = 0; i < 7; i++) {
+      const v = i % 2 ? await verify(b, "backup_code", strangerBackupCode()) : await verify(a, "totp", wrongTOTP(secret));
+      expect(warning(v)).toEqual(NO_WARNING);
+    }
+    expect(warning(await verifyWithKey(b, key, { origin: "https://evil.example" }))).toMatchObject({ attemptsLeft: 2, lockSeconds: 900 });
+    expect(warning(await verify(a, "backup_code", strangerBackupCode()))).toMatchObject({ attemptsLeft: 1, lockSeconds: 900 });
+    expect(warning(await verifyWithKey(a, key, { origin: "https://evil.example" }))).toMatchObject({ attemptsLeft: 0, lockSeconds: 900 });
+    await expectLocked(await verifyWithKey(b, key));
+  });
+
+  it("warns at the recovery-code step too, which shares the count", async () => {
+    const { client } = await recoveryLogin();
+    for (let i = 0; i < 7; i++) expect(warning(await verify(client, "recovery_code", strangerRecoveryCode()))).toEqual(NO_WARNING);
+    expect(warning(await verify(client, "recovery_code", strangerRecoveryCode())).attemptsLeft).toBe(2);
+    expect(warning(await verify(client, "recovery_code", strangerRecoveryCode())).attemptsLeft).toBe(1);
+    expect(warning(await verify(client, "recovery_code", strangerRecoveryCode()))).toMatchObject({ attemptsLeft: 0, lockSeconds: 900, retryAfter: "900" });
+  });
+
+  it("is never told at the password step: a right or wrong password answers the same whatever the count", async () => {
+    const u = await newUser();
+    const { secret } = await enableTOTP(u.client);
+    const fresh = await newUser();
+    await enableTOTP(fresh.client);
+    const { client } = await logIn(u.email);
+    for (let i = 0; i < 9; i++) await verify(client, "totp", wrongTOTP(secret));
+    expect(await guardCounters(u.id)).toMatchObject({ failures: 9 });
+    const login = async (email: string, password: string) => (await new Client().json("POST", "/api/auth/login", { email, password })).body;
+    expect(await login(u.email, PASSWORD)).toEqual(await login(fresh.email, PASSWORD));
+    const wrong = await login(u.email, "not the password at all");
+    expect(wrong).toEqual(await login(fresh.email, "not the password at all"));
+    expect(wrong).not.toHaveProperty("attemptsLeft");
+    // A code sent with no half session is refused before the guard is asked: nothing to tell.
+    const stranger = await new Client().json("POST", "/api/auth/verify", { method: "totp", code: wrongTOTP(secret) });
+    expect(stranger.status).toBe(401);
+    expect(stranger.body).not.toHaveProperty("attemptsLeft");
   });
 });

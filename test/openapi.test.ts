@@ -69,6 +69,12 @@ describe("GET /api/openapi.json", () => {
     }
   });
 
+  it("documents the members the last refused second steps before a lock add to the problem", () => {
+    const problem = doc.components?.schemas?.Problem as { properties: Record<string, { type?: string }> } | undefined;
+    expect(problem?.properties.attemptsLeft?.type).toBe("integer");
+    expect(problem?.properties.lockSeconds?.type).toBe("integer");
+  });
+
   it("documents problem+json for the errors of every operation that can fail", () => {
     for (const op of operationsOf(doc)) {
       const errors = Object.entries(op.operation.responses ?? {}).filter(([status]) => Number(status) >= 400);

@@ -57,26 +57,42 @@ export function lockRefusal(state: StateRow, now: number): Extract<Refusal, { re
 }
 
 /**
- * Counts one refused attempt; returns the lock's length in ms when this one
- * started a lock (its email says how long), else null.
+ * The last refusals before a lock say so (docs/api.md "Lockout"): those that
+ * leave this many attempts or fewer, and the one that sets the lock. Two
+ * warnings before the lock leave the person time to stop or take a backup
+ * code; earlier ones would be noise over a typo, and would tell someone who
+ * holds only the password more of the account's count than needed.
+ */
+export const WARN_ATTEMPTS_LEFT = 2;
+
+/** One refusal counted: the attempts left before the lock (0: this one set it) and that lock's length. */
+export interface CountedFailure {
+  left: number;
+  lockMs: number;
+}
+
+/**
+ * Counts one refused attempt; returns what is left before the lock and the
+ * lock's length (`left` 0: this one started a lock, its email says how long),
+ * or null when a lock was already running and nothing was counted.
  *
  * Never lowers a running lock (docs/api.md "Lockout": nothing shortens it but
  * a reset): a refusal that meets one counts nothing. Callers re-check the lock
  * synchronously before they count, so this is the last line, not the only one.
  */
-export function countFailure(sql: SqlStorage, now: number): number | null {
+export function countFailure(sql: SqlStorage, now: number): CountedFailure | null {
   const state = readState(sql);
   if (state.locked_until > now) return null;
   // A lock that has run out starts a fresh count (its length is remembered in lock_count).
   const failures = (state.locked_until !== 0 ? 0 : state.failures) + 1;
+  const lockMs = lockDuration(state.lock_count);
   if (failures >= MAX_FAILURES) {
-    const length = lockDuration(state.lock_count);
-    sql.exec("UPDATE state SET failures = 0, locked_until = ?, lock_count = lock_count + 1 WHERE id = 1", now + length);
-    return length;
+    sql.exec("UPDATE state SET failures = 0, locked_until = ?, lock_count = lock_count + 1 WHERE id = 1", now + lockMs);
+    return { left: 0, lockMs };
   }
   // locked_until is 0 or already past here (read above, in this same synchronous step).
   sql.exec("UPDATE state SET failures = ?, locked_until = 0 WHERE id = 1 AND locked_until <= ?", failures, now);
-  return null;
+  return { left: MAX_FAILURES - failures, lockMs };
 }
 
 /**

@@ -88,7 +88,8 @@ export type EntryRefusal = { ok: false; reason: "wrong_stage" | "stale_session" 
 
 /** Results cross RPC as unions: custom error classes do not survive it. */
 export type Refusal =
-  | { ok: false; reason: "invalid" }
+  /** `attemptsLeft` and `lockSeconds` only on the last refusals before a lock (src/guard/state.ts WARN_ATTEMPTS_LEFT). */
+  | { ok: false; reason: "invalid"; attemptsLeft?: number; lockSeconds?: number }
   | { ok: false; reason: "locked"; retryAfter: number }
   | { ok: false; reason: "stale_session" }
   | { ok: false; reason: "wrong_stage" };

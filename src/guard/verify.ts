@@ -8,7 +8,7 @@ import { hashRecoveryCode } from "../recovery/codes";
 import { HALF_SESSION_MS } from "../session";
 import { type Effect, eventBy } from "./effects";
 import { totpAAD } from "./enroll";
-import { clearFailures, countFailure, readState } from "./state";
+import { clearFailures, countFailure, readState, WARN_ATTEMPTS_LEFT } from "./state";
 import type { Caller, Refusal } from "./types";
 
 /**
@@ -154,12 +154,23 @@ export function claimRecoveryCode(sql: SqlStorage, caller: Caller, hash: string 
   };
 }
 
-/** A refused attempt counts toward the lock; the one that starts a lock is logged and mailed. */
+/**
+ * A refused attempt counts toward the lock; the one that starts a lock is logged and mailed.
+ * The last refusals before a lock, and the one that sets it, carry the count and the lock's
+ * length: the caller passed the password step, and the page warns before it locks.
+ */
 export function refuseAttempt(sql: SqlStorage, caller: Caller): { refusal: Refusal; effect: Effect | null } {
-  const lockMs = countFailure(sql, caller.now);
+  const counted = countFailure(sql, caller.now);
+  const refusal: Refusal =
+    counted && counted.left <= WARN_ATTEMPTS_LEFT
+      ? { ok: false, reason: "invalid", attemptsLeft: counted.left, lockSeconds: counted.lockMs / 1000 }
+      : { ok: false, reason: "invalid" };
   return {
-    refusal: { ok: false, reason: "invalid" },
-    effect: lockMs === null ? null : { statements: [], events: [eventBy(caller, "locked_out", { lockMinutes: lockMs / 60_000 })], mailTo: caller.user.email },
+    refusal,
+    effect:
+      counted?.left !== 0
+        ? null
+        : { statements: [], events: [eventBy(caller, "locked_out", { lockMinutes: counted.lockMs / 60_000 })], mailTo: caller.user.email },
   };
 }
 

@@ -32,21 +32,36 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * RFC 9457 §3.2 extension members some problems carry beyond the standard ones.
+ * `attemptsLeft` and `lockSeconds`: the last refused second steps before a lock (docs/api.md "Lockout").
+ */
+export interface ProblemExtensions {
+  attemptsLeft?: number;
+  lockSeconds?: number;
+}
+
 /** The one error type of the service; `onError` renders it as RFC 9457 (src/http/problem.ts). */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly retryAfter: number | undefined;
   readonly errors: FieldError[] | undefined;
+  readonly extensions: ProblemExtensions | undefined;
   /** A fixed line for the operators' log, written with the request's id when the error is answered; never anything the request carried. */
   readonly log: string | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options: { status?: number; retryAfter?: number; errors?: FieldError[]; log?: string } = {}) {
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options: { status?: number; retryAfter?: number; errors?: FieldError[]; extensions?: ProblemExtensions; log?: string } = {},
+  ) {
     super(detail ?? ERRORS[code].title);
     this.code = code;
     this.status = options.status ?? ERRORS[code].status;
     this.retryAfter = options.retryAfter;
     this.errors = options.errors;
+    this.extensions = options.extensions;
     this.log = options.log;
   }
 }

@@ -12,6 +12,8 @@ import { AppError, ERRORS } from "./errors";
  */
 export function problem(err: AppError, requestId?: string): Response {
   const body: Record<string, unknown> = {
+    // First, so a standard member can never be overwritten by one.
+    ...err.extensions,
     type: `https://edge-2fa.dev/problems/${err.code.replaceAll("_", "-")}`,
     title: ERRORS[err.code].title,
     status: err.status,

@@ -1,6 +1,6 @@
 import { MAX_METHODS } from "../guard/enroll";
 import type { Outcome, Refusal } from "../guard/types";
-import { AppError } from "./errors";
+import { AppError, type ProblemExtensions } from "./errors";
 
 /** Every way the guard says no: a verification's refusal or a change's. */
 export type GuardRefusal = Refusal | Extract<Outcome<object>, { ok: false }>;
@@ -32,7 +32,27 @@ export function refused(outcome: GuardRefusal, during: "login" | "change" = "cha
     case "exists":
       throw new AppError("credential_exists", "This security key is already registered");
     case "invalid":
-      if (login) throw new AppError("invalid_code", "That code or key was not accepted", { status: 401 });
+      if (login) throw notAccepted("attemptsLeft" in outcome ? outcome : {});
       throw new AppError("invalid_code", "That code is not right", { status: 400 });
   }
+}
+
+/**
+ * A second step's wrong code or key: always `401 invalid_code`. The last refusals
+ * before a lock add how many attempts are left and the lock's length; the one
+ * that sets the lock (none left) also carries Retry-After, as the 429s after it
+ * will (docs/api.md "Lockout").
+ */
+function notAccepted({ attemptsLeft, lockSeconds }: ProblemExtensions): AppError {
+  if (attemptsLeft === undefined) return new AppError("invalid_code", "That code or key was not accepted", { status: 401 });
+  const extensions = { attemptsLeft, lockSeconds };
+  if (attemptsLeft > 0) {
+    const tries = attemptsLeft === 1 ? "1 attempt" : `${attemptsLeft} attempts`;
+    return new AppError("invalid_code", `That code or key was not accepted; ${tries} left before two-factor login locks`, { status: 401, extensions });
+  }
+  return new AppError("invalid_code", "That code or key was not accepted; two-factor login is now locked for a while", {
+    status: 401,
+    extensions,
+    retryAfter: lockSeconds,
+  });
 }

@@ -98,6 +98,13 @@ export const Problem = z
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     /** On a 500: the request's id (also in X-Request-Id), to match a report with the log. */
     requestId: z.string().optional(),
+    attemptsLeft: z.number().int().min(0).optional().openapi({
+      description:
+        "On the second step's 401 invalid_code, only when few attempts are left: how many more refusals the account's second step takes before it locks (0: this one locked it, with Retry-After)",
+    }),
+    lockSeconds: z.number().int().positive().optional().openapi({
+      description: "With attemptsLeft: how long, in seconds, the lock lasts that those refusals lead to (or that this one set)",
+    }),
   })
   .openapi("Problem");
 
