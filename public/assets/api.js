@@ -18,6 +18,9 @@ export class ApiError extends Error {
     this.code = problem.code ?? (status === 0 ? "network" : "unknown");
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
     this.retryAfter = retryAfter;
+    // The last refused second steps before a lock (docs/api.md "Lockout"): tries left, and the lock's length.
+    this.attemptsLeft = Number.isInteger(problem.attemptsLeft) ? problem.attemptsLeft : null;
+    this.lockSeconds = Number.isInteger(problem.lockSeconds) ? problem.lockSeconds : null;
   }
 }
 

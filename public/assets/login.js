@@ -200,6 +200,21 @@ const WRONG = {
   webauthn: "verify.wrongWebauthn",
 };
 
+/**
+ * A refused code or key, in words. The last refusals before the lock add how many
+ * tries are left and how long the lock would last; the one that sets the lock says
+ * the lock at once, not at the next try (docs/api.md "Lockout").
+ */
+function notAccepted(method, err) {
+  const wrong = t(WRONG[method]);
+  if (err.attemptsLeft === null) return wrong;
+  if (err.attemptsLeft === 0) {
+    lockedUntil = Date.now() + (err.retryAfter ?? err.lockSeconds ?? 15 * 60) * 1000;
+    return `${wrong} ${lockedText()}`;
+  }
+  return `${wrong} ${t("verify.attemptsLeft", { count: err.attemptsLeft, wait: waitText(err.lockSeconds) })}`;
+}
+
 async function verify(body, input) {
   const remember = body.method !== "recovery_code" && $("#verify-remember").checked;
   try {
@@ -221,7 +236,7 @@ async function verify(body, input) {
     say(
       $("#verify-error"),
       describe(err, {
-        invalid_code: t(WRONG[body.method]),
+        invalid_code: (e) => notAccepted(body.method, e),
         too_many_attempts: (e) => {
           lockedUntil = Date.now() + (e.retryAfter ?? 15 * 60) * 1000;
           return lockedText();

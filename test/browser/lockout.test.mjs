@@ -43,3 +43,57 @@ for (const [locale, words] of [
     assertNoProblems(page);
   });
 }
+
+// The warning before the lock (docs/api.md "Lockout"): the 8th and 9th wrong
+// codes say how many tries are left and for how long the step would lock; the
+// 10th, which sets the lock, says the lock at once instead of a plain refusal.
+for (const [locale, words] of [
+  [
+    "en-US",
+    {
+      code: "6-digit code from your authenticator app",
+      verify: "Verify",
+      left: /2 tries left before two-step login locks for 15 minutes\./,
+      one: /1 try left before two-step login locks for 15 minutes\./,
+      anyLeft: /left before/,
+      locked: /locked .*backup codes/,
+    },
+  ],
+  [
+    "fr-FR",
+    {
+      code: "Code à 6 chiffres de votre application d’authentification",
+      verify: "Vérifier",
+      left: /Encore 2 essais avant que la connexion en deux étapes soit bloquée pendant 15\u00a0minutes\./,
+      one: /Encore 1 essai avant que la connexion en deux étapes soit bloquée pendant 15\u00a0minutes\./,
+      anyLeft: /Encore \d+ essai/,
+      locked: /bloquée .*codes de secours/,
+    },
+  ],
+]) {
+  test(`the last wrong codes before the lock say how many tries are left, and the tenth says the lock (${locale})`, async () => {
+    const user = await account(chrome.browser, { name: "Wren Warned", prefix: "warned" });
+    const { secret } = await addAuthenticatorApp(user);
+    const page = await newPage(chrome.browser, { locale, width: 375, height: 800 });
+    await page.goto("/");
+    await page.locator("#login-email").fill(user.email);
+    await page.locator("#login-password").fill(PASSWORD);
+    await page.locator("#login button[type=submit]").click();
+    const code = page.getByLabel(words.code);
+    const alert = page.locator("#verify-error");
+    const refused = async () => {
+      await alert.evaluate((region) => region.replaceChildren());
+      await code.fill(wrongTOTP(secret));
+      await page.getByRole("button", { name: words.verify }).click();
+      await alert.getByRole("paragraph").waitFor();
+      return alert.textContent();
+    };
+    for (let i = 1; i <= 7; i++) assert.doesNotMatch(await refused(), words.anyLeft, `refusal ${i} says no count`);
+    assert.match(await refused(), words.left);
+    assert.match(await refused(), words.one);
+    const tenth = await refused();
+    assert.match(tenth, words.locked);
+    assert.doesNotMatch(tenth, words.anyLeft);
+    assertNoProblems(page);
+  });
+}
