@@ -49,6 +49,14 @@ export const IDLE_MS = 60 * MINUTE;
 /** A re-entered password ("sudo") lasts 10 minutes. */
 export const REAUTH_MS = 10 * MINUTE;
 
+/**
+ * The live sessions one account keeps, the least recently used ended first: 100 full ones (as many as the
+ * Security page lists), and 20 of each half kind, counted apart so that a password alone cannot push the
+ * full ones out (docs/security.md, R10a). D1 applies them in a trigger, migrations/0012_sessions_kept.sql.
+ */
+export const FULL_SESSIONS_KEPT = 100;
+export const HALF_SESSIONS_KEPT = 20;
+
 export function lifetime(stage: Stage): number {
   return stage === "authenticated" ? FULL_SESSION_MS : HALF_SESSION_MS;
 }

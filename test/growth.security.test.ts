@@ -2,8 +2,9 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Client } from "./support/client";
 import { previousStepCode } from "./support/codes";
-import { addAuthenticatorApp, enableTOTP, newUser, PASSWORD, proveEmail, reauth } from "./support/fixtures";
+import { addAuthenticatorApp, enableTOTP, halfSessions, logIn, newUser, PASSWORD, proveEmail, reauth, secondStepClient, verify } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
+import { guardRows, updateSession } from "./support/stores";
 
 /**
  * Unbounded growth driven by an account's own holder (docs/security.md, R9g and
@@ -224,5 +225,120 @@ describe("invitations from one client address", () => {
     expect(
       (await other.client.json("POST", `/api/communities/${other.communityId}/invitations`, { email: "target-0@example.com", role: "member" })).status,
     ).toBe(201);
+  });
+});
+
+describe("live sessions", () => {
+  /** The live sessions an account keeps, by class (migrations/0012_sessions_kept.sql). */
+  const FULL_KEPT = 100;
+  const HALF_KEPT = 20;
+  const MINUTE = 60_000;
+
+  async function sessionsOf(userId: string, stages: string[]): Promise<number> {
+    return countOf(`SELECT count(*) AS n FROM sessions WHERE user_id = ? AND stage IN (${stages.map(() => "?").join(", ")})`, userId, ...stages);
+  }
+
+  /** `n` live rows of one stage, last used at `from`, `from + 1`, ...: what that many earlier logins would have left. */
+  async function rows(userId: string, stage: string, n: number, from: number): Promise<void> {
+    const statements = Array.from({ length: n }, (_, i) =>
+      env.DB.prepare(
+        `INSERT INTO sessions (id, public_id, user_id, stage, epoch, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES (?, ?, ?, ?, (SELECT session_epoch FROM users WHERE id = ?), ?, ?, ?, '192.0.2.1', 'a script')`,
+      ).bind(
+        `${stage}-${userId}-${i}`,
+        `${stage}-public-${userId}-${i}`,
+        userId,
+        stage,
+        userId,
+        from + i,
+        from + i,
+        from + i + (stage === "authenticated" ? 12 * 60 : 10) * MINUTE,
+      ),
+    );
+    for (let i = 0; i < statements.length; i += 100) await env.DB.batch(statements.slice(i, i + 100));
+  }
+
+  it("a script logging in to its own account again and again keeps at most 100 full sessions: the least recently used ends, its cookie gets 401", async () => {
+    // A right password gives the throttle's tokens back: each login left a live row for up to an hour, without a count.
+    const u = await newUser();
+    // The owner's session was last used half an hour ago; 99 logins of a script came after it.
+    await updateSession(u.client, { created_at: Date.now() - 30 * MINUTE, last_seen_at: Date.now() - 30 * MINUTE });
+    await rows(u.id, "authenticated", FULL_KEPT - 1, Date.now() - 20 * MINUTE);
+
+    const script = [await logIn(u.email), await logIn(u.email)].map((login) => login.client);
+
+    expect(await sessionsOf(u.id, ["authenticated"])).toBe(FULL_KEPT);
+    // The oldest went first: the owner's, then the script's first row; the newest stay.
+    expect((await u.client.json("GET", "/api/me")).status).toBe(401);
+    expect(await countOf("SELECT count(*) AS n FROM sessions WHERE id = ?", `authenticated-${u.id}-0`)).toBe(0);
+    expect(await countOf("SELECT count(*) AS n FROM sessions WHERE id = ?", `authenticated-${u.id}-1`)).toBe(1);
+    for (const client of script) expect((await client.json("GET", "/api/me")).status).toBe(200);
+    // Every full session the account keeps is one the Security page lists, and can end.
+    expect((await script[1]!.json("GET", "/api/security/sessions")).body.sessions).toHaveLength(FULL_KEPT);
+  });
+
+  it("the owner's full session survives any number of logins by someone who has only the password: half sessions are counted apart, the newest 20 kept", async () => {
+    const u = await newUser();
+    await enableTOTP(u.client);
+    await rows(u.id, "authenticated", FULL_KEPT - 1, Date.now() - 20 * MINUTE);
+
+    const halves = await halfSessions(u.email, HALF_KEPT + 5);
+
+    expect(await sessionsOf(u.id, ["second_factor", "recovery"])).toBe(HALF_KEPT);
+    expect(await sessionsOf(u.id, ["authenticated"])).toBe(FULL_KEPT);
+    expect((await u.client.json("GET", "/api/me")).status).toBe(200);
+    // The oldest half sessions ended; the newest still reach their second step (no key is set up: 409, not 401).
+    for (const half of halves.slice(0, 5)) expect((await half.json("POST", "/api/auth/webauthn/options")).status).toBe(401);
+    for (const half of halves.slice(5)) expect((await half.json("POST", "/api/auth/webauthn/options")).status).toBe(409);
+    // The guard holds no more of them than D1 does.
+    expect(await guardRows(u.id, "SELECT id FROM half_sessions")).toHaveLength(HALF_KEPT);
+  });
+
+  it("an ended half session is forgotten by the guard too: its second step is refused before it spends a code", async () => {
+    const u = await newUser();
+    const { backupCodes } = await enableTOTP(u.client);
+    const first = await secondStepClient(u.email);
+    const later = await halfSessions(u.email, HALF_KEPT);
+
+    expect((await verify(first, "backup_code", backupCodes[0]!)).status).toBe(401);
+    // The code was not spent by the refused step: a live half session still logs in with it.
+    expect((await verify(later.at(-1)!, "backup_code", backupCodes[0]!)).status).toBe(200);
+  });
+
+  it("enrollment sessions, which a password alone opens when a community's policy is due, are counted apart from full and second-step ones", async () => {
+    const u = await newUser();
+    const now = Date.now();
+    await updateSession(u.client, { created_at: now - 30 * MINUTE, last_seen_at: now - 30 * MINUTE });
+    await rows(u.id, "authenticated", FULL_KEPT, now - 5 * MINUTE);
+    await rows(u.id, "second_factor", HALF_KEPT, now - 4 * MINUTE);
+    await rows(u.id, "enrollment", HALF_KEPT + 10, now - 3 * MINUTE);
+
+    expect(await sessionsOf(u.id, ["authenticated"])).toBe(FULL_KEPT);
+    expect(await sessionsOf(u.id, ["second_factor", "recovery"])).toBe(HALF_KEPT);
+    expect(await sessionsOf(u.id, ["enrollment"])).toBe(HALF_KEPT);
+    expect(await countOf("SELECT count(*) AS n FROM sessions WHERE id = ?", `enrollment-${u.id}-${HALF_KEPT + 9}`)).toBe(1);
+    // newUser's own login was the least recently used full session.
+    expect((await u.client.json("GET", "/api/me")).status).toBe(401);
+  });
+
+  it("a second step that completes moves its session among the full ones, which stay capped", async () => {
+    const u = await newUser();
+    const { backupCodes } = await enableTOTP(u.client);
+    const half = await secondStepClient(u.email);
+    await updateSession(u.client, { created_at: Date.now() - 30 * MINUTE, last_seen_at: Date.now() - 30 * MINUTE });
+    await rows(u.id, "authenticated", FULL_KEPT - 1, Date.now() - 20 * MINUTE);
+
+    expect((await verify(half, "backup_code", backupCodes[0]!)).status).toBe(200);
+
+    expect(await sessionsOf(u.id, ["authenticated"])).toBe(FULL_KEPT);
+    expect((await half.json("GET", "/api/me")).status).toBe(200);
+    expect((await u.client.json("GET", "/api/me")).status).toBe(401);
+  });
+
+  it("another account's sessions are not counted with this one's", async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    await rows(a.id, "authenticated", FULL_KEPT + 5, Date.now() - 20 * MINUTE);
+    expect(await sessionsOf(a.id, ["authenticated"])).toBe(FULL_KEPT);
+    expect((await b.client.json("GET", "/api/me")).status).toBe(200);
   });
 });

@@ -25,7 +25,7 @@ import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
 import { rememberThisBrowser } from "./remember-browser";
 import { requireSecondStep, requireStage, sessionOf } from "./session-middleware";
-import { advanceSession, clearSessionCookie, deleteDeadSessions, deleteSession, insertSession, setSessionCookie } from "./session-store";
+import { advanceSession, clearSessionCookie, deleteDeadSessions, deleteSession, insertSession, sessionMoved, setSessionCookie } from "./session-store";
 import { createAccount, languageStatement, loggedInStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
 import { clearTrustedCookie, trustedHashFor } from "./trusted-cookie";
@@ -121,7 +121,8 @@ authRoutes.openapi(
       newBrowser,
       half: isSecondStepStage(stage) ? half : undefined,
     });
-    const batch = [statement, deleteDeadSessions(c.env.DB, user.id, now)];
+    // Dead rows go before the new one enters: they are not counted among the sessions the account keeps.
+    const batch = [deleteDeadSessions(c.env.DB, user.id, now), statement];
     const previous = c.get("session");
     if (previous) batch.push(deleteSession(c.env.DB, previous.id));
     if (rehash) batch.push(rehashStatement(c.env.DB, user.id, rehash, user.password_hash));
@@ -205,7 +206,7 @@ authRoutes.openapi(
     // The guard kept the stored one with the half session, so an unchanged language costs no statement.
     if (session.userLang !== c.get("meta").lang) batch.push(languageStatement(c.env.DB, session.user.id, c.get("meta").lang));
     const [moved] = await c.env.DB.batch(batch);
-    if (moved?.meta.changes !== 1) throw new AppError("unauthenticated", "This login has ended; log in again");
+    if (!sessionMoved(moved)) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
     if (next === "authenticated") await markKnownDevice(c, session.user.email);
     // The password step came from a new browser: the login is complete now, so now the owner hears of it.

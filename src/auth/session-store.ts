@@ -5,7 +5,7 @@ import { toBase64URL } from "../lib/encoding";
 import { newId, randomBytes } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
 import { storedLang } from "../notify/language";
-import { IDLE_MS, lifetime, type Session, type Stage } from "../session";
+import { FULL_SESSIONS_KEPT, IDLE_MS, lifetime, type Session, type Stage } from "../session";
 
 /**
  * The sessions table (D1) and the cookie that names a row: a row is keyed by
@@ -76,6 +76,15 @@ export function advanceSession(
     )
     .bind(id, stage, epoch, now, now, now + lifetime(stage), stage === "enrollment" ? now : (session.reauthAt ?? null), session.id, session.stage, now);
   return { token, statement };
+}
+
+/**
+ * Whether a statement that moves a session (advanceSession, renewAtEpoch) moved it. D1 counts with the row
+ * the older rows that migrations/0012_sessions_kept.sql ended when it entered a new stage's class, so a move
+ * may count more than one; a session that had ended or already moved counts none.
+ */
+export function sessionMoved(result: D1Result | undefined): boolean {
+  return (result?.meta.changes ?? 0) > 0;
 }
 
 /**
@@ -211,9 +220,10 @@ export async function listFullSessions(db: D1Database, userId: string, now: numb
       `SELECT s.public_id, s.stage, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, u.session_epoch
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.user_id = ? AND s.stage = 'authenticated' AND s.expires_at > ?
-       ORDER BY s.created_at DESC, s.rowid DESC LIMIT 100`,
+       ORDER BY s.created_at DESC, s.rowid DESC LIMIT ?`,
     )
-    .bind(userId, now)
+    // An account keeps no more (migrations/0012_sessions_kept.sql), so every one it keeps is listed.
+    .bind(userId, now, FULL_SESSIONS_KEPT)
     .all<ListedSessionRow>();
   return results.filter((row) => isLive(row, now));
 }

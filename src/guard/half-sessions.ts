@@ -1,4 +1,5 @@
 import { emailLang, storedLang } from "../notify/language";
+import { HALF_SESSIONS_KEPT } from "../session";
 import type { HalfSession, HalfSessionStart, SessionCaller, StepRequest } from "./types";
 
 /**
@@ -22,7 +23,11 @@ interface HalfSessionRow {
   [key: string]: SqlStorageValue;
 }
 
-/** Records a half session; expired ones go first, so the table holds only the logins of the last minutes. */
+/**
+ * Records a half session; expired ones go first, so the table holds only the logins of the last minutes,
+ * and no more than the newest 20: D1 keeps the same ones (migrations/0012_sessions_kept.sql), so a half
+ * session D1 ended is unknown here too, and its second step is refused before it spends a code.
+ */
 export function recordHalfSession(sql: SqlStorage, start: HalfSessionStart, stage: HalfSession["stage"], epoch: number, now: number): void {
   sql.exec("DELETE FROM half_sessions WHERE expires_at <= ?", now);
   sql.exec(
@@ -35,6 +40,11 @@ export function recordHalfSession(sql: SqlStorage, start: HalfSessionStart, stag
     start.user.name,
     start.lang,
     start.newBrowser ? 1 : 0,
+  );
+  // Ordered as D1 orders them: the deadline is the login's time plus the same 10 minutes for all.
+  sql.exec(
+    "DELETE FROM half_sessions WHERE rowid IN (SELECT rowid FROM half_sessions ORDER BY expires_at DESC, rowid DESC LIMIT -1 OFFSET ?)",
+    HALF_SESSIONS_KEPT,
   );
 }
 

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { renderSVG } from "uqr";
 import { markKnownDevice } from "../auth/device";
-import { advanceSession, renewAtEpoch, setSessionCookie } from "../auth/session-store";
+import { advanceSession, renewAtEpoch, sessionMoved, setSessionCookie } from "../auth/session-store";
 import type { AppEnv, Env } from "../env";
 import { otpauthURI } from "../factors/totp/otpauth-uri";
 import type { MethodConfirmed, MethodView, SessionCaller } from "../guard/types";
@@ -37,7 +37,7 @@ export async function finishEnrollment<S extends 200 | 201 = 200>(c: Context<App
   if (renewed) {
     // The session may have ended meanwhile (logged out, or another change ended it): no cookie for nothing.
     const result = await renewed.statement.run();
-    if (result.meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in again with your new method");
+    if (!sessionMoved(result)) throw new AppError("unauthenticated", "This session has ended; log in again with your new method");
     setSessionCookie(c, renewed.token, "authenticated");
     // An enrollment session's first method completes its login: the browser is now one of the account's devices.
     if (session.stage === "enrollment") await markKnownDevice(c, session.user.email);
