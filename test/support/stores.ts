@@ -51,6 +51,8 @@ export interface SessionRow {
   last_seen_at: number;
   expires_at: number;
   reauth_at: number | null;
+  /** 1 when the password step came from a browser without the account's device cookie, after a full login on record. */
+  new_browser: number;
 }
 
 /** The D1 row behind a client's cookie, or null. */
