@@ -16,14 +16,10 @@ import { tryTakeTokens } from "./throttle";
  * for that account (src/auth/device.ts); the login route records that on the
  * session row (`new_browser`), so a login that needs a second step alerts
  * when the second step passes, not at the password. The first full login of
- * an account (right after signup) is not news to its owner and sends nothing.
+ * an account (right after signup) is not news to its owner and sends nothing:
+ * whether one is on record (a `logged_in` event) is read with the user's row
+ * (src/auth/store.ts `findLoginUser`), before this login writes its own.
  */
-
-/** Whether the account has completed a full login before: one D1 read, made only for a browser without a device cookie. */
-export async function hasLoggedInBefore(db: D1Database, userId: string): Promise<boolean> {
-  const row = await db.prepare("SELECT EXISTS (SELECT 1 FROM events WHERE user_id = ? AND type = 'logged_in') AS seen").bind(userId).first<{ seen: number }>();
-  return row?.seen === 1;
-}
 
 /**
  * Sends the alert through the user's guard: the event and the outbox row are

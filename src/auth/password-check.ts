@@ -21,16 +21,21 @@ import { tryTakeTokens } from "./throttle";
  * A browser holding a device cookie for this email (src/auth/device.ts) spends
  * tokens from its own bucket instead of the email's shared one: failures from
  * elsewhere cannot keep the account's own devices out.
+ *
+ * `find` reads the user's row, the one D1 read before the hash: the login
+ * reads what it decides with in the same statement (`findLoginUser`), a
+ * password change only the row (`findUserByEmail`).
  */
-export async function checkPassword(
+export async function checkPassword<U extends UserRow>(
   env: Env,
   meta: RequestMeta,
   email: string,
   password: string,
+  find: (db: D1Database, email: string) => Promise<U | null>,
   deviceToken: string | null = null,
   /** Runs work after the answer (executionCtx.waitUntil); with it, an owner kept out by an empty email bucket is emailed a device link. */
   later?: (work: Promise<unknown>) => void,
-): Promise<{ user: UserRow; rehash: string | null; device: string | null }> {
+): Promise<{ user: U; rehash: string | null; device: string | null }> {
   const now = Date.now();
   const device = await deviceFor(env, deviceToken, email);
   const emailKey = device ? `device:${device}` : `email:${sha256Hex(email)}`;
@@ -56,7 +61,7 @@ export async function checkPassword(
   }
   const refund = taken.refund;
   const params = passwordParams(env);
-  const user = await findUserByEmail(env.DB, email);
+  const user = await find(env.DB, email);
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) throw new AppError("invalid_credentials", "The email or password is wrong");
   await refund();

@@ -1,7 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { requiredByOf } from "../communities/store";
-import { trustedBrowsersAllowed } from "../communities/trusted-policy";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
 import type { HalfSession, LoginState, StepAttempt, VerifyResult } from "../guard/types";
@@ -20,13 +18,13 @@ import { clientAddress } from "./client-address";
 import { markKnownDevice, mintDeviceToken, readDeviceCookie, setDeviceCookie } from "./device";
 import { halfTokenOwner, mintHalfToken } from "./half-token";
 import { SIGNUP_CLIENT_POLICY, SIGNUP_EMAIL_POLICY } from "./limits";
-import { alertNewBrowser, hasLoggedInBefore } from "./new-browser";
+import { alertNewBrowser } from "./new-browser";
 import { checkPassword } from "./password-check";
 import { passwordParams } from "./passwords";
 import { rememberThisBrowser } from "./remember-browser";
 import { requireSecondStep, requireStage, sessionOf } from "./session-middleware";
 import { advanceSession, clearSessionCookie, deleteDeadSessions, deleteSession, insertSession, sessionMoved, setSessionCookie } from "./session-store";
-import { createAccount, languageStatement, loggedInStatement, rehashStatement } from "./store";
+import { createAccount, findLoginUser, languageStatement, loggedInStatement, rehashStatement } from "./store";
 import { takeTokens } from "./throttle";
 import { clearTrustedCookie, trustedHashFor } from "./trusted-cookie";
 import { sendVerificationLink } from "./verification";
@@ -90,12 +88,17 @@ authRoutes.openapi(
   async (c) => {
     const { email, password } = c.req.valid("json");
     const meta = c.get("meta");
-    const { user, rehash, device } = await checkPassword(c.env, meta, email, password, readDeviceCookie(c), (work) => c.executionCtx.waitUntil(work));
+    // The user's row comes with what the steps below decide with (findLoginUser): no D1 read after the hash. It is read
+    // before the guard call and this login's own writes; why that is early enough: docs/security.md "What the password
+    // step reads, and when".
+    const { user, rehash, device } = await checkPassword(c.env, meta, email, password, findLoginUser, readDeviceCookie(c), (work) =>
+      c.executionCtx.waitUntil(work),
+    );
     // A remembered browser (its token names this user) may stand in for the second step, if every community allows it.
     const trustedHash = trustedHashFor(c, user.id);
-    const trustAllowed = trustedHash !== null && (await trustedBrowsersAllowed(c.env.DB, user.id));
+    const trustAllowed = trustedHash !== null && user.trustedBrowsersAllowed;
     // Read before this login's own `logged_in` event is written: the first full login after signup alerts nobody.
-    const newBrowser = !device && (await hasLoggedInBefore(c.env.DB, user.id));
+    const newBrowser = !device && user.loggedInBefore;
     const now = Date.now();
     // Should the login stop at the second step, the guard keeps the half session for it, under this token's id.
     const half = await mintHalfToken(c.env, user.id);
@@ -111,7 +114,7 @@ authRoutes.openapi(
     // This user's token that did not count (forgotten, expired, or not allowed) is dead: the browser need not keep it.
     if (trustedHash && !state.trustedBrowser) clearTrustedCookie(c);
     // A remembered browser means the account has 2FA: no policy can be due.
-    const stage = state.trustedBrowser ? state.stage : await policyStage(c.env.DB, user.id, state.stage, now);
+    const stage = state.trustedBrowser ? state.stage : policyStage(user.requiredBy, state.stage, now);
     const { token, statement } = insertSession(c.env.DB, {
       userId: user.id,
       stage,
@@ -153,12 +156,12 @@ authRoutes.openapi(
 
 /**
  * A password alone logs in only until a community's 2FA policy is due: from
- * then on it opens an `enrollment` session, which can only add a method. Only
- * accounts without 2FA pay this read.
+ * then on it opens an `enrollment` session, which can only add a method.
+ * `requiredBy` was read with the user's row; it is compared with this
+ * login's `now`, taken after the hash, as before.
  */
-async function policyStage(db: D1Database, userId: string, stage: LoginState["stage"], now: number): Promise<Stage> {
+function policyStage(requiredBy: number | null, stage: LoginState["stage"], now: number): Stage {
   if (stage !== "authenticated") return stage;
-  const requiredBy = await requiredByOf(db, userId);
   return requiredBy !== null && requiredBy <= now ? "enrollment" : stage;
 }
 

@@ -1,5 +1,6 @@
 import { eventStatement, securityEvent } from "../audit/events";
-import { requiredByStatement } from "../communities/store";
+import { requiredBySql, requiredByStatement } from "../communities/store";
+import { trustedBrowsersAllowedSql } from "../communities/trusted-policy";
 import type { RequestMeta } from "../env";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/random";
@@ -28,6 +29,44 @@ const USER_COLUMNS = "id, email, name, password_hash, lang, session_epoch";
 
 export async function findUserByEmail(db: D1Database, email: string): Promise<UserRow | null> {
   return db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`).bind(email).first<UserRow>();
+}
+
+/**
+ * What the password step of a login decides with, beside the user's row.
+ * Read in the same statement, before the hash: one D1 round trip before the
+ * hash and none after it, where the route used to read each on its own
+ * (docs/architecture.md "CPU, hop by hop"; why reading them this early
+ * changes no outcome: docs/security.md "What the password step reads, and
+ * when").
+ */
+export interface LoginUser extends UserRow {
+  /** A full login of this account is on record: a browser without a device cookie is news (src/auth/new-browser.ts). */
+  loggedInBefore: boolean;
+  /** Every community of the user allows remembered browsers (src/communities/trusted-policy.ts). */
+  trustedBrowsersAllowed: boolean;
+  /** When a community's 2FA policy is due for this user, or null (src/communities/store.ts `requiredByStatement`). */
+  requiredBy: number | null;
+}
+
+/**
+ * The login's `findUserByEmail`. Only the login pays for the subqueries: the
+ * password change and the device link find the user without them. Each is
+ * an indexed lookup by the user's id and runs only when the email matches.
+ */
+export async function findLoginUser(db: D1Database, email: string): Promise<LoginUser | null> {
+  const row = await db
+    .prepare(
+      `SELECT ${USER_COLUMNS},
+         EXISTS (SELECT 1 FROM events e WHERE e.user_id = u.id AND e.type = 'logged_in') AS logged_in_before,
+         ${trustedBrowsersAllowedSql("u.id")} AS trusted_browsers_allowed,
+         (${requiredBySql("u.id")}) AS required_by
+       FROM users u WHERE u.email = ?`,
+    )
+    .bind(email)
+    .first<UserRow & { logged_in_before: number; trusted_browsers_allowed: number; required_by: number | null }>();
+  if (!row) return null;
+  const { logged_in_before, trusted_browsers_allowed, required_by, ...user } = row;
+  return { ...user, loggedInBefore: logged_in_before === 1, trustedBrowsersAllowed: trusted_browsers_allowed === 1, requiredBy: required_by };
 }
 
 export async function findUserById(db: D1Database, id: string): Promise<UserRow | null> {

@@ -185,13 +185,18 @@ export async function savePolicy(db: D1Database, cid: string, change: Omit<Polic
  * none does. Whether the user has 2FA is the caller's question.
  */
 export function requiredByStatement(db: D1Database, userId: string): D1PreparedStatement {
-  return db
-    .prepare(
-      `SELECT MIN(MAX(c.enforced_from, m.joined_at) + c.grace_days * ${DAY_MS}) AS required_by
+  return db.prepare(`SELECT (${requiredBySql("?")}) AS required_by`).bind(userId);
+}
+
+/**
+ * The same question as a scalar subquery about the user `userId` names (a
+ * parameter, or a column of an outer query: a login reads it beside the
+ * user's row, src/auth/store.ts `findLoginUser`). Over no rows MIN is NULL.
+ */
+export function requiredBySql(userId: string): string {
+  return `SELECT MIN(MAX(c.enforced_from, m.joined_at) + c.grace_days * ${DAY_MS})
        FROM memberships m JOIN communities c ON c.id = m.community_id
-       WHERE m.user_id = ? AND c.require_two_factor = 1 AND c.enforced_from IS NOT NULL`,
-    )
-    .bind(userId);
+       WHERE m.user_id = ${userId} AND c.require_two_factor = 1 AND c.enforced_from IS NOT NULL`;
 }
 
 export async function requiredByOf(db: D1Database, userId: string): Promise<number | null> {

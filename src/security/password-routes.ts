@@ -4,6 +4,7 @@ import { checkPassword } from "../auth/password-check";
 import { hashPassword, passwordParams } from "../auth/passwords";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import { renewAtEpoch, setSessionCookie } from "../auth/session-store";
+import { findUserByEmail } from "../auth/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
@@ -32,7 +33,7 @@ passwordRoutes.openapi(
     const session = sessionOf(c);
     const { currentPassword, newPassword } = c.req.valid("json");
     // The current password is checked as a login is: a wrong one spends a token of the email's (or this device's) and the client's buckets.
-    await checkPassword(c.env, c.get("meta"), session.user.email, currentPassword, readDeviceCookie(c));
+    await checkPassword(c.env, c.get("meta"), session.user.email, currentPassword, findUserByEmail, readDeviceCookie(c));
     const passwordHash = await hashPassword(newPassword, passwordParams(c.env));
     const outcome = await guardFor(c.env, session.user.id).changePassword(callerOf(c, session.user, session), passwordHash);
     if (!outcome.ok) refused(outcome);
