@@ -6,6 +6,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { workerdCPU } from "./cpu.mjs";
+import { waitFor } from "./processes.mjs";
 
 // X_LOCAL_OBSERVABILITY=false: wrangler dev's local trace collector (on by default) runs in the
 // same workerd process as the Workers it traces and is handed every span: about 1 ms of CPU per
@@ -68,4 +70,17 @@ export function startBenchWorker(ctx, config, port, persistTo, { d1Migrations = 
     ["dev", "-c", config, "--port", String(port), "--show-interactive-dev-session=false", "--persist-to", persistTo],
     { cwd: ctx.root },
   );
+}
+
+/**
+ * `waitFor` for a `wrangler dev` (of the service or of a bench Worker) started as `child`: the answer
+ * counts only once that wrangler runs a `workerd` of its own. Other checkouts on the machine run
+ * benchmarks and load tests in the same port range; one can take the port between `freePort`'s
+ * check and wrangler's bind, and answer while `npm start` is still building pages, so the phase
+ * would measure someone else's server (and find none of its CPU).
+ */
+export async function waitForWrangler(url, okStatus, child) {
+  await waitFor(url, okStatus, child);
+  const ours = workerdCPU(child.pid).processes.some((p) => p.comm.startsWith("workerd"));
+  if (!ours) throw new Error(`${url} answered before its wrangler dev ran workerd: another process holds that port; run again`);
 }

@@ -9,8 +9,7 @@ import { join } from "node:path";
 import { freePort } from "../../load/lib/client.mjs";
 import { workerdCPU } from "../lib/cpu.mjs";
 import { fmt } from "../lib/measure.mjs";
-import { waitFor } from "../lib/processes.mjs";
-import { startBenchWorker } from "../lib/service.mjs";
+import { startBenchWorker, waitForWrangler } from "../lib/service.mjs";
 
 export const hashCount = (n) => n(24);
 /** Hashes per request: the request's own cost is spread thin, and the Worker caps it at 50. */
@@ -33,7 +32,7 @@ async function workerdHash(ctx, count, iterations) {
   const base = `http://localhost:${port}`;
   const url = (n) => `${base}/?alg=pbkdf2-chain&iterations=${iterations}&n=${n}`;
   try {
-    await waitFor(`${base}/?alg=noop`, 200, worker);
+    await waitForWrangler(`${base}/?alg=noop`, 200, worker);
     const warm = await fetch(url(1));
     if (warm.status !== 200) throw new Error(`hash-cost Worker: ${warm.status} ${await warm.text()}`);
     const c0 = workerdCPU(worker.pid).seconds;

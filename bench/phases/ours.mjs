@@ -4,8 +4,7 @@
 // machine while measured.
 import { join } from "node:path";
 import { freePort } from "../../load/lib/client.mjs";
-import { waitFor } from "../lib/processes.mjs";
-import { startBenchWorker, startService } from "../lib/service.mjs";
+import { startBenchWorker, startService, waitForWrangler } from "../lib/service.mjs";
 import { oursSide } from "../lib/sides.mjs";
 import { APPS_PER_USER, benchUsers, Slots } from "../lib/slots.mjs";
 
@@ -23,9 +22,9 @@ export async function startOurs(ctx, slotsNeeded) {
   const base = `http://localhost:${ourPort}`;
   const helloBase = `http://localhost:${helloPort}`;
   const floorBase = `http://localhost:${floorPort}`;
-  await waitFor(`${base}/api/me`, 401, server);
-  await waitFor(`${helloBase}/`, 200, hello);
-  await waitFor(`${floorBase}/`, 200, floor);
+  await waitForWrangler(`${base}/api/me`, 401, server);
+  await waitForWrangler(`${helloBase}/`, 200, hello);
+  await waitForWrangler(`${floorBase}/`, 200, floor);
   ctx.log(`service (${ctx.service.dir}) on ${base}, hello world on ${helloBase}, the design floor on ${floorBase}`);
 
   // Each user with several authenticator apps, so every successful TOTP
