@@ -9,10 +9,12 @@
 // 4. burst: TOTP verifications alone at 32 clients against the hello world and the design floor, in rounds.
 // 5. full logins, ours: password + TOTP at 8 clients, server CPU per login.
 // 6. storm, ours: TOTP second steps while 8, then 32 clients log in nonstop.
-// 7. the password hash alone: ours in workerd, the peer's in Node.
-// 8. Better Auth with its default scrypt: full logins.
-// 9. Better Auth with our PBKDF2 through its password hooks: full logins, storm.
-// 10. machine and versions; the tables go to docs/benchmarks.md.
+// 7. beside the hash, ours: full logins against the service with a hash of one iteration.
+// 8. the password hash alone: ours in workerd, the peer's in Node.
+// 9. Better Auth with its default scrypt: full logins.
+// 10. Better Auth with our PBKDF2 through its password hooks: full logins, storm;
+//     then beside the hash: full logins against it with one iteration.
+// 11. machine and versions; the tables go to docs/benchmarks.md.
 //
 // Only loopback traffic; every phase is bounded in count; one server side runs
 // at a time, and every server is stopped at the end.
@@ -29,6 +31,7 @@ import { startBetterAuth } from "./phases/better-auth.mjs";
 import { fullCount, fullLogins } from "./phases/full-logins.mjs";
 import { hashCost } from "./phases/hash-cost.mjs";
 import { LATENCY_CONCURRENCY, latency, latencyCounts } from "./phases/latency.mjs";
+import { oursRest, peerRest } from "./phases/login-rest.mjs";
 import { loginStorm, STORM_CLIENTS, stormVerifications } from "./phases/login-storm.mjs";
 import { machineAndVersions } from "./phases/machine.mjs";
 import { startOurs, stopOurs } from "./phases/ours.mjs";
@@ -67,6 +70,7 @@ async function main(ctx) {
   }
 
   if (want("full")) {
+    results.rest = [await oursRest(ctx)];
     results.hash = await hashCost(ctx);
     const ba = await startBetterAuth(ctx, "scrypt", Math.min(fullCount(n), 32));
     results.full.push(await fullLogins(ctx, ba.side));
@@ -87,6 +91,7 @@ async function main(ctx) {
     }
     await ctx.procs.stopAndWait(ba.server);
   }
+  if (want("full")) results.rest.push(await peerRest(ctx));
 
   Object.assign(results, machineAndVersions(ctx, workerd));
   results.failures = countFailures(results);
@@ -110,6 +115,7 @@ function countFailures(r) {
   const rows = [
     ...(r.latency ?? []),
     ...(r.full ?? []),
+    ...(r.rest ?? []),
     ...(r.burst ? [r.burst.hello, r.burst.floor, r.burst.verify].filter(Boolean) : []),
     ...(r.storm ?? []).flatMap((s) => [s.verify, s.storm]),
   ];

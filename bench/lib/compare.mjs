@@ -5,6 +5,7 @@ import { fmt } from "./measure.mjs";
 /** The figures of one run's results; missing ones are NaN. */
 export function keyFigures(r) {
   const full = (k) => r.full?.find((x) => x.key === k);
+  const rest = (k) => r.rest?.find((x) => x.key === k);
   const storm = (k, c) => r.storm?.find((x) => x.key === k && x.clients === c);
   const login32 = r.latency?.find((x) => x.endpoint.startsWith("POST /api/auth/login") && x.concurrency === 32);
   const q = (a, b) => (a ?? Number.NaN) / (b ?? Number.NaN);
@@ -41,6 +42,14 @@ export function keyFigures(r) {
       2,
       "",
     ],
+    ["server CPU ms per full login beside the hash (hash of 1 iteration), edge-2fa", rest("ours")?.cpuPerLoginMs, 2, ""],
+    [
+      "server CPU ms per full login beside the hash (hash of 1 iteration), edge-2fa, without wrangler's dev proxy",
+      (rest("ours")?.cpuPerLoginMs ?? Number.NaN) - (rest("ours")?.proxyCpuPerLoginMs ?? Number.NaN),
+      2,
+      "",
+    ],
+    ["server CPU ms per full login beside the hash (hash of 1 iteration), Better Auth (PBKDF2)", rest("ba-pbkdf2")?.cpuPerLoginMs, 2, ""],
     ["Worker bundle, gzip bytes", r.sizes?.worker.gzip, 0, ""],
   ].map(([what, value, digits, target]) => ({ what, value: value ?? Number.NaN, digits, target }));
 }

@@ -45,10 +45,15 @@ export function packageVersion(dir, name) {
   }
 }
 
-/** `npm start` of the service on `port` with its state in `persistTo`. */
-export function startService(ctx, port, persistTo) {
+/**
+ * `npm start` of the service on `port` with its state in `persistTo`; `extraArgs` go on to
+ * `wrangler dev` (scripts/start.mjs passes on what it does not know), e.g. `--var NAME:VALUE`.
+ */
+export function startService(ctx, port, persistTo, extraArgs = []) {
   const { dir } = ctx.service;
-  return ctx.procs.start(process.execPath, [join(dir, "scripts", "start.mjs"), "--port", String(port), "--persist-to", persistTo], { cwd: dir });
+  return ctx.procs.start(process.execPath, [join(dir, "scripts", "start.mjs"), "--port", String(port), "--persist-to", persistTo, ...extraArgs], {
+    cwd: dir,
+  });
 }
 
 /**

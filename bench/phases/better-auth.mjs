@@ -13,15 +13,24 @@ export const BETTER_AUTH_HASHES = {
   pbkdf2: { key: "ba-pbkdf2", hash: null },
 };
 
-/** `hash`: "scrypt" or "pbkdf2"; `users`: how many accounts the phases spread their logins over. */
-export async function startBetterAuth(ctx, hash, users) {
+/**
+ * `hash`: "scrypt" or "pbkdf2"; `users`: how many accounts the phases spread their logins over;
+ * `iterations`: PBKDF2's, the service's own unless given (with its own database when not).
+ */
+export async function startBetterAuth(ctx, hash, users, { iterations = ctx.service.passwordIterations } = {}) {
   ensureBetterSqlite(ctx);
-  const iterations = ctx.service.passwordIterations;
+  const own = iterations === ctx.service.passwordIterations;
   const port = await freePort(ctx.ports);
   ctx.ports.add(port);
   const server = ctx.procs.start(process.execPath, [join(ctx.root, "bench", "better-auth", "server.mjs")], {
     cwd: ctx.root,
-    env: { PORT: String(port), DB: join(ctx.tmp, `better-auth-${hash}.sqlite`), NODE_ENV: "production", HASH: hash, PBKDF2_ITERATIONS: String(iterations) },
+    env: {
+      PORT: String(port),
+      DB: join(ctx.tmp, `better-auth-${hash}${own ? "" : `-${iterations}`}.sqlite`),
+      NODE_ENV: "production",
+      HASH: hash,
+      PBKDF2_ITERATIONS: String(iterations),
+    },
   });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/api/auth/ok`, 200, server);
@@ -46,6 +55,6 @@ export async function startBetterAuth(ctx, hash, users) {
     server,
     users: accounts,
   });
-  ctx.log(`better-auth (${hash}) on ${base}, ${users} users`);
+  ctx.log(`better-auth (${hash}${own ? "" : `, ${iterations} iterations`}) on ${base}, ${users} users`);
   return { server, side };
 }

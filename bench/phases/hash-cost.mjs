@@ -1,9 +1,11 @@
 // The password hash alone, each side on its own runtime, so the full-login
-// table can show what a login spends beside it. Ours: the hash-cost Worker
-// (bench/hash-cost/worker.ts, the service's chained PBKDF2) under the service's
-// `wrangler dev`, with the workerd processes' CPU from /proc around the hashes,
-// as for the logins. The peer: bench/better-auth/hash-cost.mjs in a Node
-// process, with the same functions its server calls.
+// table can show the hash's share of a login and, with what a login costs
+// beside the hash (bench/phases/login-rest.mjs), a ratio built from the
+// parts. Ours: the hash-cost Worker (bench/hash-cost/worker.ts, the
+// service's chained PBKDF2) under the service's `wrangler dev`, with the
+// workerd processes' CPU from /proc around the hashes, as for the logins.
+// The peer: bench/better-auth/hash-cost.mjs in a Node process, with the same
+// functions its server calls.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { freePort } from "../../load/lib/client.mjs";
