@@ -4,7 +4,7 @@ import type { Stage } from "../src/session";
 import { totpCode } from "./support/codes";
 import { enableTOTP, newUser } from "./support/fixtures";
 import { SoftAuthenticator } from "./support/soft-authenticator";
-import { callerAt, guard, guardSnapshot } from "./support/stores";
+import { callerAt, guard, guardSnapshot, sessionCallerAt } from "./support/stores";
 
 /**
  * Defence in depth: the routes admit sessions by stage, and the guard checks
@@ -54,7 +54,8 @@ describe("the guard refuses a caller whose stage does not allow the call", () =>
     const now = Date.now();
     const started = await g.startTOTP(callerAt(u, now, "authenticated"), "Phone");
     if (!started.ok) throw new Error("start");
-    const challenge = await g.webAuthnChallenge(callerAt(u, now, "authenticated"), "registration");
+    const full = sessionCallerAt(u, now);
+    const challenge = await g.webAuthnChallenge(full, "registration");
     if (!challenge.ok) throw new Error("challenge");
     const auth = await SoftAuthenticator.create();
     const response = await auth.register({
@@ -63,7 +64,8 @@ describe("the guard refuses a caller whose stage does not allow the call", () =>
       user: { id: "dQ", name: u.email, displayName: u.name },
     });
     const before = await guardSnapshot(u.id);
-    const half = callerAt(u, now, "second_factor");
+    // The same session's public id, at a stage that adds nothing: refused for the stage, not the challenge.
+    const half = { ...full, stage: "second_factor" as const };
     expect(await g.confirmTOTP(half, started.id, "000000")).toEqual(WRONG_STAGE);
     expect(await g.registerWebAuthn(half, "Evil key", response, RP)).toEqual(WRONG_STAGE);
     expect(await guardSnapshot(u.id)).toEqual(before);

@@ -2,11 +2,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RelyingParty } from "../src/factors/webauthn/relying-party";
 import { countFailure, MAX_FAILURES } from "../src/guard/state";
+import type { SessionCaller } from "../src/guard/types";
 import type { UserGuard } from "../src/guard/user-guard";
 import { totpCode, wrongTOTP } from "./support/codes";
-import { enableTOTP, newUser, recoveryLogin, type TestUser } from "./support/fixtures";
+import { enableTOTP, newUser, recoveryLogin } from "./support/fixtures";
 import type { SoftAuthenticator } from "./support/soft-authenticator";
-import { callerAt, guard } from "./support/stores";
+import { callerAt, guard, halfCallerAt } from "./support/stores";
 import { userWithKey } from "./support/webauthn";
 
 /**
@@ -43,9 +44,9 @@ function driveToLock(sql: SqlStorage, now: number): LockState {
   return locked;
 }
 
-/** A real login challenge issued by the guard, answered by the soft authenticator. */
-async function assertion(instance: UserGuard, user: TestUser, auth: SoftAuthenticator, now: number, o: { badSignature?: boolean } = {}) {
-  const issued = await instance.webAuthnChallenge(callerAt(user, now), "authentication");
+/** A real login challenge issued by the guard to the caller's half session, answered by the soft authenticator. */
+async function assertion(instance: UserGuard, caller: SessionCaller, auth: SoftAuthenticator, o: { badSignature?: boolean } = {}) {
+  const issued = await instance.webAuthnChallenge(caller, "authentication");
   if (!issued.ok) throw new Error("no challenge");
   // A clone under another key signs the same bytes: a well-formed assertion whose signature is wrong.
   const signer = o.badSignature ? await auth.sameIdOnOtherKey() : auth;
@@ -58,15 +59,16 @@ describe("an attempt that finishes after a lock was set", () => {
     await runInDurableObject(guard(user.id), async (instance: UserGuard, state) => {
       const sql = state.storage.sql;
       const now = Date.now();
-      const bad = await assertion(instance, user, auth, now, { badSignature: true });
-      const pending = instance.verifyWebAuthn(callerAt(user, now), bad, RP);
+      const caller = await halfCallerAt(instance, user, now);
+      const bad = await assertion(instance, caller, auth, { badSignature: true });
+      const pending = instance.verifyWebAuthn(caller, bad, RP);
       const locked = driveToLock(sql, now);
       const answer = await pending;
       expect(answer).toEqual({ ok: false, reason: "locked", retryAfter: Math.ceil((locked.locked_until - now) / 1000) });
       expect(lockState(sql)).toEqual(locked);
       // The lock still holds for the right key afterwards.
-      const right = await assertion(instance, user, auth, now);
-      expect(await instance.verifyWebAuthn(callerAt(user, now), right, RP)).toMatchObject({ ok: false, reason: "locked" });
+      const right = await assertion(instance, caller, auth);
+      expect(await instance.verifyWebAuthn(caller, right, RP)).toMatchObject({ ok: false, reason: "locked" });
       expect(lockState(sql)).toEqual(locked);
     });
   });
@@ -76,9 +78,10 @@ describe("an attempt that finishes after a lock was set", () => {
     await runInDurableObject(guard(user.id), async (instance: UserGuard, state) => {
       const sql = state.storage.sql;
       const now = Date.now();
-      const right = await assertion(instance, user, auth, now);
+      const caller = await halfCallerAt(instance, user, now);
+      const right = await assertion(instance, caller, auth);
       const keyBefore = sql.exec("SELECT counter, last_used_at FROM webauthn").toArray();
-      const pending = instance.verifyWebAuthn(callerAt(user, now), right, RP);
+      const pending = instance.verifyWebAuthn(caller, right, RP);
       const locked = driveToLock(sql, now);
       expect(await pending).toMatchObject({ ok: false, reason: "locked" });
       expect(lockState(sql)).toEqual(locked);

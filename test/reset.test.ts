@@ -311,6 +311,7 @@ describe("the recovery code", () => {
         userAgent: null,
         now,
         stage: "enrollment" as const,
+        sessionPublicId: "enrollment-session",
       };
       // Two deadlines well before the code's 24 hours, through the guard's own calls: a challenge
       // lives 5 minutes (docs/webauthn.md), an unconfirmed authenticator app 10 (docs/api.md).

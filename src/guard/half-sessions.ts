@@ -1,3 +1,4 @@
+import { dropOrphanLoginChallenges } from "../factors/webauthn/store";
 import { emailLang, storedLang } from "../notify/language";
 import { HALF_SESSIONS_KEPT } from "../session";
 import type { HalfSession, HalfSessionStart, SessionCaller, StepRequest } from "./types";
@@ -26,7 +27,8 @@ interface HalfSessionRow {
 /**
  * Records a half session; expired ones go first, so the table holds only the logins of the last minutes,
  * and no more than the newest 20: D1 keeps the same ones (migrations/0012_sessions_kept.sql), so a half
- * session D1 ended is unknown here too, and its second step is refused before it spends a code.
+ * session D1 ended is unknown here too, and its second step is refused before it spends a code. The login
+ * challenges of the ones let go go with them (src/guard/ceremonies.ts).
  */
 export function recordHalfSession(sql: SqlStorage, start: HalfSessionStart, stage: HalfSession["stage"], epoch: number, now: number): void {
   sql.exec("DELETE FROM half_sessions WHERE expires_at <= ?", now);
@@ -46,6 +48,7 @@ export function recordHalfSession(sql: SqlStorage, start: HalfSessionStart, stag
     "DELETE FROM half_sessions WHERE rowid IN (SELECT rowid FROM half_sessions ORDER BY expires_at DESC, rowid DESC LIMIT -1 OFFSET ?)",
     HALF_SESSIONS_KEPT,
   );
+  dropOrphanLoginChallenges(sql);
 }
 
 /** The live half session with this id, or null: unknown, ended, or past its 10 minutes. */
@@ -78,8 +81,9 @@ export function stepCaller(session: HalfSession, request: StepRequest): SessionC
   };
 }
 
-/** Forgets one half session, or all of them. */
+/** Forgets one half session, or all of them, with their login challenges. */
 export function forgetHalfSessions(sql: SqlStorage, id?: string): void {
   if (id === undefined) sql.exec("DELETE FROM half_sessions");
   else sql.exec("DELETE FROM half_sessions WHERE id = ?", id);
+  dropOrphanLoginChallenges(sql);
 }

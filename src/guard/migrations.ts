@@ -187,6 +187,28 @@ ALTER TABLE state ADD COLUMN password_epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE state ADD COLUMN mail_tokens REAL;
 ALTER TABLE state ADD COLUMN mail_tokens_at INTEGER;
 `,
+  // 7: a security key's challenge belongs to the session that asked for it, spent by that session alone and
+  // bounded per session (src/guard/ceremonies.ts, docs/security.md R10b). Open challenges were the user's,
+  // bound to no session: they are dropped, not guessed at. One lives 5 minutes; a ceremony open across the
+  // upgrade is refused once ("not accepted", a counted refusal for a login) and the page asks again.
+  `
+DROP VIEW deadlines;
+DROP TABLE challenges;
+CREATE TABLE challenges (
+  challenge TEXT PRIMARY KEY,
+  purpose TEXT NOT NULL CHECK (purpose IN ('registration', 'authentication')),
+  -- A login's: the half session's id; a registration's: the D1 session's public id.
+  session TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX challenges_by_session ON challenges (session, purpose);
+
+CREATE VIEW deadlines AS
+  SELECT pending_expires_at AS due FROM totp WHERE confirmed_at IS NULL
+  UNION ALL SELECT expires_at FROM challenges
+  UNION ALL SELECT due FROM (SELECT expires_at AS due FROM recovery UNION ALL SELECT until FROM recovery_claims UNION ALL SELECT expires_at FROM tokens)
+  UNION ALL SELECT next_at FROM pending;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -15,6 +15,8 @@ export interface Caller {
   sessionEpoch?: number;
   /** The caller's session, kept alive when a change ends the user's other sessions. */
   sessionId?: string;
+  /** The public id of the caller's D1 session (src/session.ts), which stays when its token and id change: a key's registration is bound to it. */
+  sessionPublicId?: string;
   /** The request's id, named in the guard's log lines (src/guard/flush.ts). */
   requestId?: string;
   /**

@@ -5,13 +5,14 @@ import { checkTOTP } from "../factors/totp/totp";
 import { acceptAssertion, verifyAssertion } from "../factors/webauthn/authentication";
 import { verifyRegistration } from "../factors/webauthn/registration";
 import type { RelyingParty } from "../factors/webauthn/relying-party";
-import { type ChallengePurpose, type CredentialDescriptor, issueChallenge, listCredentials } from "../factors/webauthn/store";
+import { type ChallengePurpose, type CredentialDescriptor, listCredentials } from "../factors/webauthn/store";
 import { codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { formatToken, newSecret, secretHash } from "../lib/email-token";
 import { newId, randomBytes } from "../lib/random";
 import type { TakeResult } from "../lib/token-bucket";
 import type { Lang } from "../notify/language";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
+import { ceremonySession, openCeremony } from "./ceremonies";
 import type { Effect } from "./effects";
 import * as enroll from "./enroll";
 import { GuardCore } from "./guard-core";
@@ -153,7 +154,7 @@ export class UserGuard extends GuardCore {
   async verifyWebAuthn(caller: T.SessionCaller, response: unknown, rp: RelyingParty): Promise<T.VerifyResult> {
     const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
-    const check = await verifyAssertion(this.sql, { response, rp, userId: caller.user.id, now: caller.now });
+    const check = await verifyAssertion(this.sql, { response, rp, userId: caller.user.id, session: caller.sessionId ?? null, now: caller.now });
     const late = this.admit(caller, SECOND_STEP);
     if (late) return late;
     const accepted = check.ok ? acceptAssertion(this.sql, check, caller.now) : check;
@@ -189,20 +190,18 @@ export class UserGuard extends GuardCore {
     return this.enter(caller, ENROLLING) ?? this.apply(caller, enroll.confirmTOTP(this.sql, caller, id, check.step, fresh));
   }
 
-  /** A fresh single-use challenge (5 minutes) and the user's keys, for either ceremony's options. */
+  /** A fresh single-use challenge (5 minutes) for the caller's session alone (src/guard/ceremonies.ts), and the user's keys, for either ceremony's options. */
   async webAuthnChallenge(caller: T.SessionCaller, purpose: ChallengePurpose): Promise<T.Outcome<{ challenge: string; keys: CredentialDescriptor[] }>> {
-    const refused = this.enter(caller, purpose === "authentication" ? SECOND_STEP : ENROLLING);
-    if (refused) return refused;
-    if (purpose === "registration" && !enroll.hasRoomForMethod(this.sql)) return { ok: false, reason: "too_many" };
-    const { challenge } = issueChallenge(this.sql, purpose, caller.now);
+    const issued = this.enter(caller, purpose === "authentication" ? SECOND_STEP : ENROLLING) ?? openCeremony(this.sql, caller, purpose);
+    if (!issued.ok) return issued;
     await this.rearm();
-    return { ok: true, challenge, keys: listCredentials(this.sql) };
+    return { ok: true, challenge: issued.challenge, keys: listCredentials(this.sql) };
   }
 
   async registerWebAuthn(caller: T.SessionCaller, name: string, response: unknown, rp: RelyingParty): Promise<T.Outcome<T.MethodConfirmed>> {
     const refused = this.enter(caller, ENROLLING);
     if (refused) return refused;
-    const check = await verifyRegistration(this.sql, { response, rp, now: caller.now });
+    const check = await verifyRegistration(this.sql, { response, rp, session: ceremonySession(this.sql, caller, "registration"), now: caller.now });
     if (!check.ok) return { ok: false, reason: "invalid" };
     const { credential } = check;
     const elsewhere = await enroll.registeredElsewhere(this.env.DB, credential.credentialId);

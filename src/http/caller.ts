@@ -5,7 +5,7 @@ import { emailLang, type Lang } from "../notify/language";
 import type { Session, SessionUser } from "../session";
 
 /** What of a session the guard is told: a full row's or a half session's from the guard itself. */
-type CallerSession = Pick<Session, "id" | "stage" | "epoch" | "userLang">;
+type CallerSession = Pick<Session, "id" | "stage" | "epoch" | "userLang"> & Partial<Pick<Session, "publicId">>;
 
 /**
  * The guard's view of a request: the user, where from, when and, with a
@@ -22,6 +22,7 @@ export function callerOf(c: Context<AppEnv>, user: SessionUser, session?: Caller
   const caller: Caller = { user, ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId, lang };
   if (!session) return caller;
   const withSession: SessionCaller = { ...caller, stage: session.stage, sessionEpoch: session.epoch, sessionId: session.id };
+  if (session.publicId !== undefined) withSession.sessionPublicId = session.publicId;
   return withSession;
 }
 

@@ -3,6 +3,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { expect, vi } from "vitest";
 import type { SessionCaller } from "../../src/guard/types";
+import type { UserGuard } from "../../src/guard/user-guard";
 import type { Stage } from "../../src/session";
 import type { Client } from "./client";
 import type { TestUser } from "./fixtures";
@@ -33,6 +34,27 @@ export function guard(userId: string) {
  */
 export function callerAt(user: Pick<TestUser, "id" | "email" | "name">, now: number, stage: Stage = "second_factor"): SessionCaller {
   return { user: { id: user.id, email: user.email, name: user.name }, ip: "192.0.2.1", userAgent: "vitest", now, stage };
+}
+
+/**
+ * callerAt for a second step the guard knows: a half session recorded as a login records it (loginState),
+ * live until `until`, so a login challenge can be issued to it and spent by it (src/guard/ceremonies.ts).
+ * `g`: the guard's stub, or its instance inside runInDurableObject.
+ */
+export async function halfCallerAt(
+  g: { loginState(...args: Parameters<UserGuard["loginState"]>): unknown },
+  user: Pick<TestUser, "id" | "email" | "name">,
+  now: number,
+  until = now + 10 * 60_000,
+): Promise<SessionCaller> {
+  const caller = { ...callerAt(user, now), sessionId: `half-${crypto.randomUUID()}` };
+  await g.loginState(caller, null, { id: caller.sessionId, expiresAt: until, user: caller.user, lang: null, newBrowser: false });
+  return caller;
+}
+
+/** callerAt for a full or enrollment session, with the public id a key's registration is bound to. */
+export function sessionCallerAt(user: Pick<TestUser, "id" | "email" | "name">, now: number, stage: Stage = "authenticated"): SessionCaller {
+  return { ...callerAt(user, now, stage), sessionPublicId: `session-${crypto.randomUUID()}` };
 }
 
 // ---- D1 -------------------------------------------------------------------

@@ -29,7 +29,8 @@ export type AssertionAcceptance =
 
 /**
  * WebAuthn §7.2 (Verifying an Authentication Assertion) for a user already
- * known from the password step, up to and including the signature.
+ * known from the password step, up to and including the signature, over a
+ * challenge issued to the same half session (§13.4.3).
  *
  * Order matters (docs/architecture.md "Platform facts"): the challenge is claimed synchronously, before
  * anything is awaited, so one assertion succeeds at most once even when sent
@@ -37,9 +38,15 @@ export type AssertionAcceptance =
  * written after the await: the caller re-checks its own state (the lock) and
  * then calls `acceptAssertion`, synchronously.
  */
-export async function verifyAssertion(sql: SqlStorage, input: { response: unknown; rp: RelyingParty; userId: string; now: number }): Promise<AssertionCheck> {
+export async function verifyAssertion(
+  sql: SqlStorage,
+  /** `session`: the half session answering; only a challenge issued to it is claimed. */
+  input: { response: unknown; rp: RelyingParty; userId: string; session: string | null; now: number },
+): Promise<AssertionCheck> {
   const challenge = clientChallenge(input.response);
-  if (challenge === null || !consumeChallenge(sql, challenge, "authentication", input.now)) return { ok: false, reason: "invalid" };
+  if (challenge === null || input.session === null || !consumeChallenge(sql, challenge, "authentication", input.session, input.now)) {
+    return { ok: false, reason: "invalid" };
+  }
   const response = input.response as AuthenticationResponseJSON;
   const row = typeof response.id === "string" ? findCredential(sql, response.id) : undefined;
   if (!row) return { ok: false, reason: "invalid" };

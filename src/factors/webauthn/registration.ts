@@ -49,9 +49,13 @@ export type RegistrationCheck = { ok: true; credential: NewCredential } | { ok: 
  * verification is preferred, not required (a second factor after a password);
  * user presence is required.
  */
-export async function verifyRegistration(sql: SqlStorage, input: { response: unknown; rp: RelyingParty; now: number }): Promise<RegistrationCheck> {
+export async function verifyRegistration(
+  sql: SqlStorage,
+  /** `session`: the session registering (src/guard/ceremonies.ts); only a challenge issued to it is claimed. */
+  input: { response: unknown; rp: RelyingParty; session: string | null; now: number },
+): Promise<RegistrationCheck> {
   const challenge = clientChallenge(input.response);
-  if (challenge === null || !consumeChallenge(sql, challenge, "registration", input.now)) return { ok: false };
+  if (challenge === null || input.session === null || !consumeChallenge(sql, challenge, "registration", input.session, input.now)) return { ok: false };
   try {
     const result = await verifyRegistrationResponse({
       response: input.response as RegistrationResponseJSON,

@@ -9,8 +9,11 @@ import { randomBytes } from "../../lib/random";
 
 /** A ceremony must finish within 5 minutes of its options (docs/webauthn.md). */
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
-/** Open challenges kept per purpose: asking for options again and again cannot grow storage. */
-const MAX_OPEN_CHALLENGES = 10;
+/**
+ * Open challenges kept per session and purpose: a page asked for options again (a second tab, a retry)
+ * still finishes, and asking again and again pushes out only the asker's own (docs/security.md R10b).
+ */
+export const CHALLENGES_PER_SESSION = 3;
 
 export type ChallengePurpose = "registration" | "authentication";
 
@@ -44,30 +47,65 @@ export interface NewCredential {
   aaguid: string;
 }
 
-/** 32 random bytes (WebAuthn §13.4.3: at least 16), base64url as the client will echo it in clientDataJSON. */
-export function issueChallenge(sql: SqlStorage, purpose: ChallengePurpose, now: number): { challenge: string; expiresAt: number } {
+/**
+ * 32 random bytes (WebAuthn §13.4.3: at least 16), base64url as the client will echo it in clientDataJSON,
+ * bound to `session`: only that session can spend it (§13.4.3, docs/security.md R10b). The session's oldest
+ * beyond CHALLENGES_PER_SESSION go first; then, past `total` for the purpose, the user's oldest. The caller
+ * sizes `total` so that live sessions alone never reach it (src/guard/ceremonies.ts): it bounds storage,
+ * it is not how one session's challenges make room.
+ */
+export function issueChallenge(
+  sql: SqlStorage,
+  purpose: ChallengePurpose,
+  session: string,
+  total: number,
+  now: number,
+): { challenge: string; expiresAt: number } {
   sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
   sql.exec(
-    "DELETE FROM challenges WHERE challenge IN (SELECT challenge FROM challenges WHERE purpose = ? ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+    `DELETE FROM challenges WHERE rowid IN
+       (SELECT rowid FROM challenges WHERE purpose = ? AND session = ? ORDER BY expires_at DESC, rowid DESC LIMIT -1 OFFSET ?)`,
     purpose,
-    MAX_OPEN_CHALLENGES - 1,
+    session,
+    CHALLENGES_PER_SESSION - 1,
+  );
+  sql.exec(
+    "DELETE FROM challenges WHERE rowid IN (SELECT rowid FROM challenges WHERE purpose = ? ORDER BY expires_at DESC, rowid DESC LIMIT -1 OFFSET ?)",
+    purpose,
+    total - 1,
   );
   const challenge = toBase64URL(randomBytes(32));
   const expiresAt = now + CHALLENGE_TTL_MS;
-  sql.exec("INSERT INTO challenges (challenge, purpose, expires_at) VALUES (?, ?, ?)", challenge, purpose, expiresAt);
+  sql.exec("INSERT INTO challenges (challenge, purpose, session, expires_at) VALUES (?, ?, ?, ?)", challenge, purpose, session, expiresAt);
   return { challenge, expiresAt };
 }
 
 /**
- * Single use as one statement: the check (exists, right purpose, not expired;
- * the alarm that deletes expired rows may be late) and the claim are the same
- * DELETE, so of any number of parallel callers exactly one gets the row.
+ * Single use as one statement: the check (exists, right purpose, issued to this
+ * session, not expired; the alarm that deletes expired rows may be late) and the
+ * claim are the same DELETE, so of any number of parallel callers exactly one
+ * gets the row. Another session's attempt leaves the row to its own session.
  */
-export function consumeChallenge(sql: SqlStorage, challenge: string, purpose: ChallengePurpose, now: number): boolean {
+export function consumeChallenge(sql: SqlStorage, challenge: string, purpose: ChallengePurpose, session: string, now: number): boolean {
   return (
-    sql.exec("DELETE FROM challenges WHERE challenge = ? AND purpose = ? AND expires_at > ? RETURNING challenge", challenge, purpose, now).toArray().length ===
-    1
+    sql
+      .exec(
+        "DELETE FROM challenges WHERE challenge = ? AND purpose = ? AND session = ? AND expires_at > ? RETURNING challenge",
+        challenge,
+        purpose,
+        session,
+        now,
+      )
+      .toArray().length === 1
   );
+}
+
+/**
+ * Drops the login challenges of half sessions the guard no longer keeps (logged out, passed, pushed out
+ * by newer logins): a login challenge lives only as long as the half session it was issued to.
+ */
+export function dropOrphanLoginChallenges(sql: SqlStorage): void {
+  sql.exec("DELETE FROM challenges WHERE purpose = 'authentication' AND session NOT IN (SELECT id FROM half_sessions)");
 }
 
 /**
