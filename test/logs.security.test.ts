@@ -228,7 +228,7 @@ describe("an internal error is logged as fixed text: the error's class, the meth
       "POST",
       "/api/auth/login",
       { email: admin.email, password },
-      /FROM users WHERE email = \?/,
+      /FROM users u WHERE u\.email = \?/,
       "[error] internal error in POST /api/auth/login: Error",
     );
   });
