@@ -142,6 +142,13 @@ function everyEmail(lang: Lang): [string, MailContent][] {
     "admin_reset_notice",
     adminResetNotice({ actorName: "Ada", targetName: "Bob", targetEmail: "bob@example.com", communityName: "Acme", at: AT }, lang),
   ]);
+  out.push([
+    "admin_reset_notice (operator)",
+    adminResetNotice(
+      { actorName: "the service's operator", byOperator: true, targetName: "Bob", targetEmail: "bob@example.com", communityName: "Acme", at: AT },
+      lang,
+    ),
+  ]);
   return out;
 }
 

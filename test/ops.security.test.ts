@@ -1,6 +1,7 @@
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expectProblem, problemOf } from "./support/client";
-import { enableTOTP, newUser } from "./support/fixtures";
+import { enableTOTP, newUser, type TestUser } from "./support/fixtures";
 import { OPS_TOKEN, opsReset, opsResetWithoutSecret } from "./support/ops";
 import { recoveryRow } from "./support/stores";
 
@@ -49,3 +50,83 @@ describe("operator recovery: the token", () => {
     expect((await recoveryRow(user.id))?.issued_by).toBe("operator");
   });
 });
+
+/**
+ * Whoever gets the operator to reset an admin (by talking them into it, or
+ * with a stolen OPS_TOKEN) can then act as that admin, as an admin who resets
+ * a co-admin could: so the community's admins hear of it the same way
+ * (docs/email.md, `admin_reset_notice`).
+ */
+describe("operator recovery: an admin's communities hear of it", () => {
+  type Admin = TestUser & { communityId: string };
+  const mailsTo = async (recipient: string) =>
+    (
+      await env.DB.prepare("SELECT user_id, template, subject, body FROM outbox WHERE recipient = ? ORDER BY created_at, rowid")
+        .bind(recipient)
+        .all<{ user_id: string; template: string; subject: string; body: string }>()
+    ).results;
+  const noticesTo = async (who: TestUser) => (await mailsTo(who.email)).filter((m) => m.template === "admin_reset_notice");
+  const join = async (admin: Admin, who: TestUser, role: "admin" | "member") => {
+    const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: who.email, role });
+    expect(invite.status, JSON.stringify(invite.body)).toBe(201);
+    expect((await who.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+  };
+  const communityOf = async (name: string, acceptLanguage: string) =>
+    (await newUser({ community: `${name} ${Math.random().toString(36).slice(2, 8)}`, name: `${name} owner`, acceptLanguage })) as Admin;
+
+  it("resetting an admin of two communities emails every other admin of each, in their own language, naming the operator; members hear nothing", async () => {
+    const north = await communityOf("North", "en");
+    const south = await communityOf("South", "fr");
+    const target = await newUser({ name: "Tia Target", acceptLanguage: "en" });
+    const coAdmin = await newUser({ name: "Cy Co-admin", acceptLanguage: "fr" });
+    const member = await newUser({ name: "Mo Member" });
+    await join(north, target, "admin");
+    await join(south, target, "admin");
+    await join(south, coAdmin, "admin");
+    await join(north, member, "member");
+    await enableTOTP(target.client);
+
+    expect((await opsReset(target.email)).status).toBe(200);
+
+    // The reset admin gets the reset email, not a notice about themselves.
+    expect((await mailsTo(target.email)).map((m) => m.template)).toContain("recovery_code_issued");
+    expect(await noticesTo(target)).toEqual([]);
+    expect(await noticesTo(member)).toEqual([]);
+
+    const [toNorth, ...moreNorth] = await noticesTo(north);
+    expect(moreNorth).toEqual([]);
+    expect(toNorth?.user_id).toBe(north.id);
+    expect(toNorth?.subject).toBe("An admin of your community had their two-factor authentication reset");
+    expect(toNorth?.body).toContain("The operator of this service reset the two-factor authentication of an admin of a community you administer.");
+    expect(toNorth?.body).toContain("\nReset by: the operator of this service\n");
+    expect(toNorth?.body).toContain(`Community name, as its admins typed it: ${JSON.stringify((await communityName(north.communityId)) ?? "")}`);
+    expect(toNorth?.body).toContain(`Admin whose two-factor authentication was reset, as they typed their name: ${JSON.stringify(target.name)}`);
+    expect(toNorth?.body).toContain(target.email);
+    // No person is named as the one who reset.
+    expect(toNorth?.body).not.toContain("Admin who reset it");
+
+    const southName = JSON.stringify((await communityName(south.communityId)) ?? "");
+    for (const who of [south, coAdmin]) {
+      const notices = await noticesTo(who);
+      expect(notices, who.name).toHaveLength(1);
+      expect(notices[0]?.subject).toBe("L’authentification à deux facteurs d’un admin de votre communauté a été réinitialisée");
+      expect(notices[0]?.body).toContain("\nRéinitialisée par\u00a0: l’opérateur de ce service\n");
+      expect(notices[0]?.body).toContain(`Communauté (nom tel que saisi par ses admins)\u00a0: ${southName}`);
+      expect(notices[0]?.body).toContain(target.email);
+    }
+  });
+
+  it("resetting a plain member emails no admin", async () => {
+    const north = await communityOf("North", "en");
+    const member = await newUser({ name: "Mo Member" });
+    await join(north, member, "member");
+    await enableTOTP(member.client);
+    expect((await opsReset(member.email)).status).toBe(200);
+    expect((await mailsTo(member.email)).map((m) => m.template)).toContain("recovery_code_issued");
+    expect(await noticesTo(north)).toEqual([]);
+  });
+});
+
+async function communityName(cid: string): Promise<string | null> {
+  return (await env.DB.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<string>("name")) ?? null;
+}

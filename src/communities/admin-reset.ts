@@ -56,7 +56,9 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
   const requestLang = c.get("meta").lang;
   const notify =
     target.role === "admin"
-      ? (await communityAdmins(c.env.DB, cid)).filter((a) => a.id !== uid).map((a) => ({ id: a.id, email: a.email, lang: storedLang(a.lang) ?? requestLang }))
+      ? (await communityAdmins(c.env.DB, cid))
+          .filter((a) => a.id !== uid)
+          .map((a) => ({ id: a.id, email: a.email, lang: storedLang(a.lang) ?? requestLang, communityName: name ?? "" }))
       : [];
   const memberCaller = callerFor(c, { id: member.id, email: member.email, name: member.name }, storedLang(member.lang));
   // The member's email names who reset and for which community; the member may belong to several.

@@ -39,6 +39,27 @@ export async function communityAdmins(db: D1Database, cid: string): Promise<Comm
 }
 
 /**
+ * The other admins of every community `uid` administers, each with that
+ * community's name: one row per (community, admin), so an admin of two such
+ * communities is named once for each.
+ */
+export async function coAdminsOf(db: D1Database, uid: string): Promise<(CommunityAdmin & { communityName: string })[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT u.id, u.email, u.name, u.lang, c.name AS communityName
+       FROM memberships t
+       JOIN communities c ON c.id = t.community_id
+       JOIN memberships m ON m.community_id = t.community_id AND m.role = 'admin' AND m.user_id != t.user_id
+       JOIN users u ON u.id = m.user_id
+       WHERE t.user_id = ? AND t.role = 'admin'
+       ORDER BY c.id, u.id`,
+    )
+    .bind(uid)
+    .all<CommunityAdmin & { communityName: string }>();
+  return results;
+}
+
+/**
  * Ends a membership in one statement, unless it is the community's last
  * admin: the count and the delete are one step in D1, so two admins leaving at
  * once cannot both go. "gone" when it was no membership (any more).

@@ -29,6 +29,8 @@ export interface NoticeRecipient {
   id: string;
   email: string;
   lang: Lang;
+  /** The community they administer with the reset admin: the operator's reset may concern several. */
+  communityName: string;
 }
 
 /**
@@ -36,8 +38,8 @@ export interface NoticeRecipient {
  * session dies (epoch), a lock is cleared, and one recovery code (hashed
  * before this step) replaces any unused one. `caller` is the member; `admin`
  * acts (or the service's operator, `OPERATOR_ACTOR`, through the same call).
- * Resetting an admin also tells `notify`, the community's other admins, in
- * the same step.
+ * Resetting an admin also tells `notify`, the other admins of the community
+ * (of each community, for the operator's reset), in the same step.
  */
 export function adminReset(
   sql: SqlStorage,
@@ -80,13 +82,13 @@ export function adminReset(
   ];
   const facts = {
     actorName: admin.name,
+    byOperator: admin.id === OPERATOR_ACTOR,
     targetName: caller.user.name,
     targetEmail: caller.user.email,
-    communityName: admin.communityName ?? "",
     at: caller.now,
   };
   for (const other of notify) {
-    const notice = adminResetNotice(facts, other.lang);
+    const notice = adminResetNotice({ ...facts, communityName: other.communityName }, other.lang);
     effects.push({ statements: [], mail: { to: other.email, ...notice, userId: other.id, template: "admin_reset_notice" } });
   }
   return { expiresAt, effects };

@@ -173,23 +173,25 @@ export function invitationMail(
  * When an admin's two-factor authentication is reset, every other admin of the
  * community is told (the acting admin too: if that account was captured, its
  * owner learns what it did). A rogue or captured admin cannot quietly take
- * over a co-admin. The subject is fixed; the names are quoted as data.
+ * over a co-admin, nor can whoever got the service's operator to reset one
+ * (`byOperator`: then no person is named, the operator is). The subject is
+ * fixed; the names are quoted as data.
  */
 export function adminResetNotice(
-  input: { actorName: string; targetName: string; targetEmail: string; communityName: string; at: number },
+  input: { actorName: string; byOperator?: boolean; targetName: string; targetEmail: string; communityName: string; at: number },
   lang: Lang,
 ): MailContent {
   return mail(
     t(lang, "admin_reset_notice.subject"),
-    t(lang, "admin_reset_notice.body"),
+    t(lang, input.byOperator ? "admin_reset_notice.body.operator" : "admin_reset_notice.body"),
     [
       t(lang, "names.community", { name: quoted(input.communityName) }),
-      t(lang, "names.resettingAdmin", { name: quoted(input.actorName) }),
+      input.byOperator ? t(lang, "admin_reset_notice.byOperator") : t(lang, "names.resettingAdmin", { name: quoted(input.actorName) }),
       t(lang, "names.resetAdmin", { name: quoted(input.targetName) }),
       t(lang, "names.resetAdminEmail", { email: input.targetEmail }),
       t(lang, "common.when", { time: dateTime(lang, input.at) }),
     ].join("\n"),
-    t(lang, "admin_reset_notice.advice"),
+    t(lang, input.byOperator ? "admin_reset_notice.advice.operator" : "admin_reset_notice.advice"),
   );
 }
 

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { OPERATOR_ACTOR } from "../audit/events";
 import { findUserByEmail } from "../auth/store";
+import { coAdminsOf } from "../communities/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerFor } from "../http/caller";
@@ -21,7 +22,7 @@ opsRoutes.openapi(
     tags: ["ops"],
     summary: "Reset a user's two-factor authentication as the service's operator (Bearer OPS_TOKEN)",
     description:
-      "Off (404) unless the Worker has the secret OPS_TOKEN. The same reset as an admin's: every method and backup code removed, every session ended, one recovery code valid once for 24 hours; the user's event names the actor `operator` and the user is emailed. A missing or wrong token gets 401 unauthenticated; attempts are throttled (429). An unknown email gets 404 not_found.",
+      "Off (404) unless the Worker has the secret OPS_TOKEN. The same reset as an admin's: every method and backup code removed, every session ended, one recovery code valid once for 24 hours; the user's event names the actor `operator` and the user is emailed, and so is every other admin of each community the user administers. A missing or wrong token gets 401 unauthenticated; attempts are throttled (429). An unknown email gets 404 not_found.",
     middleware: [requireOperator],
     request: jsonBody(z.object({ email: Email })),
     responses: {
@@ -32,11 +33,20 @@ opsRoutes.openapi(
   async (c) => {
     const user = await findUserByEmail(c.env.DB, c.req.valid("json").email);
     if (!user) throw new AppError("not_found", "No account has this email");
+    // A reset admin can be taken over as an admin-to-admin reset can: every other admin of each community they
+    // administer is told (docs/email.md, admin_reset_notice), each in their stored language, else this request's.
+    const requestLang = c.get("meta").lang;
+    const notify = (await coAdminsOf(c.env.DB, user.id)).map((a) => ({
+      id: a.id,
+      email: a.email,
+      lang: storedLang(a.lang) ?? requestLang,
+      communityName: a.communityName,
+    }));
     // The user is emailed in their own language, not in that of the operator's script (docs/email.md "Which language").
     const reset = await guardFor(c.env, user.id).adminReset(
       callerFor(c, { id: user.id, email: user.email, name: user.name }, storedLang(user.lang)),
       { id: OPERATOR_ACTOR, name: "the service's operator", stage: "authenticated" },
-      [],
+      notify,
     );
     if (!reset.ok) throw new AppError("internal", "The reset did not happen");
     return c.json({ recoveryCode: reset.recoveryCode, expiresAt: new Date(reset.expiresAt).toISOString() }, 200);

@@ -134,6 +134,11 @@ export const en = {
   "admin_reset_notice.body":
     "An admin of a community you administer reset the two-factor authentication of another admin of that community. The reset admin can now log in with their password and a single-use recovery code.",
   "admin_reset_notice.advice": "If you did not expect this, talk to both admins by a channel you trust. An admin can remove another admin from the community.",
+  "admin_reset_notice.body.operator":
+    "The operator of this service reset the two-factor authentication of an admin of a community you administer. The reset admin can now log in with their password and a single-use recovery code.",
+  "admin_reset_notice.byOperator": "Reset by: the operator of this service",
+  "admin_reset_notice.advice.operator":
+    "If you did not expect this, talk to the reset admin by a channel you trust. An admin can remove another admin from the community.",
 
   "recovery_code_issued.body.operator":
     "The operator of this service reset your two-factor authentication, as you asked them to. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the operator gives you (valid 24 hours), then set up a new method. The address below is the operator's.",

@@ -135,6 +135,11 @@ export const fr: MailCatalogue = {
     "Un admin d’une communauté que vous administrez a réinitialisé l’authentification à deux facteurs d’un autre admin de cette communauté. L’admin concerné peut désormais se connecter avec son mot de passe et un code de récupération à usage unique.",
   "admin_reset_notice.advice":
     "Si vous ne vous y attendiez pas, parlez aux deux admins par un canal de confiance. Un admin peut retirer un autre admin de la communauté.",
+  "admin_reset_notice.body.operator":
+    "L’opérateur de ce service a réinitialisé l’authentification à deux facteurs d’un admin d’une communauté que vous administrez. L’admin concerné peut désormais se connecter avec son mot de passe et un code de récupération à usage unique.",
+  "admin_reset_notice.byOperator": "Réinitialisée par : l’opérateur de ce service",
+  "admin_reset_notice.advice.operator":
+    "Si vous ne vous y attendiez pas, parlez à l’admin concerné par un canal de confiance. Un admin peut retirer un autre admin de la communauté.",
 
   "recovery_code_issued.body.operator":
     "L’opérateur de ce service a réinitialisé votre authentification à deux facteurs, à votre demande. Toutes vos sessions ont été fermées, et vos méthodes et codes de secours supprimés. Connectez-vous avec votre mot de passe et le code de récupération à usage unique que l’opérateur vous donne (valable 24 heures), puis configurez une nouvelle méthode. L’adresse ci-dessous est celle de l’opérateur.",
