@@ -64,7 +64,14 @@ export function adminReset(
   );
   const epoch = bumpEpoch(sql);
   const where: Record<string, string> = admin.communityId ? { communityId: admin.communityId } : {};
-  const issued = { ...eventBy(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString(), ...where }), actorId: admin.id };
+  // The member's event says who and when, not from where: the request is the admin's (or the operator's), and its
+  // address and browser are theirs to keep, in their own member_reset below (docs/security.md R10c).
+  const issued = {
+    ...eventBy(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString(), ...where }),
+    ip: null,
+    userAgent: null,
+    actorId: admin.id,
+  };
   // The operator has no account, so no log of their own: the member's event names them as its actor.
   const adminEvents =
     admin.id === OPERATOR_ACTOR ? [] : [{ ...eventBy(caller, "member_reset", { memberId: caller.user.id, ...where }), userId: admin.id, actorId: admin.id }];

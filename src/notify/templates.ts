@@ -88,12 +88,19 @@ export function mailFor(e: SecurityEvent, lang: Lang, extra: { actor?: MailActor
     case "backup_code_used":
       return securityMail(lang, e, "backup_code_used.subject", t(lang, "backup_code_used.body", { count: Number(e.data?.remaining ?? 0) }));
     case "recovery_code_issued": {
+      // Someone else's act: who and when, never from where. Their address and browser are theirs, not the member's (docs/email.md).
+      const when = t(lang, "common.when", { time: dateTime(lang, e.at) });
       // The operator's reset (src/ops/) names no admin: the person asked the operator for it.
       if (e.actorId === OPERATOR_ACTOR) {
-        return securityMail(lang, e, "recovery_code_issued.subject", t(lang, "recovery_code_issued.body.operator"), "recovery_code_issued.advice.operator");
+        return mail(
+          t(lang, "recovery_code_issued.subject"),
+          t(lang, "recovery_code_issued.body.operator"),
+          when,
+          t(lang, "recovery_code_issued.advice.operator"),
+        );
       }
       const intro = t(lang, "recovery_code_issued.body") + (extra.actor ? `\n\n${actorLines(extra.actor, lang)}` : "");
-      return securityMail(lang, e, "recovery_code_issued.subject", intro, "recovery_code_issued.advice");
+      return mail(t(lang, "recovery_code_issued.subject"), intro, when, t(lang, "recovery_code_issued.advice"));
     }
     case "locked_out": {
       // Each further lock lasts longer (src/guard/state.ts): the email says this one's length (the guard always records it; 15 is the first lock's).

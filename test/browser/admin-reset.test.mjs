@@ -120,6 +120,14 @@ test("an admin resets a member's 2FA on /admin; the member logs in with the reco
   await member.getByRole("navigation").getByRole("link", { name: "Account" }).click();
   await member.getByRole("heading", { name: "Hello, Bob Member" }).waitFor();
   assert.equal((await member.request.get("/api/me")).status(), 200);
+  // The member's log names the admin and the time of the reset, not where the admin was (docs/security.md R10c).
+  await member.goto("/security");
+  const issued = member.locator('#events li[data-type="recovery_code_issued"]');
+  await issued.waitFor();
+  const said = await issued.textContent();
+  assert.match(said, /reset by admin Alice Admin; recovery code issued, valid until /);
+  assert.equal(await issued.locator("time").count(), 1, "when it happened");
+  assert.doesNotMatch(said, /·|from /, "no address or browser of the admin's");
   await admin.reload();
   await row.getByText("Authenticator app").waitFor();
   assert.equal(await row.getByText(/Outstanding/).count(), 0, "the code was spent");

@@ -22,10 +22,11 @@ import {
 
 export interface Happened {
   type: string;
-  ip: string;
-  userAgent: string;
-  /** How the email names the browser. */
-  described: string;
+  /** Null when someone else did it: their address and browser are not the member's to see (docs/security.md R10c). */
+  ip: string | null;
+  userAgent: string | null;
+  /** How the email names the browser (null: the email says no "From:"). */
+  described: string | null;
   /** Set when someone else did it (an admin's reset). */
   actorId?: string;
 }
@@ -115,7 +116,7 @@ export async function everyEvent(): Promise<Journey> {
   // The admin resets; the member recovers from another device and enrolls.
   const { recoveryCode } = await resetMember(world);
   secrets.push(recoveryCode);
-  by(admin.client, "recovery_code_issued", { actorId: admin.id });
+  by(admin.client, "recovery_code_issued", { actorId: admin.id, ip: null, userAgent: null, described: null });
   const recovering = ua(await recoveryClient(member), AGENTS.newLaptop);
   expect((await recovering.json("POST", "/api/auth/verify", { method: "recovery_code", code: recoveryCode })).status).toBe(200);
   by(recovering, "recovery_code_used");

@@ -58,7 +58,7 @@ export const en = {
 
   "recovery_code_issued.subject": "Your two-factor authentication was reset",
   "recovery_code_issued.body":
-    "An admin of a community you belong to reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method. The address below is the admin's.",
+    "An admin of a community you belong to reset your two-factor authentication. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the admin gives you (valid 24 hours), then set up a new method.",
   "recovery_code_issued.advice": "If you did not ask for this reset, contact the admin and change your password.",
 
   "recovery_code_used.subject": "A recovery code was used",
@@ -141,7 +141,7 @@ export const en = {
     "If you did not expect this, talk to the reset admin by a channel you trust. An admin can remove another admin from the community.",
 
   "recovery_code_issued.body.operator":
-    "The operator of this service reset your two-factor authentication, as you asked them to. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the operator gives you (valid 24 hours), then set up a new method. The address below is the operator's.",
+    "The operator of this service reset your two-factor authentication, as you asked them to. All your sessions were logged out and your methods and backup codes were removed. Log in with your password and the single-use recovery code the operator gives you (valid 24 hours), then set up a new method.",
   "recovery_code_issued.advice.operator": "If you did not ask for this reset, reply to the operator at once and change your password.",
 
   "policy_changed_notice.subject": "The two-factor policy of a community you administer changed",

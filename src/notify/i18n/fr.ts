@@ -52,7 +52,7 @@ export const fr: MailCatalogue = {
 
   "recovery_code_issued.subject": "Votre authentification à deux facteurs a été réinitialisée",
   "recovery_code_issued.body":
-    "Un admin d’une communauté dont vous êtes membre a réinitialisé votre authentification à deux facteurs. Toutes vos sessions ont été déconnectées, et vos méthodes et codes de secours ont été supprimés. Connectez-vous avec votre mot de passe et le code de récupération à usage unique que l’admin vous donnera (valable 24 heures), puis configurez une nouvelle méthode. L’adresse ci-dessous est celle de l’admin.",
+    "Un admin d’une communauté dont vous êtes membre a réinitialisé votre authentification à deux facteurs. Toutes vos sessions ont été déconnectées, et vos méthodes et codes de secours ont été supprimés. Connectez-vous avec votre mot de passe et le code de récupération à usage unique que l’admin vous donnera (valable 24 heures), puis configurez une nouvelle méthode.",
   "recovery_code_issued.advice": "Si vous n’avez pas demandé cette réinitialisation, contactez l’admin et changez votre mot de passe.",
 
   "recovery_code_used.subject": "Un code de récupération a été utilisé",
@@ -142,7 +142,7 @@ export const fr: MailCatalogue = {
     "Si vous ne vous y attendiez pas, parlez à l’admin concerné par un canal de confiance. Un admin peut retirer un autre admin de la communauté.",
 
   "recovery_code_issued.body.operator":
-    "L’opérateur de ce service a réinitialisé votre authentification à deux facteurs, à votre demande. Toutes vos sessions ont été fermées, et vos méthodes et codes de secours supprimés. Connectez-vous avec votre mot de passe et le code de récupération à usage unique que l’opérateur vous donne (valable 24 heures), puis configurez une nouvelle méthode. L’adresse ci-dessous est celle de l’opérateur.",
+    "L’opérateur de ce service a réinitialisé votre authentification à deux facteurs, à votre demande. Toutes vos sessions ont été fermées, et vos méthodes et codes de secours supprimés. Connectez-vous avec votre mot de passe et le code de récupération à usage unique que l’opérateur vous donne (valable 24 heures), puis configurez une nouvelle méthode.",
   "recovery_code_issued.advice.operator":
     "Si vous n’avez pas demandé cette réinitialisation, répondez immédiatement à l’opérateur et changez votre mot de passe.",
 
