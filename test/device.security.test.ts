@@ -1,7 +1,8 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { ORIGIN } from "./support/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BrowserClient, Client, ORIGIN } from "./support/client";
 import { newUser, PASSWORD } from "./support/fixtures";
+import { Mailbox } from "./support/mailbox";
 
 /**
  * Device cookies: a browser that has logged in to an account before is slowed
@@ -80,5 +81,54 @@ describe("device cookies", () => {
     expect(Number(blocked.res.headers.get("Retry-After"))).toBeGreaterThan(0);
     // The device's failures did not spend the email's bucket.
     expect((await login(u.email, PASSWORD, { ip: freshIP() })).status).toBe(200);
+  });
+});
+
+describe("a password change or reset takes every other browser's own bucket away (docs/security.md R10d)", () => {
+  const NEW_PASSWORD = "a brand new password of mine";
+  const mail = new Mailbox();
+  beforeAll(() => mail.open());
+  afterAll(() => mail.close());
+
+  /** Ten wrong passwords from a browser holding `device`, then: does the email's shared bucket still let the owner in? */
+  async function failuresFrom(email: string, device: string | null): Promise<number> {
+    for (let i = 0; i < 10; i++) expect((await login(email, `${NEW_PASSWORD} wrong`, { ip: freshIP(), device })).status).toBe(401);
+    return (await login(email, NEW_PASSWORD, { ip: freshIP() })).status;
+  }
+
+  it("after a reset by email, an old device cookie's wrong passwords spend the email's shared bucket", async () => {
+    const u = await newUser();
+    const { device } = await login(u.email, PASSWORD, { ip: freshIP() });
+    expect(device).toBeTruthy();
+    const previous = mail.lastToken(u.email, "reset-password");
+    expect((await new Client().post("/api/auth/password-reset", { email: u.email })).status).toBe(202);
+    const token = await mail.nextToken(u.email, "reset-password", previous);
+    expect((await new Client().post("/api/auth/password-reset/confirm", { token, password: NEW_PASSWORD })).status).toBe(204);
+
+    expect(await failuresFrom(u.email, device)).toBe(429);
+  });
+
+  it("after a change from another browser, an old device cookie's wrong passwords spend the email's shared bucket", async () => {
+    const u = await newUser();
+    const { device } = await login(u.email, PASSWORD, { ip: freshIP() });
+    expect(device).toBeTruthy();
+    expect((await u.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
+
+    expect(await failuresFrom(u.email, device)).toBe(429);
+  });
+
+  it("the browser that changed the password keeps a bucket of its own, for the new password", async () => {
+    const u = await newUser();
+    const home = new BrowserClient(freshIP());
+    expect((await home.post("/api/auth/login", { email: u.email, password: PASSWORD })).status).toBe(200);
+    const old = home.device;
+    expect(old).toBeTruthy();
+    expect((await home.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
+    expect(home.device).toBeTruthy();
+    expect(home.device).not.toBe(old);
+
+    // Someone else empties the email's bucket; the owner's browser still gets in with the new password.
+    expect(await failuresFrom(u.email, null)).toBe(429);
+    expect((await login(u.email, NEW_PASSWORD, { ip: freshIP(), device: home.device })).status).toBe(200);
   });
 });

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { hashPassword } from "../src/auth/passwords";
 import { AGENTS, BrowserClient, Client, withUserAgent } from "./support/client";
 import { totpCode } from "./support/codes";
 import { addAuthenticatorApp, enableTOTP, PASSWORD, proveEmail, resetMember, resetWorld, uniqueEmail } from "./support/fixtures";
-import { eventTypesOf, outboxOf } from "./support/stores";
+import { eventTypesOf, guardRows, outboxOf } from "./support/stores";
 
 /**
  * New-browser alerts (docs/security.md "Sessions"): a full login from a
@@ -171,5 +172,118 @@ describe("new-browser alerts", () => {
     await proveEmail(owner.id);
     for (let i = 0; i < 5; i++) await logInFrom(new Client(), owner.email);
     expect(alertsTo(owner.email)).toHaveLength(5);
+  });
+});
+
+describe("a password change or reset makes every other browser new again (docs/security.md R10d)", () => {
+  const NEW_PASSWORD = "a brand new password of mine";
+
+  async function logInWith(client: Client, email: string, password: string): Promise<string> {
+    const res = await client.json("POST", "/api/auth/login", { email, password });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.status;
+  }
+
+  /** The reset link's token, read from the email as its owner would (it is sent after the answer). */
+  async function resetLinkToken(email: string): Promise<string> {
+    expect((await new Client().post("/api/auth/password-reset", { email })).status).toBe(202);
+    return vi.waitFor(
+      () => {
+        for (const call of send.mock.calls) {
+          const m = call[0] as Sent;
+          const found = m.to === email ? /\/reset-password#token=([A-Za-z0-9_.-]+)/.exec(m.text) : null;
+          if (found) return found[1] as string;
+        }
+        throw new Error("no reset link yet");
+      },
+      { timeout: 10_000, interval: 10 },
+    );
+  }
+
+  it("after a reset by email, an intruder's browser that logged in before and learns the new password is announced again", async () => {
+    const user = await signUp();
+    await logInFrom(new BrowserClient(), user.email);
+    const intruder = new BrowserClient();
+    expect(await logInFrom(intruder, user.email)).toBe("authenticated");
+    expect(intruder.device).toBeTruthy();
+    const before = alertsTo(user.email).length;
+
+    const token = await resetLinkToken(user.email);
+    expect((await new Client().post("/api/auth/password-reset/confirm", { token, password: NEW_PASSWORD })).status).toBe(204);
+
+    expect(await logInWith(intruder, user.email, NEW_PASSWORD)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+  });
+
+  it("after a change from the owner's browser, another browser is announced again and the owner's is not", async () => {
+    const user = await signUp();
+    const home = new BrowserClient();
+    await logInFrom(home, user.email);
+    const intruder = new BrowserClient();
+    await logInFrom(intruder, user.email);
+    expect(intruder.device).toBeTruthy();
+    const before = alertsTo(user.email).length;
+
+    const changed = await home.request("POST", "/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+    expect(changed.status).toBe(204);
+
+    expect(await logInWith(home, user.email, NEW_PASSWORD)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(before);
+    expect(await logInWith(intruder, user.email, NEW_PASSWORD)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+    // From then on the intruder's browser is known again, to the new password.
+    expect(await logInWith(intruder, user.email, NEW_PASSWORD)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+  });
+
+  it("with 2FA on, the second step of a browser known before the change is announced; the owner's browser passes both steps quietly", async () => {
+    const user = await signUp();
+    const home = new BrowserClient();
+    await logInFrom(home, user.email);
+    const { secret, backupCodes } = await enableTOTP(home);
+    const intruder = new BrowserClient();
+    expect(await logInFrom(intruder, user.email)).toBe("second_factor_required");
+    expect((await intruder.json("POST", "/api/auth/verify", { method: "totp", code: totpCode(secret) })).status).toBe(200);
+    expect(intruder.device).toBeTruthy();
+    const before = alertsTo(user.email).length;
+
+    const changed = await home.request("POST", "/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+    expect(changed.status).toBe(204);
+
+    expect(await logInWith(intruder, user.email, NEW_PASSWORD)).toBe("second_factor_required");
+    expect((await intruder.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).status).toBe(200);
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+
+    expect(await logInWith(home, user.email, NEW_PASSWORD)).toBe("second_factor_required");
+    expect((await home.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[1] })).status).toBe(200);
+    expect(alertsTo(user.email)).toHaveLength(before + 1);
+  });
+
+  it("a half session recorded before the guard kept the password generation completes its second step but makes no device", async () => {
+    const user = await signUp();
+    const home = new BrowserClient();
+    await logInFrom(home, user.email);
+    const { secret } = await enableTOTP(home);
+    const browser = new BrowserClient();
+    expect(await logInFrom(browser, user.email)).toBe("second_factor_required");
+    // As guard migration 8 leaves a half session that was open across the upgrade.
+    expect(await guardRows(user.id, "UPDATE half_sessions SET device_generation = NULL RETURNING id")).toHaveLength(1);
+    expect((await browser.json("POST", "/api/auth/verify", { method: "totp", code: totpCode(secret) })).status).toBe(200);
+    expect(browser.device).toBeNull();
+  });
+
+  it("a login that upgrades an old hash keeps its browser known: the new hash's salt is the one its cookie is minted for", async () => {
+    const user = await signUp();
+    await logInFrom(new BrowserClient(), user.email);
+    // A hash from before the cost was raised: the next correct login stores a new hash, with a new salt.
+    const cheap = await hashPassword(PASSWORD, { iterations: 500 });
+    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(cheap, user.id).run();
+    const browser = new BrowserClient();
+    expect(await logInFrom(browser, user.email)).toBe("authenticated");
+    const upgraded = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(user.id).first<string>("password_hash");
+    expect(upgraded).not.toBe(cheap);
+    const before = alertsTo(user.email).length;
+    expect(await logInFrom(browser, user.email)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(before);
   });
 });

@@ -14,7 +14,7 @@ import { clientAddress } from "./client-address";
 import { mintDeviceToken, setDeviceCookie } from "./device";
 import { RESET_CLIENT_POLICY, RESET_EMAIL_POLICY, VERIFY_RESEND_CLIENT_POLICY, VERIFY_RESEND_POLICY } from "./limits";
 import { enqueueReset, resetRequest } from "./password-reset-queue";
-import { hashPassword, passwordParams } from "./passwords";
+import { hashPassword, passwordGeneration, passwordParams } from "./passwords";
 import { requireStage, sessionOf } from "./session-middleware";
 import { findUserById } from "./store";
 import { takeTokens } from "./throttle";
@@ -36,12 +36,13 @@ function invalidToken(): AppError {
 }
 
 /** The user a token names and its hash, or 400 invalid_token; nothing is changed on the way. */
-async function tokenOwner(db: D1Database, token: string): Promise<{ user: SessionUser; hash: string }> {
+/** `generation`: the password generation of the row read (src/auth/device.ts), for the device link's token. */
+async function tokenOwner(db: D1Database, token: string): Promise<{ user: SessionUser; hash: string; generation: string }> {
   const parsed = parseToken(token);
   if (!parsed) throw invalidToken();
   const row = await findUserById(db, parsed.userId);
   if (!row) throw invalidToken();
-  return { user: { id: row.id, email: row.email, name: row.name }, hash: parsed.hash };
+  return { user: { id: row.id, email: row.email, name: row.name }, hash: parsed.hash, generation: passwordGeneration(row.password_hash) };
 }
 
 emailRoutes.openapi(
@@ -146,9 +147,10 @@ emailRoutes.openapi(
     responses: { 204: { description: "This browser now has its own login bucket for the account" }, ...problems(400, 413, 415) },
   }),
   async (c) => {
-    const { user, hash } = await tokenOwner(c.env.DB, c.req.valid("json").token);
+    const { user, hash, generation } = await tokenOwner(c.env.DB, c.req.valid("json").token);
     if (!(await guardFor(c.env, user.id).claimToken(callerOf(c, user), "device_link", hash))) throw invalidToken();
-    setDeviceCookie(c, await mintDeviceToken(c.env, user.email));
+    // For the password read before the claim: a change or reset that lands after it leaves this token worthless, as it should.
+    setDeviceCookie(c, await mintDeviceToken(c.env, user.email, generation));
     return c.body(null, 204);
   },
 );

@@ -8,8 +8,8 @@ import { deviceLinkMail } from "../notify/templates";
 import { clientAddress } from "./client-address";
 import { deviceFor } from "./device";
 import { CLIENT_POLICY, EMAIL_POLICY } from "./limits";
-import { dummyHash, hashPassword, passwordParams, verifyPassword } from "./passwords";
-import { findUserByEmail, type UserRow } from "./store";
+import { dummyHash, hashPassword, passwordGeneration, passwordParams, verifyPassword } from "./passwords";
+import type { UserRow } from "./store";
 import { tryTakeTokens } from "./throttle";
 
 /**
@@ -18,13 +18,23 @@ import { tryTakeTokens } from "./throttle";
  * throw the same error, so neither the answer nor its time tells which emails
  * exist. Returns the user and, when the hash's cost is out of date, a new hash.
  *
- * A browser holding a device cookie for this email (src/auth/device.ts) spends
- * tokens from its own bucket instead of the email's shared one: failures from
- * elsewhere cannot keep the account's own devices out.
+ * A browser holding a device cookie for this email and its current password
+ * (src/auth/device.ts) spends tokens from its own bucket instead of the
+ * email's shared one: failures from elsewhere cannot keep the account's own
+ * devices out, and a browser known before a password change or reset is not
+ * one of them any more (docs/security.md R10d).
  *
  * `find` reads the user's row, the one D1 read before the hash: the login
  * reads what it decides with in the same statement (`findLoginUser`), a
- * password change only the row (`findUserByEmail`).
+ * password change only the row (`findUserByEmail`). It comes first, before
+ * the throttle, because the device cookie is checked against the row's
+ * password generation and the bucket depends on that check; known and unknown
+ * emails both pay it, and an unknown email's cookie is checked all the same
+ * (against no generation), so neither the answers nor the work tell them apart.
+ *
+ * `generation` is the password generation a device token minted after this
+ * check must carry: the re-hash's when there is one (the login writes it, and
+ * a token of the old salt would be worthless from then on), else the row's.
  */
 export async function checkPassword<U extends UserRow>(
   env: Env,
@@ -35,9 +45,10 @@ export async function checkPassword<U extends UserRow>(
   deviceToken: string | null = null,
   /** Runs work after the answer (executionCtx.waitUntil); with it, an owner kept out by an empty email bucket is emailed a device link. */
   later?: (work: Promise<unknown>) => void,
-): Promise<{ user: U; rehash: string | null; device: string | null }> {
+): Promise<{ user: U; rehash: string | null; device: string | null; generation: string }> {
   const now = Date.now();
-  const device = await deviceFor(env, deviceToken, email);
+  const user = await find(env.DB, email);
+  const device = await deviceFor(env, deviceToken, email, user ? passwordGeneration(user.password_hash) : null);
   const emailKey = device ? `device:${device}` : `email:${sha256Hex(email)}`;
   const taken = await tryTakeTokens(
     env,
@@ -53,7 +64,7 @@ export async function checkPassword<U extends UserRow>(
     // the attempt still runs, after the answer, and a right password emails the owner a
     // device link. The client's token stays spent, so these checks are slowed per client.
     if (later && !device && taken.empty.length === 1 && taken.empty[0] === emailKey) {
-      later(offerDeviceLink(env, meta, email, password).catch(() => undefined));
+      later(offerDeviceLink(env, meta, user, password).catch(() => undefined));
     } else {
       await taken.giveBack();
     }
@@ -61,11 +72,11 @@ export async function checkPassword<U extends UserRow>(
   }
   const refund = taken.refund;
   const params = passwordParams(env);
-  const user = await find(env.DB, email);
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) throw new AppError("invalid_credentials", "The email or password is wrong");
   await refund();
-  return { user, rehash: check.needsRehash ? await hashPassword(password, params) : null, device };
+  const rehash = check.needsRehash ? await hashPassword(password, params) : null;
+  return { user, rehash, device, generation: passwordGeneration(rehash ?? user.password_hash) };
 }
 
 /**
@@ -74,11 +85,11 @@ export async function checkPassword<U extends UserRow>(
  * the email's bucket is empty, emails a one-time link (15 minutes, at most one
  * every few minutes per account) that gives that browser its own bucket. Runs
  * after the 429 is answered, so the answer's time says nothing about the
- * password; a wrong password sends nothing.
+ * password; a wrong password sends nothing. `user` is the row the password
+ * step read (null for an unknown email, which still costs the hash).
  */
-async function offerDeviceLink(env: Env, meta: RequestMeta, email: string, password: string): Promise<void> {
+async function offerDeviceLink(env: Env, meta: RequestMeta, user: UserRow | null, password: string): Promise<void> {
   const params = passwordParams(env);
-  const user = await findUserByEmail(env.DB, email);
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) return;
   const who = { id: user.id, email: user.email, name: user.name };

@@ -109,6 +109,17 @@ export async function verifyPassword(password: string, stored: string, params: P
 }
 
 /**
+ * What changes whenever the password does: the stored hash's salt, new at
+ * every change, reset and cost upgrade (`hashPassword`). Device tokens are
+ * bound to it (src/auth/device.ts), so a new password makes every browser's
+ * token worthless. A stored value that does not parse is its own generation.
+ */
+export function passwordGeneration(stored: string): string {
+  const [algorithm, , salt] = stored.split("$");
+  return algorithm === ALGORITHM && salt ? salt : stored;
+}
+
+/**
  * A well-formed hash no password matches, at the current cost, so a login for
  * an unknown email spends the same time as a wrong password.
  */

@@ -91,7 +91,7 @@ authRoutes.openapi(
     // The user's row comes with what the steps below decide with (findLoginUser): no D1 read after the hash. It is read
     // before the guard call and this login's own writes; why that is early enough: docs/security.md "What the password
     // step reads, and when".
-    const { user, rehash, device } = await checkPassword(c.env, meta, email, password, findLoginUser, readDeviceCookie(c), (work) =>
+    const { user, rehash, device, generation } = await checkPassword(c.env, meta, email, password, findLoginUser, readDeviceCookie(c), (work) =>
       c.executionCtx.waitUntil(work),
     );
     // A remembered browser (its token names this user) may stand in for the second step, if every community allows it.
@@ -108,6 +108,8 @@ authRoutes.openapi(
       user: { id: user.id, email: user.email, name: user.name },
       lang: storedLang(user.lang),
       newBrowser,
+      // The second step reads no user row: the password generation its device token must carry comes with the half session.
+      deviceGeneration: generation,
     };
     // The password was checked against the hash D1 held at this epoch: the guard opens the session at no later one.
     const state = await guardFor(c.env, user.id).loginState(callerOf(c, user), trustAllowed ? trustedHash : null, start, user.session_epoch);
@@ -137,7 +139,8 @@ authRoutes.openapi(
     await c.env.DB.batch(batch);
     // A full login makes this browser one of the account's devices (or keeps it one); a password alone does not,
     // or an intruder stopped at the second step would come back as a known browser and hide the new-browser alert.
-    if (!device && stage === "authenticated") setDeviceCookie(c, await mintDeviceToken(c.env, email));
+    // A re-hash gave the password a new salt, so a known browser's token is re-minted for it here.
+    if ((!device || rehash) && stage === "authenticated") setDeviceCookie(c, await mintDeviceToken(c.env, email, generation));
     // A half session this login replaces is in its user's guard too: forgotten there, its old token's second step is refused.
     if (previous && isSecondStepStage(previous.stage)) await guardFor(c.env, previous.user.id).forgetHalfSessions(previous.id);
     setSessionCookie(c, token, stage);
@@ -211,7 +214,8 @@ authRoutes.openapi(
     const [moved] = await c.env.DB.batch(batch);
     if (!sessionMoved(moved)) throw new AppError("unauthenticated", "This login has ended; log in again");
     setSessionCookie(c, token, next);
-    if (next === "authenticated") await markKnownDevice(c, session.user.email);
+    // A half session recorded before the guard kept the generation has none: it marks no device (it lives 10 minutes).
+    if (next === "authenticated" && session.deviceGeneration !== null) await markKnownDevice(c, session.user.email, session.deviceGeneration);
     // The password step came from a new browser: the login is complete now, so now the owner hears of it.
     if (session.newBrowser && next === "authenticated") await alertNewBrowser(c, session.user);
     if (next !== "authenticated") return c.json({ status: "enrollment_required" as const }, 200);

@@ -69,6 +69,14 @@ export async function findLoginUser(db: D1Database, email: string): Promise<Logi
   return { ...user, loggedInBefore: logged_in_before === 1, trustedBrowsersAllowed: trusted_browsers_allowed === 1, requiredBy: required_by };
 }
 
+/**
+ * The user's stored password hash, for a batch that must read it in the same transaction as its write (an
+ * enrollment's first method, whose device token carries the password's generation: src/auth/device.ts).
+ */
+export function passwordHashStatement(db: D1Database, userId: string): D1PreparedStatement {
+  return db.prepare("SELECT password_hash FROM users WHERE id = ?").bind(userId);
+}
+
 export async function findUserById(db: D1Database, id: string): Promise<UserRow | null> {
   return db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).bind(id).first<UserRow>();
 }

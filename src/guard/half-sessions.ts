@@ -21,6 +21,7 @@ interface HalfSessionRow {
   name: string;
   lang: string | null;
   new_browser: number;
+  device_generation: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -33,7 +34,7 @@ interface HalfSessionRow {
 export function recordHalfSession(sql: SqlStorage, start: HalfSessionStart, stage: HalfSession["stage"], epoch: number, now: number): void {
   sql.exec("DELETE FROM half_sessions WHERE expires_at <= ?", now);
   sql.exec(
-    "INSERT OR REPLACE INTO half_sessions (id, stage, epoch, expires_at, email, name, lang, new_browser) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO half_sessions (id, stage, epoch, expires_at, email, name, lang, new_browser, device_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     start.id,
     stage,
     epoch,
@@ -42,6 +43,7 @@ export function recordHalfSession(sql: SqlStorage, start: HalfSessionStart, stag
     start.user.name,
     start.lang,
     start.newBrowser ? 1 : 0,
+    start.deviceGeneration,
   );
   // Ordered as D1 orders them: the deadline is the login's time plus the same 10 minutes for all.
   sql.exec(
@@ -62,6 +64,7 @@ export function findHalfSession(sql: SqlStorage, userId: string, id: string, now
     userLang: storedLang(row.lang),
     newBrowser: row.new_browser === 1,
     user: { id: userId, email: row.email, name: row.name },
+    deviceGeneration: row.device_generation,
   };
 }
 

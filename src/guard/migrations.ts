@@ -209,6 +209,12 @@ CREATE VIEW deadlines AS
   UNION ALL SELECT due FROM (SELECT expires_at AS due FROM recovery UNION ALL SELECT until FROM recovery_claims UNION ALL SELECT expires_at FROM tokens)
   UNION ALL SELECT next_at FROM pending;
 `,
+  // 8: the password generation a half session's login was checked against (src/auth/device.ts, docs/security.md R10d):
+  // the second step mints the browser's device token for it without reading the user's row. Half sessions open at the
+  // upgrade have none and mark no device when they complete; they live 10 minutes.
+  `
+ALTER TABLE half_sessions ADD COLUMN device_generation TEXT;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

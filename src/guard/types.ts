@@ -107,6 +107,8 @@ export interface HalfSessionStart {
   /** The user's stored language (D1 `users.lang`) when the password step ran. */
   lang: Lang | null;
   newBrowser: boolean;
+  /** The password generation the login was checked against (src/auth/device.ts): the second step's device token carries it. */
+  deviceGeneration: string;
 }
 
 /** A half session as the second step sees it. */
@@ -117,6 +119,8 @@ export interface HalfSession {
   userLang: Lang | null;
   newBrowser: boolean;
   user: SessionUser;
+  /** Null for a half session recorded before guard migration 8: its second step marks no device. */
+  deviceGeneration: string | null;
 }
 
 /** The request of a second step, as the guard needs it: the user comes from the half session. */

@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import { renderSVG } from "uqr";
 import { markKnownDevice } from "../auth/device";
+import { passwordGeneration } from "../auth/passwords";
 import { advanceSession, renewAtEpoch, sessionMoved, setSessionCookie } from "../auth/session-store";
+import { passwordHashStatement } from "../auth/store";
 import type { AppEnv, Env } from "../env";
 import { otpauthURI } from "../factors/totp/otpauth-uri";
 import type { MethodConfirmed, MethodView, SessionCaller } from "../guard/types";
@@ -35,12 +37,17 @@ export async function finishEnrollment<S extends 200 | 201 = 200>(c: Context<App
   if (session.stage === "enrollment") renewed = advanceSession(c.env.DB, session, "authenticated", Date.now(), epoch);
   else if (confirmed.epoch !== null) renewed = renewAtEpoch(c.env.DB, session, confirmed.epoch);
   if (renewed) {
+    // An enrollment's device token carries the password's generation, read in the batch that moves the session: a
+    // change or reset after the move ends this session and leaves the token worthless, as it should.
+    const [result, stored] = await c.env.DB.batch(
+      session.stage === "enrollment" ? [renewed.statement, passwordHashStatement(c.env.DB, session.user.id)] : [renewed.statement],
+    );
     // The session may have ended meanwhile (logged out, or another change ended it): no cookie for nothing.
-    const result = await renewed.statement.run();
     if (!sessionMoved(result)) throw new AppError("unauthenticated", "This session has ended; log in again with your new method");
     setSessionCookie(c, renewed.token, "authenticated");
     // An enrollment session's first method completes its login: the browser is now one of the account's devices.
-    if (session.stage === "enrollment") await markKnownDevice(c, session.user.email);
+    const hash = (stored?.results[0] as { password_hash: string } | undefined)?.password_hash;
+    if (session.stage === "enrollment" && hash) await markKnownDevice(c, session.user.email, passwordGeneration(hash));
   }
   const body: { method: MethodView; backupCodes?: string[] } = { method: confirmed.method };
   if (confirmed.backupCodes) body.backupCodes = confirmed.backupCodes;

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { readDeviceCookie } from "../auth/device";
+import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "../auth/device";
 import { checkPassword } from "../auth/password-check";
-import { hashPassword, passwordParams } from "../auth/passwords";
+import { hashPassword, passwordGeneration, passwordParams } from "../auth/passwords";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import { renewAtEpoch, setSessionCookie } from "../auth/session-store";
 import { findUserByEmail } from "../auth/store";
@@ -33,13 +33,16 @@ passwordRoutes.openapi(
     const session = sessionOf(c);
     const { currentPassword, newPassword } = c.req.valid("json");
     // The current password is checked as a login is: a wrong one spends a token of the email's (or this device's) and the client's buckets.
-    await checkPassword(c.env, c.get("meta"), session.user.email, currentPassword, findUserByEmail, readDeviceCookie(c));
+    const { device } = await checkPassword(c.env, c.get("meta"), session.user.email, currentPassword, findUserByEmail, readDeviceCookie(c));
     const passwordHash = await hashPassword(newPassword, passwordParams(c.env));
     const outcome = await guardFor(c.env, session.user.id).changePassword(callerOf(c, session.user, session), passwordHash);
     if (!outcome.ok) refused(outcome);
     const renewed = renewAtEpoch(c.env.DB, session, outcome.epoch);
     if ((await renewed.statement.run()).meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in with your new password");
     setSessionCookie(c, renewed.token, session.stage);
+    // The new hash's salt makes every device token worthless (docs/security.md R10d). This browser was one of the
+    // account's devices and proved the password: it stays one, for the new password; any other browser is new again.
+    if (device) setDeviceCookie(c, await mintDeviceToken(c.env, session.user.email, passwordGeneration(passwordHash)));
     return c.body(null, 204);
   },
 );

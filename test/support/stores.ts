@@ -48,7 +48,7 @@ export async function halfCallerAt(
   until = now + 10 * 60_000,
 ): Promise<SessionCaller> {
   const caller = { ...callerAt(user, now), sessionId: `half-${crypto.randomUUID()}` };
-  await g.loginState(caller, null, { id: caller.sessionId, expiresAt: until, user: caller.user, lang: null, newBrowser: false });
+  await g.loginState(caller, null, { id: caller.sessionId, expiresAt: until, user: caller.user, lang: null, newBrowser: false, deviceGeneration: "test" });
   return caller;
 }
 
