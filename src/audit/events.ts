@@ -108,8 +108,10 @@ export async function recentEvents(db: D1Database, userId: string, limit = 20): 
     .all<{ type: string; at: number; ip: string | null; user_agent: string | null; actor_id: string | null; data: string | null; actor_name: string | null }>();
   return results.map((r) => {
     const view: EventView = { type: RENAMED_TYPES.get(r.type) ?? r.type, at: new Date(r.at).toISOString() };
-    if (r.ip) view.ip = r.ip;
-    if (r.user_agent) view.userAgent = r.user_agent;
+    // Someone else's act is shown without their address and browser, even in a row an earlier release wrote with them (docs/security.md R10f).
+    const own = r.actor_id === null || r.actor_id === userId;
+    if (own && r.ip) view.ip = r.ip;
+    if (own && r.user_agent) view.userAgent = r.user_agent;
     if (r.actor_id) view.actor = { id: r.actor_id, name: r.actor_name ?? "" };
     if (r.data) view.data = JSON.parse(r.data) as Record<string, unknown>;
     return view;

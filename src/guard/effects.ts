@@ -54,9 +54,20 @@ export interface Change<T> {
   effect: Effect | null;
 }
 
-/** An event caused by the caller (the user, or an admin acting on them), at the caller's time and from the caller's address. */
+/** An event the user caused, at the caller's time and from the caller's address. */
 export function eventBy(caller: Caller, type: EventType, data?: SecurityEvent["data"]): SecurityEvent {
   return securityEvent(type, caller.user.id, caller, caller.now, data ? { data } : {});
+}
+
+/**
+ * An event in the user's log that `actorId` caused (an admin, the operator).
+ * When that is someone else, it names them and says when, never from where:
+ * the request's address and browser are the other person's, not the user's to
+ * see (docs/security.md R10c, R10f). The user's own act is `eventBy`'s.
+ */
+export function eventCausedBy(caller: Caller, actorId: string, type: EventType, data?: SecurityEvent["data"]): SecurityEvent {
+  if (actorId === caller.user.id) return eventBy(caller, type, data);
+  return securityEvent(type, caller.user.id, { ip: null, userAgent: null }, caller.now, data ? { actorId, data } : { actorId });
 }
 
 function outboxStatement(mail: OutgoingMail, userId: string, template: string, now: number): Statement {

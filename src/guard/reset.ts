@@ -4,7 +4,7 @@ import type { Lang } from "../notify/language";
 import { adminResetNotice } from "../notify/templates";
 import { RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import type { Stage } from "../session";
-import { type Effect, eventBy } from "./effects";
+import { type Effect, eventBy, eventCausedBy } from "./effects";
 import { wipeFactors } from "./manage";
 import { bumpEpoch, clearFailures, epochStatements, readState } from "./state";
 import { expireTokens } from "./tokens";
@@ -64,14 +64,8 @@ export function adminReset(
   );
   const epoch = bumpEpoch(sql);
   const where: Record<string, string> = admin.communityId ? { communityId: admin.communityId } : {};
-  // The member's event says who and when, not from where: the request is the admin's (or the operator's), and its
-  // address and browser are theirs to keep, in their own member_reset below (docs/security.md R10c).
-  const issued = {
-    ...eventBy(caller, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString(), ...where }),
-    ip: null,
-    userAgent: null,
-    actorId: admin.id,
-  };
+  // The request is the admin's (or the operator's): its address and browser are kept in their own member_reset below.
+  const issued = eventCausedBy(caller, admin.id, "recovery_code_issued", { expiresAt: new Date(expiresAt).toISOString(), ...where });
   // The operator has no account, so no log of their own: the member's event names them as its actor.
   const adminEvents =
     admin.id === OPERATOR_ACTOR ? [] : [{ ...eventBy(caller, "member_reset", { memberId: caller.user.id, ...where }), userId: admin.id, actorId: admin.id }];
@@ -110,11 +104,8 @@ export function membershipEnded(
   caller: Caller,
   change: { communityId: string; communityName: string; removedBy: { id: string; name: string } | null },
 ): Effect {
-  const type = change.removedBy ? "member_removed" : "member_left";
-  const event = {
-    ...eventBy(caller, type, { communityId: change.communityId, communityName: change.communityName }),
-    actorId: change.removedBy?.id ?? null,
-  };
+  const data = { communityId: change.communityId, communityName: change.communityName };
+  const event = change.removedBy ? eventCausedBy(caller, change.removedBy.id, "member_removed", data) : eventBy(caller, "member_left", data);
   const effect: Effect = { statements: [], events: [event], mailTo: caller.user.email };
   if (change.removedBy) effect.actor = { name: change.removedBy.name };
   return effect;

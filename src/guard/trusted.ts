@@ -1,4 +1,4 @@
-import { type Change, eventBy } from "./effects";
+import { type Change, eventBy, eventCausedBy } from "./effects";
 import type { Caller, Outcome, TrustedBrowserView } from "./types";
 
 /**
@@ -106,9 +106,12 @@ export function forgetAllTrustedBrowsers(sql: SqlStorage): number {
   return sql.exec("DELETE FROM trusted_browsers RETURNING id").toArray().length;
 }
 
-/** "Forget all", or a change made outside the guard's own steps (a password changed): one event when any was forgotten. */
-export function forgetAll(sql: SqlStorage, caller: Caller, reason: string): Change<{ count: number }> {
+/**
+ * "Forget all", or a change made outside the guard's own steps (a password changed, a community's policy): one
+ * event when any was forgotten. `actorId` when someone else's request asked for it (an admin's policy change).
+ */
+export function forgetAll(sql: SqlStorage, caller: Caller, reason: string, actorId = caller.user.id): Change<{ count: number }> {
   const count = forgetAllTrustedBrowsers(sql);
   if (count === 0) return { result: { count }, effect: null };
-  return { result: { count }, effect: { statements: [], events: [eventBy(caller, "trusted_browser_removed", { count, reason })] } };
+  return { result: { count }, effect: { statements: [], events: [eventCausedBy(caller, actorId, "trusted_browser_removed", { count, reason })] } };
 }

@@ -24,9 +24,12 @@ function mail(subject: string, ...paragraphs: (string | null)[]): MailContent {
 
 /**
  * When and from where, the browser described from a fixed vocabulary (never
- * copied: see user-agent.ts).
+ * copied: see user-agent.ts). Someone else's act (an admin's, the operator's)
+ * says only when: its address and browser are theirs, not the reader's to see
+ * (docs/email.md "Someone else's act…").
  */
 function where(e: SecurityEvent, lang: Lang): string {
+  if (e.actorId && e.actorId !== e.userId) return t(lang, "common.when", { time: dateTime(lang, e.at) });
   // Cloudflare sets CF-Connecting-IP; anything not shaped like an address is not shown.
   const address = e.ip && /^[0-9A-Fa-f:.]{2,45}$/.test(e.ip) ? e.ip : t(lang, "common.unknownAddress");
   return [t(lang, "common.when", { time: dateTime(lang, e.at) }), t(lang, "common.from", { address, browser: describeUserAgent(e.userAgent, lang) })].join(
@@ -34,7 +37,7 @@ function where(e: SecurityEvent, lang: Lang): string {
   );
 }
 
-/** The shape of every security email: what happened, when and from where, what to do. */
+/** The shape of every security email: what happened, when and (for the user's own act) from where, what to do. */
 function securityMail(lang: Lang, e: SecurityEvent, subject: MailKey, intro: string, advice: MailKey = "common.ifNotYou"): MailContent {
   return mail(t(lang, subject), intro, where(e, lang), t(lang, advice));
 }
@@ -88,19 +91,12 @@ export function mailFor(e: SecurityEvent, lang: Lang, extra: { actor?: MailActor
     case "backup_code_used":
       return securityMail(lang, e, "backup_code_used.subject", t(lang, "backup_code_used.body", { count: Number(e.data?.remaining ?? 0) }));
     case "recovery_code_issued": {
-      // Someone else's act: who and when, never from where. Their address and browser are theirs, not the member's (docs/email.md).
-      const when = t(lang, "common.when", { time: dateTime(lang, e.at) });
       // The operator's reset (src/ops/) names no admin: the person asked the operator for it.
       if (e.actorId === OPERATOR_ACTOR) {
-        return mail(
-          t(lang, "recovery_code_issued.subject"),
-          t(lang, "recovery_code_issued.body.operator"),
-          when,
-          t(lang, "recovery_code_issued.advice.operator"),
-        );
+        return securityMail(lang, e, "recovery_code_issued.subject", t(lang, "recovery_code_issued.body.operator"), "recovery_code_issued.advice.operator");
       }
       const intro = t(lang, "recovery_code_issued.body") + (extra.actor ? `\n\n${actorLines(extra.actor, lang)}` : "");
-      return mail(t(lang, "recovery_code_issued.subject"), intro, when, t(lang, "recovery_code_issued.advice"));
+      return securityMail(lang, e, "recovery_code_issued.subject", intro, "recovery_code_issued.advice");
     }
     case "locked_out": {
       // Each further lock lasts longer (src/guard/state.ts): the email says this one's length (the guard always records it; 15 is the first lock's).

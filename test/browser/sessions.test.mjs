@@ -4,7 +4,7 @@
 // everywhere else" and signing out this browser from the list.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { call } from "./accounts.mjs";
+import { account, call, join } from "./accounts.mjs";
 import { assertNoProblems, newPage, PASSWORD, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
@@ -99,4 +99,21 @@ test("the security log and the sessions list name one browser the same way (Oper
   assert.match(await signedUp.textContent(), /Opera on Windows/);
   assert.doesNotMatch(await page.locator("#events").textContent(), /Chrome/);
   assertNoProblems(page);
+});
+
+test("the security log names the admin who removed the user and when, not where the admin was", async () => {
+  const admin = await account(chrome.browser, { name: "Ada Admin", community: "Quiet Club", prefix: "remover" });
+  const member = await account(chrome.browser, { name: "Mo Member", prefix: "removed" });
+  await join(admin, member);
+  await call(admin.context, "DELETE", `/api/communities/${admin.communityId}/members/${member.id}`);
+  await member.page.goto("/security");
+  const removed = member.page.locator('#events li[data-type="member_removed"]');
+  await removed.waitFor();
+  const said = await removed.textContent();
+  assert.match(said, /Removed from the community .Quiet Club. by Ada Admin/);
+  assert.equal(await removed.locator("time").count(), 1, "when it happened");
+  // The docs/security.md R10f rule: the admin's address and browser are theirs.
+  assert.doesNotMatch(said, /·/, "no address or browser of the admin's");
+  assert.equal(await removed.locator(".when").textContent(), await removed.locator("time").textContent(), "only the time");
+  assertNoProblems(member.page);
 });
