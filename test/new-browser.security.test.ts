@@ -1,7 +1,8 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { hashPassword } from "../src/auth/passwords";
-import { AGENTS, BrowserClient, Client, withUserAgent } from "./support/client";
+import worker from "../src/index";
+import { AGENTS, BrowserClient, Client, ORIGIN, withUserAgent } from "./support/client";
 import { totpCode } from "./support/codes";
 import { addAuthenticatorApp, enableTOTP, PASSWORD, proveEmail, resetMember, resetWorld, uniqueEmail } from "./support/fixtures";
 import { eventTypesOf, guardRows, outboxOf } from "./support/stores";
@@ -272,10 +273,10 @@ describe("a password change or reset makes every other browser new again (docs/s
     expect(browser.device).toBeNull();
   });
 
-  it("a login that upgrades an old hash keeps its browser known: the new hash's salt is the one its cookie is minted for", async () => {
+  it("a login that upgrades an old hash keeps its browser known: the new hash keeps the salt its cookie is minted for", async () => {
     const user = await signUp();
     await logInFrom(new BrowserClient(), user.email);
-    // A hash from before the cost was raised: the next correct login stores a new hash, with a new salt.
+    // A hash from before the cost was raised: the next correct login stores a new hash, under the same salt.
     const cheap = await hashPassword(PASSWORD, { iterations: 500 });
     await env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(cheap, user.id).run();
     const browser = new BrowserClient();
@@ -284,6 +285,40 @@ describe("a password change or reset makes every other browser new again (docs/s
     expect(upgraded).not.toBe(cheap);
     const before = alertsTo(user.email).length;
     expect(await logInFrom(browser, user.email)).toBe("authenticated");
+    expect(alertsTo(user.email)).toHaveLength(before);
+  });
+
+  /** A login served by a Worker deployed with a higher PASSWORD_ITERATIONS (docs/passwords.md "Raising the cost later"), from a browser of its own. */
+  async function logInAfterCostRaised(email: string): Promise<{ status: number; body: { status?: string } }> {
+    const raised = { ...env, PASSWORD_ITERATIONS: String(Number(env.PASSWORD_ITERATIONS) * 2) };
+    const ctx = createExecutionContext();
+    const req = new Request(`${ORIGIN}/api/auth/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": "203.0.113.66" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    const res = await worker.fetch(req, raised as never, ctx);
+    await waitOnExecutionContext(ctx);
+    return { status: res.status, body: (await res.json()) as { status?: string } };
+  }
+
+  it("raising the password's cost changes no password: a re-hash, even by someone who has only the password, leaves the owner's browsers known", async () => {
+    const user = await signUp();
+    const home = new BrowserClient();
+    await logInFrom(home, user.email);
+    const { backupCodes } = await enableTOTP(home);
+    expect(home.device).toBeTruthy();
+    const before = alertsTo(user.email).length;
+
+    // Someone who has only the password stops at the second step; their correct password still re-hashes at the new cost.
+    const stranger = await logInAfterCostRaised(user.email);
+    expect(stranger).toEqual({ status: 200, body: expect.objectContaining({ status: "second_factor_required" }) });
+    const stored = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(user.id).first<string>("password_hash");
+    expect(stored?.split("$")[1]).toBe(String(Number(env.PASSWORD_ITERATIONS) * 2));
+
+    // The owner's browser is still one of the account's: no new-browser alert for its next login.
+    expect(await logInFrom(home, user.email)).toBe("second_factor_required");
+    expect((await home.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).status).toBe(200);
     expect(alertsTo(user.email)).toHaveLength(before);
   });
 });

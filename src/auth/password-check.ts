@@ -8,7 +8,7 @@ import { deviceLinkMail } from "../notify/templates";
 import { clientAddress } from "./client-address";
 import { deviceFor } from "./device";
 import { CLIENT_POLICY, EMAIL_POLICY } from "./limits";
-import { dummyHash, hashPassword, passwordGeneration, passwordParams, verifyPassword } from "./passwords";
+import { dummyHash, passwordGeneration, passwordParams, rehashPassword, verifyPassword } from "./passwords";
 import type { UserRow } from "./store";
 import { tryTakeTokens } from "./throttle";
 
@@ -33,8 +33,8 @@ import { tryTakeTokens } from "./throttle";
  * (against no generation), so neither the answers nor the work tell them apart.
  *
  * `generation` is the password generation a device token minted after this
- * check must carry: the re-hash's when there is one (the login writes it, and
- * a token of the old salt would be worthless from then on), else the row's.
+ * check must carry: the row's, which a re-hash keeps (`rehashPassword`), so
+ * the account's browsers stay known when the cost is raised.
  */
 export async function checkPassword<U extends UserRow>(
   env: Env,
@@ -75,8 +75,8 @@ export async function checkPassword<U extends UserRow>(
   const check = await verifyPassword(password, user?.password_hash ?? dummyHash(params), params);
   if (!user || !check.ok) throw new AppError("invalid_credentials", "The email or password is wrong");
   await refund();
-  const rehash = check.needsRehash ? await hashPassword(password, params) : null;
-  return { user, rehash, device, generation: passwordGeneration(rehash ?? user.password_hash) };
+  const rehash = check.needsRehash ? await rehashPassword(password, user.password_hash, params) : null;
+  return { user, rehash, device, generation: passwordGeneration(user.password_hash) };
 }
 
 /**

@@ -75,7 +75,10 @@ async function chain(password: string, salt: Uint8Array, total: number): Promise
 }
 
 export async function hashPassword(password: string, params: PasswordParams): Promise<string> {
-  const salt = randomBytes(SALT_BYTES);
+  return hashWithSalt(password, randomBytes(SALT_BYTES), params);
+}
+
+async function hashWithSalt(password: string, salt: Uint8Array, params: PasswordParams): Promise<string> {
   const hash = await derive(password, salt, params.iterations, params);
   return `${ALGORITHM}$${params.iterations}$${toBase64(salt)}$${toBase64(hash)}`;
 }
@@ -109,10 +112,23 @@ export async function verifyPassword(password: string, stored: string, params: P
 }
 
 /**
+ * The same password at the current cost, under the stored hash's salt (a login's re-hash, docs/passwords.md
+ * "Raising the cost later"). Raising the cost changes no password: keeping the salt keeps the password's
+ * generation, so the account's browsers stay its devices (src/auth/device.ts). Someone who has only the
+ * password re-hashes it too, at the second step, and must not make the owner's browsers new again. The salt
+ * still makes the hash this user's and this password's; a stored value that does not parse gets a new one.
+ */
+export async function rehashPassword(password: string, stored: string, params: PasswordParams): Promise<string> {
+  const parsed = parse(stored);
+  return parsed ? hashWithSalt(password, parsed.salt, params) : hashPassword(password, params);
+}
+
+/**
  * What changes whenever the password does: the stored hash's salt, new at
- * every change, reset and cost upgrade (`hashPassword`). Device tokens are
- * bound to it (src/auth/device.ts), so a new password makes every browser's
- * token worthless. A stored value that does not parse is its own generation.
+ * every change and reset (`hashPassword`) and kept by a cost upgrade
+ * (`rehashPassword`). Device tokens are bound to it (src/auth/device.ts), so a
+ * new password makes every browser's token worthless. A stored value that
+ * does not parse is its own generation.
  */
 export function passwordGeneration(stored: string): string {
   const [algorithm, , salt] = stored.split("$");

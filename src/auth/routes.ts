@@ -139,8 +139,7 @@ authRoutes.openapi(
     await c.env.DB.batch(batch);
     // A full login makes this browser one of the account's devices (or keeps it one); a password alone does not,
     // or an intruder stopped at the second step would come back as a known browser and hide the new-browser alert.
-    // A re-hash gave the password a new salt, so a known browser's token is re-minted for it here.
-    if ((!device || rehash) && stage === "authenticated") setDeviceCookie(c, await mintDeviceToken(c.env, email, generation));
+    if (!device && stage === "authenticated") setDeviceCookie(c, await mintDeviceToken(c.env, email, generation));
     // A half session this login replaces is in its user's guard too: forgotten there, its old token's second step is refused.
     if (previous && isSecondStepStage(previous.stage)) await guardFor(c.env, previous.user.id).forgetHalfSessions(previous.id);
     setSessionCookie(c, token, stage);
