@@ -203,14 +203,16 @@ const WRONG = {
 /**
  * A refused code or key, in words. The last refusals before the lock add how many
  * tries are left and how long the lock would last; the one that sets the lock says
- * the lock at once, not at the next try (docs/api.md "Lockout").
+ * the lock at once, not at the next try (docs/api.md "Lockout"), and alone: the
+ * plain refusal's advice (enter the code shown now, try the key again) would
+ * contradict it.
  */
 function notAccepted(method, err) {
   const wrong = t(WRONG[method]);
   if (err.attemptsLeft === null) return wrong;
   if (err.attemptsLeft === 0) {
     lockedUntil = Date.now() + (err.retryAfter ?? err.lockSeconds ?? 15 * 60) * 1000;
-    return `${wrong} ${lockedText()}`;
+    return lockedText();
   }
   return `${wrong} ${t("verify.attemptsLeft", { count: err.attemptsLeft, wait: waitText(err.lockSeconds) })}`;
 }

@@ -57,6 +57,7 @@ for (const [locale, words] of [
       one: /1 try left before two-step login locks for 15 minutes\./,
       anyLeft: /left before/,
       locked: /locked .*backup codes/,
+      tryNow: /enter the one your app shows now/,
     },
   ],
   [
@@ -68,6 +69,7 @@ for (const [locale, words] of [
       one: /Encore 1 essai avant que la connexion en deux étapes soit bloquée pendant 15\u00a0minutes\./,
       anyLeft: /Encore \d+ essai/,
       locked: /bloquée .*codes de secours/,
+      tryNow: /saisissez celui que votre application affiche maintenant/,
     },
   ],
 ]) {
@@ -94,6 +96,8 @@ for (const [locale, words] of [
     const tenth = await refused();
     assert.match(tenth, words.locked);
     assert.doesNotMatch(tenth, words.anyLeft);
+    // Locked, the page no longer asks for the code the app shows now: only to wait (or for another way, which is locked too).
+    assert.doesNotMatch(tenth, words.tryNow);
     assertNoProblems(page);
   });
 }
