@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { generateBackupCodes, hashBackupCode } from "../src/backup-codes/codes";
 import { loadKeyRing, seal } from "../src/factors/totp/secret-box";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../src/guard/migrations";
+import { Admission } from "../src/lib/admission";
 import { newCodeHashParams } from "../src/lib/code-hash";
 import { Client } from "./support/client";
 import { totpCode } from "./support/codes";
@@ -58,7 +59,7 @@ async function userOnVersion1(versioned: boolean): Promise<V1User> {
   const publicKey = await key.coseKey();
   const backupCodes = generateBackupCodes();
   const params = newCodeHashParams(Number(env.CODE_HASH_ITERATIONS));
-  const hashes = await Promise.all(backupCodes.map((code) => hashBackupCode(id, code, params) as Promise<string>));
+  const hashes = await Promise.all(backupCodes.map((code) => hashBackupCode(id, code, params, new Admission()) as Promise<string>));
 
   await runInDurableObject(guard(id), (_instance, state) => {
     const sql = state.storage.sql;

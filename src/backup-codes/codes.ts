@@ -1,3 +1,4 @@
+import type { Admission } from "../lib/admission";
 import { type CodeHashParams, hashLookupSecret } from "../lib/code-hash";
 import { generateGroupedCode, normalizeCode } from "../lib/codes";
 
@@ -9,8 +10,8 @@ export function generateBackupCodes(): string[] {
   return Array.from({ length: BACKUP_CODE_COUNT }, () => generateGroupedCode(2, 5));
 }
 
-/** Stored only as this salted, costed hash; null for input that can never be a code. */
-export async function hashBackupCode(userId: string, input: string, params: CodeHashParams): Promise<string | null> {
+/** Stored only as this salted, costed hash; null for input that can never be a code. `queue`: the guard's (src/lib/code-hash.ts). */
+export async function hashBackupCode(userId: string, input: string, params: CodeHashParams, queue: Admission): Promise<string | null> {
   const code = normalizeCode(input, LENGTH);
-  return code === null ? null : hashLookupSecret("backup-code", userId, code, params);
+  return code === null ? null : hashLookupSecret(queue, "backup-code", userId, code, params);
 }

@@ -1,5 +1,6 @@
 import { generateBackupCodes, hashBackupCode } from "../backup-codes/codes";
 import { insertCredential, type NewCredential } from "../factors/webauthn/store";
+import type { Admission } from "../lib/admission";
 import { type CodeHashParams, newCodeHashParams } from "../lib/code-hash";
 import type { Statement } from "../lib/statement";
 import { type Change, eventBy } from "./effects";
@@ -67,10 +68,10 @@ export interface PreparedCodes {
   params: CodeHashParams;
 }
 
-export async function prepareBackupCodes(userId: string, iterations: number): Promise<PreparedCodes> {
+export async function prepareBackupCodes(userId: string, iterations: number, queue: Admission): Promise<PreparedCodes> {
   const codes = generateBackupCodes();
   const params = newCodeHashParams(iterations);
-  const hashes = await Promise.all(codes.map((c) => hashBackupCode(userId, c, params) as Promise<string>));
+  const hashes = await Promise.all(codes.map((c) => hashBackupCode(userId, c, params, queue) as Promise<string>));
   return { codes, hashes, params };
 }
 

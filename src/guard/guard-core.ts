@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { type KeyRing, loadKeyRing } from "../factors/totp/secret-box";
+import { Admission } from "../lib/admission";
 import { DEFAULT_LANG, type Lang } from "../notify/language";
 import type { Stage } from "../session";
 import { type Change, type Effect, recordEffect } from "./effects";
@@ -19,6 +20,8 @@ import * as verify from "./verify";
  */
 export abstract class GuardCore extends DurableObject<Env> {
   protected readonly sql: SqlStorage;
+  /** This guard's queue for code hashes: its own, never shared with another guard of the isolate (src/lib/code-hash.ts). */
+  protected readonly codeHashes = new Admission();
   private ring: Promise<KeyRing> | null = null;
   private flushing: Promise<void> = Promise.resolve();
 

@@ -122,7 +122,7 @@ export class UserGuard extends GuardCore {
     if (early) return early;
     const params = verify.backupCodeParams(this.sql);
     // The costly hash comes first; the lock check and the claim after it are one synchronous step.
-    const hash = params ? await hashBackupCode(caller.user.id, code, params) : null;
+    const hash = params ? await hashBackupCode(caller.user.id, code, params, this.codeHashes) : null;
     const late = this.admit(caller, SECOND_STEP);
     if (late) return late;
     const accepted = verify.claimBackupCode(this.sql, caller, hash);
@@ -135,7 +135,7 @@ export class UserGuard extends GuardCore {
     const early = this.admit(caller, RECOVERY);
     if (early) return early;
     const found = verify.recoveryCandidates(this.sql, caller);
-    const hash = await verify.hashRecoveryCandidate(this.sql, caller, code, found);
+    const hash = await verify.hashRecoveryCandidate(this.sql, caller, code, found, this.codeHashes);
     const late = this.admit(caller, RECOVERY);
     if (late) return late;
     const accepted = verify.claimRecoveryCode(this.sql, caller, hash, found);
@@ -185,7 +185,7 @@ export class UserGuard extends GuardCore {
     const key = await open(await this.keyRing(), row.key_id, new Uint8Array(row.secret), enroll.totpAAD(caller.user.id, id));
     const check = checkTOTP(key, code, caller.now, -1);
     if (!check.ok) return { ok: false, reason: "invalid" };
-    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env));
+    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes);
     // Read again after the awaits: a reset or a disable meanwhile ended this session.
     return this.enter(caller, ENROLLING) ?? this.apply(caller, enroll.confirmTOTP(this.sql, caller, id, check.step, fresh));
   }
@@ -205,7 +205,7 @@ export class UserGuard extends GuardCore {
     if (!check.ok) return { ok: false, reason: "invalid" };
     const { credential } = check;
     const elsewhere = await enroll.registeredElsewhere(this.env.DB, credential.credentialId);
-    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env));
+    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes);
     // Read again after the awaits: a reset or a disable meanwhile ended this session.
     return this.enter(caller, ENROLLING) ?? this.apply(caller, enroll.addCredential(this.sql, caller, { id: newId(), name, credential, elsewhere }, fresh));
   }
@@ -228,7 +228,7 @@ export class UserGuard extends GuardCore {
     const refused = this.enter(caller, FULL);
     if (refused) return refused;
     if (!manage.hasMethods(this.sql)) return { ok: false, reason: "not_enrolled" };
-    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env));
+    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes);
     return this.enter(caller, FULL) ?? this.apply(caller, manage.regenerateBackupCodes(this.sql, caller, fresh));
   }
 
@@ -305,7 +305,7 @@ export class UserGuard extends GuardCore {
     if (!FULL.includes(admin.stage)) return { ok: false, reason: "wrong_stage" };
     const recoveryCode = generateRecoveryCode();
     const params = newCodeHashParams(codeHashIterations(this.env));
-    const hash = (await hashRecoveryCode(caller.user.id, recoveryCode, params)) as string;
+    const hash = (await hashRecoveryCode(caller.user.id, recoveryCode, params, this.codeHashes)) as string;
     const { expiresAt, effects } = reset.adminReset(this.sql, caller, admin, { hash, params }, notify);
     await this.commit(caller, ...effects);
     return { ok: true, recoveryCode, expiresAt };

@@ -1,6 +1,7 @@
 import { type KeyRing, seal } from "../factors/totp/secret-box";
 import { checkTOTP, stepAt } from "../factors/totp/totp";
 import type { AssertionAcceptance } from "../factors/webauthn/authentication";
+import type { Admission } from "../lib/admission";
 import type { CodeHashParams } from "../lib/code-hash";
 import { timingSafeEqual } from "../lib/constant-time";
 import { utf8 } from "../lib/encoding";
@@ -110,9 +111,15 @@ export function recoveryCandidates(sql: SqlStorage, caller: Caller): RecoveryCan
 }
 
 /** Hashes a recovery code with whichever parameters apply (a new reset deletes every claim, so at most one does). */
-export async function hashRecoveryCandidate(sql: SqlStorage, caller: Caller, code: string, found: RecoveryCandidates): Promise<string | null> {
+export async function hashRecoveryCandidate(
+  sql: SqlStorage,
+  caller: Caller,
+  code: string,
+  found: RecoveryCandidates,
+  queue: Admission,
+): Promise<string | null> {
   const params = found.row ?? found.claim;
-  return params && readState(sql).recovery_pending ? hashRecoveryCode(caller.user.id, code, params) : null;
+  return params && readState(sql).recovery_pending ? hashRecoveryCode(caller.user.id, code, params, queue) : null;
 }
 
 /**

@@ -4,12 +4,18 @@
  * and sits in no event queue, so it delays nobody. A task that throws releases
  * its slot like one that returns.
  *
- * Used per isolate for the password hash (src/auth/passwords.ts) and the code
- * hashes (src/lib/code-hash.ts): module-level state, which the house rules
- * otherwise forbid. It is allowed here because it holds no user data (only
- * resolvers of promises) and no answer depends on it: with any limit, or with
- * a fresh isolate, every request computes the same result; only the order in
- * which CPU is spent changes (docs/architecture.md "Admission control for the hashes").
+ * Used per isolate for the password hash (src/auth/passwords.ts): module-level
+ * state, which the house rules otherwise forbid. It is allowed there because
+ * it holds no user data (only resolvers of promises) and no answer depends on
+ * it: with any limit, or with a fresh isolate, every request computes the same
+ * result; only the order in which CPU is spent changes (docs/architecture.md
+ * "Admission control for the hashes"). The password is hashed only in the
+ * Worker's own requests, never inside a Durable Object.
+ *
+ * The code hashes run inside guards, and each guard has a queue of its own
+ * (src/lib/code-hash.ts): a promise one Durable Object made cannot be settled
+ * from another's turn and then do I/O, so a queue must never be shared by two
+ * Durable Objects (docs/security.md R10g).
  */
 export class Admission {
   private running = 0;

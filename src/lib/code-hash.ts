@@ -1,4 +1,4 @@
-import { Admission } from "./admission";
+import type { Admission } from "./admission";
 import { fromBase64, toBase64, toHex, utf8 } from "./encoding";
 import { randomBytes } from "./random";
 
@@ -22,19 +22,24 @@ export function newCodeHashParams(iterations: number): CodeHashParams {
 }
 
 /**
- * Code hashes in flight per isolate. Issuing codes hashes ten at once; through
- * this queue they run one at a time with the event loop's turn between them,
+ * Code hashes in flight per queue. Issuing codes hashes ten at once; through
+ * the queue they run one at a time with the event loop's turn between them,
  * so other requests (another user's second step) wait for one hash, not ten.
  * Separate from the password queue: a second step with a backup code must not
- * wait behind other people's logins. Module-level on purpose: it holds no user
- * data and no answer depends on it (src/lib/admission.ts).
+ * wait behind other people's logins.
+ *
+ * The queue is the caller's, one per guard (`GuardCore.codeHashes`), not one
+ * for the isolate: several guards may run in one isolate, and a promise one
+ * Durable Object made cannot be settled from another's turn and then do I/O
+ * ("Cannot perform I/O on behalf of a different Durable Object"). With a
+ * shared queue, a guard waiting behind another guard's hash was woken by that
+ * guard, and its own hash then failed or hung (docs/security.md R10g).
  */
 const CODE_HASHES_IN_FLIGHT = 1;
-const codeHashing = new Admission();
 
-/** `purpose` and `userId` bind the hash to one kind of code of one user. */
-export function hashLookupSecret(purpose: string, userId: string, normalized: string, params: CodeHashParams): Promise<string> {
-  return codeHashing.run(CODE_HASHES_IN_FLIGHT, () => derive(purpose, userId, normalized, params));
+/** `purpose` and `userId` bind the hash to one kind of code of one user; `queue` is the calling guard's own. */
+export function hashLookupSecret(queue: Admission, purpose: string, userId: string, normalized: string, params: CodeHashParams): Promise<string> {
+  return queue.run(CODE_HASHES_IN_FLIGHT, () => derive(purpose, userId, normalized, params));
 }
 
 async function derive(purpose: string, userId: string, normalized: string, params: CodeHashParams): Promise<string> {

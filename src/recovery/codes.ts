@@ -1,3 +1,4 @@
+import type { Admission } from "../lib/admission";
 import { type CodeHashParams, hashLookupSecret } from "../lib/code-hash";
 import { generateGroupedCode, normalizeCode } from "../lib/codes";
 
@@ -9,7 +10,8 @@ export function generateRecoveryCode(): string {
   return generateGroupedCode(4, 4);
 }
 
-export async function hashRecoveryCode(userId: string, input: string, params: CodeHashParams): Promise<string | null> {
+/** `queue`: the guard's (src/lib/code-hash.ts). */
+export async function hashRecoveryCode(userId: string, input: string, params: CodeHashParams, queue: Admission): Promise<string | null> {
   const code = normalizeCode(input, LENGTH);
-  return code === null ? null : hashLookupSecret("recovery-code", userId, code, params);
+  return code === null ? null : hashLookupSecret(queue, "recovery-code", userId, code, params);
 }
