@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { ADMIN_AGENT, ADMIN_BROWSER_EN, ADMIN_BROWSER_FR, adminFrom, join, mailTo } from "./support/actors";
 import { AGENTS, withUserAgent } from "./support/client";
 import { enableTOTP, newUser, type TestUser } from "./support/fixtures";
 import { setPolicy } from "./support/policy";
@@ -13,32 +14,6 @@ import { logInRemembering, TrustedClient } from "./support/trusted";
  */
 
 const ADMIN_IP = "203.0.113.91";
-const [ADMIN_AGENT, ADMIN_BROWSER_EN] = AGENTS.desk;
-const ADMIN_BROWSER_FR = "Chrome sous Windows";
-
-type Admin = TestUser & { communityId: string };
-
-async function adminFrom(ip: string): Promise<Admin> {
-  const admin = (await newUser({ community: `Private ${Math.random().toString(36).slice(2, 8)}`, name: "Ada Admin" })) as Admin;
-  admin.client.ip = ip;
-  withUserAgent(admin.client, ADMIN_AGENT);
-  await enableTOTP(admin.client);
-  return admin;
-}
-
-async function join(admin: Admin, who: TestUser): Promise<void> {
-  const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: who.email, role: "member" });
-  expect(invite.status, JSON.stringify(invite.body)).toBe(201);
-  expect((await who.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
-}
-
-async function mailTo(recipient: string, template: string): Promise<{ subject: string; body: string }> {
-  const row = await env.DB.prepare("SELECT subject, body FROM outbox WHERE recipient = ? AND template = ? ORDER BY created_at DESC, rowid DESC")
-    .bind(recipient, template)
-    .first<{ subject: string; body: string }>();
-  if (!row) throw new Error(`no ${template} email to ${recipient}`);
-  return row;
-}
 
 async function eventSeenBy(user: TestUser, type: string): Promise<Record<string, unknown>> {
   const page = await user.client.json("GET", "/api/security");
@@ -60,7 +35,7 @@ describe("someone else's act on a user's account shows the user who and when, no
     ["fr", "fr", ADMIN_BROWSER_FR, "Date\u00a0: ", "Depuis\u00a0: "],
   ] as const) {
     it(`${lang}: an admin removes a member: the member's event and email name the admin and the time, never the admin's IP address or browser`, async () => {
-      const admin = await adminFrom(ADMIN_IP);
+      const admin = await adminFrom(ADMIN_IP, "Private");
       const member = await newUser({ name: "Mo Member", acceptLanguage });
       withUserAgent(member.client, AGENTS.laptop[0]);
       await join(admin, member);
@@ -80,7 +55,7 @@ describe("someone else's act on a user's account shows the user who and when, no
   }
 
   it("a member who leaves is their own actor: their event and email keep their own address and browser", async () => {
-    const admin = await adminFrom(ADMIN_IP);
+    const admin = await adminFrom(ADMIN_IP, "Private");
     const member = await newUser({ name: "Mo Member" });
     withUserAgent(member.client, AGENTS.laptop[0]);
     await join(admin, member);
@@ -90,7 +65,7 @@ describe("someone else's act on a user's account shows the user who and when, no
   });
 
   it("a policy that forbids remembered browsers: the member's event names the admin, never the admin's address or browser; the admin's own event keeps theirs", async () => {
-    const admin = await adminFrom(ADMIN_IP);
+    const admin = await adminFrom(ADMIN_IP, "Private");
     const member = await newUser({ name: "Mo Member" });
     await join(admin, member);
     const { secret } = await enableTOTP(member.client);
@@ -106,7 +81,7 @@ describe("someone else's act on a user's account shows the user who and when, no
   });
 
   it("an event someone else caused, written with their address by an earlier release, is shown without it", async () => {
-    const admin = await adminFrom(ADMIN_IP);
+    const admin = await adminFrom(ADMIN_IP, "Private");
     const member = await newUser({ name: "Mo Member" });
     await env.DB.prepare("INSERT INTO events (id, user_id, type, at, ip, user_agent, actor_id, data) VALUES (?, ?, 'member_removed', ?, ?, ?, ?, ?)")
       .bind(

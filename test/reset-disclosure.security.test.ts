@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { AGENTS, withUserAgent } from "./support/client";
+import { ADMIN_AGENT, ADMIN_BROWSER_EN, ADMIN_BROWSER_FR, adminFrom, join, mailTo } from "./support/actors";
 import { addAuthenticatorApp, enableTOTP, newUser, PASSWORD, reauth, recoveryClient, type TestUser, verify } from "./support/fixtures";
 import { opsReset } from "./support/ops";
 
@@ -13,19 +13,7 @@ import { opsReset } from "./support/ops";
  */
 
 const ADMIN_IP = "203.0.113.77";
-const [ADMIN_AGENT, ADMIN_BROWSER_EN] = AGENTS.desk;
-const ADMIN_BROWSER_FR = "Chrome sous Windows";
 const OPERATOR_IP = "198.51.100.99";
-
-type Admin = TestUser & { communityId: string };
-
-async function mailTo(recipient: string, template: string): Promise<{ subject: string; body: string }> {
-  const row = await env.DB.prepare("SELECT subject, body FROM outbox WHERE recipient = ? AND template = ? ORDER BY created_at DESC, rowid DESC")
-    .bind(recipient, template)
-    .first<{ subject: string; body: string }>();
-  if (!row) throw new Error(`no ${template} email to ${recipient}`);
-  return row;
-}
 
 /** The member's own view of the reset, after logging in with the recovery code. */
 async function issuedEventSeenBy(member: TestUser, code: string): Promise<Record<string, unknown>> {
@@ -40,27 +28,13 @@ async function issuedEventSeenBy(member: TestUser, code: string): Promise<Record
   return issued;
 }
 
-async function adminFrom(ip: string): Promise<Admin> {
-  const admin = (await newUser({ community: `Quiet ${Math.random().toString(36).slice(2, 8)}`, name: "Ada Admin" })) as Admin;
-  admin.client.ip = ip;
-  withUserAgent(admin.client, ADMIN_AGENT);
-  await enableTOTP(admin.client);
-  return admin;
-}
-
-async function join(admin: Admin, who: TestUser): Promise<void> {
-  const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: who.email, role: "member" });
-  expect(invite.status, JSON.stringify(invite.body)).toBe(201);
-  expect((await who.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
-}
-
 describe("a reset by someone else shows the member who and when, not the other person's address or browser", () => {
   for (const [lang, acceptLanguage, browser, whenLabel] of [
     ["en", "en", ADMIN_BROWSER_EN, "When: "],
     ["fr", "fr", ADMIN_BROWSER_FR, "Date\u00a0: "],
   ] as const) {
     it(`${lang}: an admin's reset: the member's event and email name the admin and the time, never the admin's IP address or browser`, async () => {
-      const admin = await adminFrom(ADMIN_IP);
+      const admin = await adminFrom(ADMIN_IP, "Quiet");
       const member = await newUser({ name: "Mo Member", acceptLanguage });
       await join(admin, member);
       await enableTOTP(member.client);
