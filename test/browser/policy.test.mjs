@@ -27,8 +27,9 @@ test("an admin requires 2FA on /admin; a member without it sees the date, then m
   await card.getByLabel("Days to set it up").fill("3");
   await card.getByRole("button", { name: "Save the policy" }).click();
   // A fresh tab has not re-entered the password: asked for it, then saved.
-  await confirmPasswordIfAsked(page);
-  await page.getByText("The policy was saved.", { exact: false }).waitFor();
+  const saved = page.getByText("The policy was saved.", { exact: false });
+  await confirmPasswordIfAsked(page, saved);
+  await saved.waitFor();
   await card.getByText(/^Required since /).waitFor();
   const row = page.getByRole("row").filter({ hasText: member.email });
   await row.getByText("Grace period").waitFor();

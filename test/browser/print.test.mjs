@@ -15,8 +15,8 @@ test("Print sits beside Copy and Download, and the printed page shows only the c
   await page.goto("/security");
   await page.getByRole("button", { name: "Generate new backup codes" }).click();
   await page.getByRole("dialog", { name: "Generate new backup codes?" }).getByRole("button", { name: "Generate new codes" }).click();
-  await confirmPasswordIfAsked(page);
   const card = page.getByRole("region", { name: "Save your backup codes" });
+  await confirmPasswordIfAsked(page, card.getByRole("listitem").nth(9));
   await card.getByRole("listitem").nth(9).waitFor();
   const codes = (await card.getByRole("list", { name: "Backup codes" }).getByRole("listitem").allTextContents()).map((c) => c.trim());
   assert.equal(codes.length, 10);

@@ -121,9 +121,15 @@ export async function logOut(page) {
   await page.getByRole("heading", { name: "Log in" }).waitFor();
 }
 
-/** Enters the password in the "Confirm your password" dialog when it is open. */
-export async function confirmPasswordIfAsked(page, password = PASSWORD) {
+/**
+ * Answers the page's password prompt when it asks for one. `until` is what the page shows when it does not
+ * ask (the action's result): the prompt may appear only after a request, so "is it visible now?" right
+ * after the click can answer no too early, and the test then waits on a result that waits on the prompt.
+ * With `until`, whichever comes first decides.
+ */
+export async function confirmPasswordIfAsked(page, until, password = PASSWORD) {
   const dialog = page.getByRole("dialog", { name: "Confirm your password" });
+  if (until) await dialog.or(until).first().waitFor();
   if (await dialog.isVisible()) {
     await dialog.getByLabel("Password").fill(password);
     await dialog.getByRole("button", { name: "Confirm" }).click();
