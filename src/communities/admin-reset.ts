@@ -3,6 +3,7 @@ import { passwordMatches } from "../auth/reauth";
 import { findUserById } from "../auth/store";
 import { takeSlots } from "../auth/throttle";
 import type { AppEnv } from "../env";
+import { noticeRecipient } from "../guard/reset";
 import { guardFor } from "../guard/user-guard";
 import { callerFor } from "../http/caller";
 import { AppError } from "../http/errors";
@@ -55,11 +56,7 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
   // Each email is in its reader's stored language, else this request's (docs/email.md "Which language").
   const requestLang = c.get("meta").lang;
   const notify =
-    target.role === "admin"
-      ? (await communityAdmins(c.env.DB, cid))
-          .filter((a) => a.id !== uid)
-          .map((a) => ({ id: a.id, email: a.email, lang: storedLang(a.lang) ?? requestLang, communityName: name ?? "" }))
-      : [];
+    target.role === "admin" ? (await communityAdmins(c.env.DB, cid)).filter((a) => a.id !== uid).map((a) => noticeRecipient(a, name ?? "", requestLang)) : [];
   const memberCaller = callerFor(c, { id: member.id, email: member.email, name: member.name }, storedLang(member.lang));
   // The member's email names who reset and for which community; the member may belong to several.
   const reset = await guardFor(c.env, member.id).adminReset(

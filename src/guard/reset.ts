@@ -1,6 +1,6 @@
 import { OPERATOR_ACTOR, securityEvent } from "../audit/events";
 import type { CodeHashParams } from "../lib/code-hash";
-import type { Lang } from "../notify/language";
+import { type Lang, storedLang } from "../notify/language";
 import { adminResetNotice } from "../notify/templates";
 import { RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import type { Stage } from "../session";
@@ -31,6 +31,11 @@ export interface NoticeRecipient {
   lang: Lang;
   /** The community they administer with the reset admin: the operator's reset may concern several. */
   communityName: string;
+}
+
+/** An admin to tell, from their D1 row: in their stored language, else the language of the request that reset. */
+export function noticeRecipient(admin: { id: string; email: string; lang: string | null }, communityName: string, requestLang: Lang): NoticeRecipient {
+  return { id: admin.id, email: admin.email, lang: storedLang(admin.lang) ?? requestLang, communityName };
 }
 
 /**

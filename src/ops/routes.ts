@@ -3,6 +3,7 @@ import { OPERATOR_ACTOR } from "../audit/events";
 import { findUserByEmail } from "../auth/store";
 import { coAdminsOf } from "../communities/store";
 import type { AppEnv } from "../env";
+import { noticeRecipient } from "../guard/reset";
 import { guardFor } from "../guard/user-guard";
 import { callerFor } from "../http/caller";
 import { AppError } from "../http/errors";
@@ -36,12 +37,7 @@ opsRoutes.openapi(
     // A reset admin can be taken over as an admin-to-admin reset can: every other admin of each community they
     // administer is told (docs/email.md, admin_reset_notice), each in their stored language, else this request's.
     const requestLang = c.get("meta").lang;
-    const notify = (await coAdminsOf(c.env.DB, user.id)).map((a) => ({
-      id: a.id,
-      email: a.email,
-      lang: storedLang(a.lang) ?? requestLang,
-      communityName: a.communityName,
-    }));
+    const notify = (await coAdminsOf(c.env.DB, user.id)).map((a) => noticeRecipient(a, a.communityName, requestLang));
     // The user is emailed in their own language, not in that of the operator's script (docs/email.md "Which language").
     const reset = await guardFor(c.env, user.id).adminReset(
       callerFor(c, { id: user.id, email: user.email, name: user.name }, storedLang(user.lang)),
