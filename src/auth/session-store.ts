@@ -79,7 +79,7 @@ export function advanceSession(
 }
 
 /**
- * Whether a statement that moves a session (advanceSession, renewAtEpoch) moved it. D1 counts with the row
+ * Whether a statement that moves a session (advanceSession, renewAtEpoch, renewAfterReauth) moved it. D1 counts with the row
  * the older rows that migrations/0012_sessions_kept.sql ended when it entered a new stage's class, so a move
  * may count more than one; a session that had ended or already moved counts none.
  */

@@ -3,7 +3,7 @@ import { mintDeviceToken, readDeviceCookie, setDeviceCookie } from "../auth/devi
 import { checkPassword } from "../auth/password-check";
 import { hashPassword, passwordGeneration, passwordParams } from "../auth/passwords";
 import { requireStage, sessionOf } from "../auth/session-middleware";
-import { renewAtEpoch, setSessionCookie } from "../auth/session-store";
+import { renewAtEpoch, sessionMoved, setSessionCookie } from "../auth/session-store";
 import { findUserByEmail } from "../auth/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
@@ -38,7 +38,7 @@ passwordRoutes.openapi(
     const outcome = await guardFor(c.env, session.user.id).changePassword(callerOf(c, session.user, session), passwordHash);
     if (!outcome.ok) refused(outcome);
     const renewed = renewAtEpoch(c.env.DB, session, outcome.epoch);
-    if ((await renewed.statement.run()).meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in with your new password");
+    if (!sessionMoved(await renewed.statement.run())) throw new AppError("unauthenticated", "This session has ended; log in with your new password");
     setSessionCookie(c, renewed.token, session.stage);
     // The new hash's salt makes every device token worthless (docs/security.md R10d). This browser was one of the
     // account's devices and proved the password: it stays one, for the new password; any other browser is new again.

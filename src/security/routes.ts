@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { recentEvents } from "../audit/events";
 import { confirmPassword } from "../auth/reauth";
 import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
-import { renewAfterReauth, setSessionCookie } from "../auth/session-store";
+import { renewAfterReauth, sessionMoved, setSessionCookie } from "../auth/session-store";
 import { requiredByOf } from "../communities/store";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
@@ -36,7 +36,7 @@ securityRoutes.openapi(
     await confirmPassword(c, session, c.req.valid("json").password);
     const { token, statement } = renewAfterReauth(c.env.DB, session, Date.now());
     const result = await statement.run();
-    if (result.meta.changes !== 1) throw new AppError("unauthenticated", "This session has ended; log in again");
+    if (!sessionMoved(result)) throw new AppError("unauthenticated", "This session has ended; log in again");
     setSessionCookie(c, token, session.stage);
     return c.body(null, 204);
   },
