@@ -8,6 +8,18 @@ import { assertNoProblems, newPage, PASSWORD, useBrowser, wrongTOTP } from "./su
 
 const chrome = useBrowser();
 
+/** A new account with an authenticator app, its password typed on a phone-sized page in `locale`: the page now asks for the code. */
+async function atSecondStep(locale, who) {
+  const user = await account(chrome.browser, who);
+  const { secret } = await addAuthenticatorApp(user);
+  const page = await newPage(chrome.browser, { locale, width: 375, height: 800 });
+  await page.goto("/");
+  await page.locator("#login-email").fill(user.email);
+  await page.locator("#login-password").fill(PASSWORD);
+  await page.locator("#login button[type=submit]").click();
+  return { secret, page };
+}
+
 for (const [locale, words] of [
   ["en-US", { code: "6-digit code from your authenticator app", verify: "Verify", backup: "Use a backup code", locked: /locked .*backup codes/ }],
   [
@@ -21,13 +33,7 @@ for (const [locale, words] of [
   ],
 ]) {
   test(`a locked second step says so, and still says so after choosing a backup code (${locale})`, async () => {
-    const user = await account(chrome.browser, { name: "Lou Locked", prefix: "locked" });
-    const { secret } = await addAuthenticatorApp(user);
-    const page = await newPage(chrome.browser, { locale, width: 375, height: 800 });
-    await page.goto("/");
-    await page.locator("#login-email").fill(user.email);
-    await page.locator("#login-password").fill(PASSWORD);
-    await page.locator("#login button[type=submit]").click();
+    const { secret, page } = await atSecondStep(locale, { name: "Lou Locked", prefix: "locked" });
     const code = page.getByLabel(words.code);
     const alert = page.locator("#verify-error");
     // Ten refused codes lock the step; the eleventh is answered with the lock.
@@ -74,13 +80,7 @@ for (const [locale, words] of [
   ],
 ]) {
   test(`the last wrong codes before the lock say how many tries are left, and the tenth says the lock (${locale})`, async () => {
-    const user = await account(chrome.browser, { name: "Wren Warned", prefix: "warned" });
-    const { secret } = await addAuthenticatorApp(user);
-    const page = await newPage(chrome.browser, { locale, width: 375, height: 800 });
-    await page.goto("/");
-    await page.locator("#login-email").fill(user.email);
-    await page.locator("#login-password").fill(PASSWORD);
-    await page.locator("#login button[type=submit]").click();
+    const { secret, page } = await atSecondStep(locale, { name: "Wren Warned", prefix: "warned" });
     const code = page.getByLabel(words.code);
     const alert = page.locator("#verify-error");
     const refused = async () => {
