@@ -46,6 +46,25 @@ describe("registration refusals", () => {
     expect(sec.body.enabled).toBe(false);
   });
 
+  it("refuses a credential id over 1023 bytes and a public key padded far past any real key's size; nothing is stored, no 2FA turned on", async () => {
+    const user = await newUser();
+    // `none` attestation: the client chooses both byte strings, and the server stores them and sends the id back in every options.
+    const longId = await registerKey(user.client, await SoftAuthenticator.create({ credentialId: crypto.getRandomValues(new Uint8Array(1024)) }));
+    expect(longId.status).toBe(400);
+    expect(longId.body.code).toBe("invalid_code");
+    const padded = await registerKey(user.client, await SoftAuthenticator.create(), { publicKeyPadding: 8000 });
+    expect(padded.status).toBe(400);
+    expect(padded.body.code).toBe("invalid_code");
+    expect((await user.client.json("GET", "/api/security")).body.enabled).toBe(false);
+    const stored = await runInDurableObject(guard(user.id), (_i, state) => state.storage.sql.exec("SELECT id FROM webauthn").toArray().length);
+    expect(stored).toBe(0);
+    const listed = await env.DB.prepare("SELECT COUNT(*) AS n FROM methods WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    expect(listed?.n).toBe(0);
+    // The limits are WebAuthn's own for the id and room for any key an authenticator makes: a 1023-byte id and an RSA key still register.
+    const longest = await SoftAuthenticator.create({ credentialId: crypto.getRandomValues(new Uint8Array(1023)), alg: -257 });
+    expect((await registerKey(user.client, longest)).status).toBe(201);
+  });
+
   it("refuses a registration made for another origin", async () => {
     const user = await newUser();
     const reg = await registerKey(user.client, await SoftAuthenticator.create(), { origin: "https://evil.example" });

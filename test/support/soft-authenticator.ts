@@ -102,6 +102,8 @@ export interface CeremonyOverrides {
   counter?: number;
   /** Register even if the options exclude this credential (a client that ignores excludeCredentials). */
   ignoreExclusion?: boolean;
+  /** Extra bytes carried in the registered COSE key under an unassigned label, which no verifier reads. */
+  publicKeyPadding?: number;
 }
 
 export interface CreationOptions {
@@ -173,7 +175,14 @@ export class SoftAuthenticator {
   }
 
   /** The credential public key as a COSE_Key: RFC 9053 §7.1.1 (EC2), §7.2 (OKP), RFC 8230 §4 (RSA). */
-  async coseKey(): Promise<Uint8Array> {
+  async coseKey(padding = 0): Promise<Uint8Array> {
+    const key = await this.plainCoseKey();
+    if (padding === 0) return key;
+    // One more entry in the map (label 100, unassigned): the key still verifies, only its size grows.
+    return concat(Uint8Array.of((key[0] as number) + 1), key.slice(1), cbor(100), cbor(new Uint8Array(padding)));
+  }
+
+  private async plainCoseKey(): Promise<Uint8Array> {
     if (this.alg === -8) {
       const x = new Uint8Array((await crypto.subtle.exportKey("raw", this.keys.publicKey)) as ArrayBuffer);
       return cbor(
@@ -226,7 +235,7 @@ export class SoftAuthenticator {
       this.aaguid,
       Uint8Array.of(this.credentialId.length >> 8, this.credentialId.length & 0xff),
       this.credentialId,
-      await this.coseKey(),
+      await this.coseKey(o.publicKeyPadding),
     );
     const authData = concat(
       await sha256(encoder.encode(rpId)),

@@ -40,6 +40,15 @@ export function registrationOptions(
   });
 }
 
+/**
+ * WebAuthn §7.1: a credential id over 1023 bytes should fail the ceremony. With `none` attestation the client
+ * chooses the id and the COSE key bytes alike, and both are stored (guard and D1) and the id sent back in every
+ * options, so neither is taken at any size (docs/security.md R11a). 2048 bytes hold any key an authenticator
+ * makes: ES256 77, EdDSA 42, RS256 about 270 at 2048 bits and 1,050 at 8192.
+ */
+export const MAX_CREDENTIAL_ID_BYTES = 1023;
+export const MAX_PUBLIC_KEY_BYTES = 2048;
+
 export type RegistrationCheck = { ok: true; credential: NewCredential } | { ok: false };
 
 /**
@@ -68,6 +77,7 @@ export async function verifyRegistration(
     });
     if (!result.verified) return { ok: false };
     const info = result.registrationInfo;
+    if (fromBase64URL(info.credential.id).length > MAX_CREDENTIAL_ID_BYTES || info.credential.publicKey.length > MAX_PUBLIC_KEY_BYTES) return { ok: false };
     const transports = (input.response as RegistrationResponseJSON).response.transports;
     return {
       ok: true,
