@@ -54,6 +54,28 @@ describe("backup codes", () => {
     expect(await remaining(u.client)).toBe(6);
   });
 
+  it("a spent code is not accepted again in any other spelling: Crockford's look-alikes, full-width digits, a Kelvin sign", async () => {
+    const u = await newUser();
+    const { backupCodes } = await enableTOTP(u.client);
+    const code = backupCodes[0] as string;
+    const first = await logIn(u.email);
+    expect((await verify(first.client, "backup_code", code)).status).toBe(200);
+    const lookAlikes = [
+      code.replaceAll("1", "l").replaceAll("0", "O").toUpperCase(),
+      code.replaceAll("1", "I").replaceAll("0", "o"),
+      code.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d))),
+      code.replaceAll("k", "\u212a"),
+      code.replace("-", "\u2003"),
+    ];
+    for (const spelling of lookAlikes) {
+      const { client } = await logIn(u.email);
+      const v = await verify(client, "backup_code", spelling);
+      // Folded to the spent code (401, counted) or never a code at all (400, uncounted): never a second success.
+      expect([400, 401], spelling).toContain(v.status);
+    }
+    expect(await remaining(u.client)).toBe(9);
+  });
+
   it("refuses a malformed code with 400 invalid_request", async () => {
     const u = await newUser();
     await enableTOTP(u.client);

@@ -95,6 +95,22 @@ describe("registration refusals", () => {
     expect(reg.status).toBe(400);
   });
 
+  it("refuses a registration challenge used for a login, and leaves it to the registration it was issued for", async () => {
+    const { user, auth } = await userWithKey();
+    await reauth(user.client);
+    const options = await user.client.json("POST", "/api/security/webauthn/options");
+    const half = await secondStepClient(user.email);
+    // The user's own key signs over the registration's challenge: a valid signature, the wrong ceremony.
+    const response = await auth.assert({ challenge: options.body.challenge, rpId: options.body.rp.id });
+    const login = await verify(half, response);
+    expect(login.status).toBe(401);
+    expect(login.body.code).toBe("invalid_code");
+    expect(await failures(user.id)).toBe(1);
+    const second = await SoftAuthenticator.create();
+    const reg = await user.client.json("POST", "/api/security/webauthn", { name: "Second", response: await second.register(options.body) });
+    expect(reg.status).toBe(201);
+  });
+
   it("refuses a registration without user presence, and one of the wrong ceremony type", async () => {
     const user = await newUser();
     const noPresence = await registerKey(user.client, await SoftAuthenticator.create(), { flags: FLAG.AT });
