@@ -51,11 +51,16 @@ export async function api(method, path, body) {
   return data;
 }
 
-/** "30 seconds", "5 minutes": how long to wait, in words. */
+/**
+ * "30 seconds", "5 minutes", "16 hours": how long to wait, in words. From two
+ * hours on in whole hours, rounded up (a person reads "960 minutes" as a
+ * number to work out, and a wait said too short sends them back too early).
+ */
 export function waitText(seconds) {
   if (!seconds) return t("wait.aWhile");
   if (seconds < 90) return t("wait.seconds", { count: Math.ceil(seconds) });
-  return t("wait.minutes", { count: Math.ceil(seconds / 60) });
+  if (seconds < 2 * 3600) return t("wait.minutes", { count: Math.ceil(seconds / 60) });
+  return t("wait.hours", { count: Math.ceil(seconds / 3600) });
 }
 
 // Fields the API validates, by the path it reports (docs/api.md); anything else gets the general sentence.

@@ -101,3 +101,27 @@ for (const [locale, words] of [
     assertNoProblems(page);
   });
 }
+
+// Locks double up to 16 hours (docs/two-factor.md); a wait of hours is said in
+// hours, rounded up, never as "960 minutes". The page's own words function, in
+// the page, with the page's catalogue.
+for (const [locale, words] of [
+  ["en-US", { s: "45 seconds", m: "90 minutes", justUnder: "120 minutes", two: "2 hours", long: "16 hours", partHour: "3 hours" }],
+  // French puts a no-break space between the number and its unit, as the catalogue does.
+  [
+    "fr-FR",
+    { s: "45\u00a0secondes", m: "90\u00a0minutes", justUnder: "120\u00a0minutes", two: "2\u00a0heures", long: "16\u00a0heures", partHour: "3\u00a0heures" },
+  ],
+]) {
+  test(`waits are said in seconds, minutes, then hours (${locale})`, async () => {
+    const page = await newPage(chrome.browser, { locale });
+    await page.goto("/");
+    await page.locator("#login-email").waitFor();
+    const said = await page.evaluate(async () => {
+      const { waitText } = await import("/assets/api.js");
+      return [45, 90 * 60, 2 * 3600 - 1, 2 * 3600, 16 * 3600, 2 * 3600 + 1].map((s) => waitText(s));
+    });
+    assert.deepEqual(said, [words.s, words.m, words.justUnder, words.two, words.long, words.partHour]);
+    assertNoProblems(page);
+  });
+}
