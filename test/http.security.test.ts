@@ -1,8 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Client, expectProblem, ORIGIN, problemOf, rawFetch } from "./support/client";
-import { communityWithMember, halfLoggedIn, newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
-import { rowCounts } from "./support/stores";
+import { communityWithMember, enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, uniqueEmail } from "./support/fixtures";
+import { bodySchema, fillPath, type JSONSchema, key, type OpenAPIDocument, openAPIDocument, operationsOf, requiredOf, resolve } from "./support/openapi";
+import { operatorClient } from "./support/ops";
+import { rowCounts, worldSnapshot } from "./support/stores";
 
 const KiB = 1024;
 const FOREIGN = "https://evil.example";
@@ -410,5 +412,96 @@ describe("refused requests write nothing to D1", () => {
       expect({ path, status: res.status, code: (await problemOf(res)).code }).toEqual({ path, status, code });
     }
     expect(await rowCounts()).toEqual(before);
+  });
+});
+
+describe("bad input on every operation of the served OpenAPI document", () => {
+  /** Every property a body schema names, a union's branches included. */
+  function propertiesOf(doc: OpenAPIDocument, schema: JSONSchema | undefined): string[] {
+    if (!schema) return [];
+    const branches = (schema.oneOf ?? schema.anyOf ?? []).map((b) => resolve(doc, b));
+    return [...new Set([...Object.keys(schema.properties ?? {}), ...branches.flatMap((b) => propertiesOf(doc, b))])].sort();
+  }
+
+  /**
+   * A body each operation with an id in its path would accept, so that an unknown id is what it is refused
+   * for. An operation missing here fails the walk: add its body.
+   */
+  const VALID_BODIES: Record<string, unknown> = {
+    "POST /api/security/totp/{}/confirm": { code: "123456" },
+    "PATCH /api/security/methods/{}": { name: "Renamed" },
+    "POST /api/communities/{}/invitations": { email: "walk@example.com", role: "member" },
+    "PUT /api/communities/{}/policy": { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: true },
+    "POST /api/communities/{}/members/{}/reset-2fa": { password: PASSWORD },
+    "POST /api/invitations/{}/accept": { token: "no-such-token" },
+  };
+
+  /** Ids no row has: made up, too long, and ones with characters a path or a statement could trip over. */
+  const UNKNOWN_IDS = ["no-such-id", "A".repeat(22), "x".repeat(65), "%00", "' OR 1=1 --", "\u202Eevil", "😀"];
+
+  it("malformed JSON, a body of the wrong type and an unknown id get a 4xx problem, never a 500, and change nothing", async () => {
+    const doc = await openAPIDocument();
+    const world = await communityWithMember();
+    await enableTOTP(world.admin.client);
+    await reauth(world.admin.client);
+    const { half } = await halfLoggedIn();
+    const operator = operatorClient();
+    const callerFor = (path: string): Client => {
+      if (path === "/api/auth/verify" || path === "/api/auth/webauthn/options") return half;
+      if (path.startsWith("/api/auth/")) return new Client();
+      if (path.startsWith("/api/ops/")) return operator;
+      return world.admin.client;
+    };
+    const real = { cid: world.cid, uid: world.member.id, id: "no-such-id" };
+    const before = await worldSnapshot();
+    const answers: string[] = [];
+    const check = async (label: string, res: Response, expected: number[]) => {
+      const type = res.headers.get("Content-Type") ?? "";
+      answers.push(`${label}: ${res.status} ${type.split(";")[0]}`);
+      expect(expected, `${label} answered ${res.status}`).toContain(res.status);
+      expect(type, label).toMatch(/^application\/problem\+json/);
+      const problem = (await res.json()) as { status: number; code: string };
+      expect(problem.status, label).toBe(res.status);
+    };
+
+    let bodies = 0;
+    let ids = 0;
+    for (const op of operationsOf(doc)) {
+      const method = op.method.toUpperCase();
+      const label = key(op.method, op.path);
+      const client = callerFor(op.path);
+      const schema = bodySchema(doc, op);
+      if (op.operation.requestBody) {
+        bodies += 1;
+        const path = fillPath(op.path, real);
+        await check(`${label} malformed`, await client.request(method, path, '{"oops": '), [400]);
+        for (const body of ["[]", "null", '"text"', "42", "true"]) await check(`${label} ${body}`, await client.request(method, path, body), [400]);
+        const props = propertiesOf(doc, schema);
+        if (props.length > 0) {
+          const wrong = Object.fromEntries(props.map((p) => [p, [[1]]]));
+          await check(`${label} wrong types`, await client.request(method, path, wrong), [400]);
+        }
+      }
+      const params = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
+      if (params.length > 0) {
+        const body = VALID_BODIES[label];
+        if (requiredOf(doc, schema).length > 0) expect(body, `a valid body for ${label} in VALID_BODIES`).toBeDefined();
+        for (const param of params) {
+          for (const unknown of UNKNOWN_IDS) {
+            ids += 1;
+            const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) =>
+              name === param ? encodeURIComponent(unknown) : encodeURIComponent(real[name as keyof typeof real]),
+            );
+            await check(`${label} ${param}=${JSON.stringify(unknown)}`, await client.request(method, path, body), [400, 404]);
+          }
+        }
+      }
+    }
+    // Signup, login, verify, reauth, confirm, rename, preferred, disable, invitations, policy, reset, accept at least.
+    expect(bodies).toBeGreaterThanOrEqual(12);
+    expect(ids).toBeGreaterThanOrEqual(10 * UNKNOWN_IDS.length);
+    const after = await worldSnapshot();
+    expect(after.d1).toEqual(before.d1);
+    expect(after.guards).toEqual(before.guards);
   });
 });
