@@ -141,6 +141,39 @@ describe("resetting an admin tells every other admin", () => {
   });
 });
 
+describe("resetting an admin of another community tells that community's admins (docs/security.md R11n)", () => {
+  it("an admin of one community who resets a member that administers another: every admin of the other community hears of it, naming the resetting admin", async () => {
+    // The attacker makes a community of their own and has an admin of another join it as a plain member;
+    // a reset makes that account theirs to take over with its password, and with it the other community.
+    const { admin: attacker, cid } = await community({ members: 0 });
+    const victimCommunity = await community({ members: 0, admins: 2 });
+    const [target, bystander] = victimCommunity.admins as [TestUser, TestUser];
+    await join(attacker, target, "member");
+    const noticesTo = async (email: string) =>
+      (
+        await env.DB.prepare("SELECT subject, body FROM outbox WHERE recipient = ? AND template = 'admin_reset_notice'")
+          .bind(email)
+          .all<{ subject: string; body: string }>()
+      ).results;
+
+    expect((await reset(attacker.client, cid, target.id)).status).toBe(200);
+
+    for (const who of [victimCommunity.admin, bystander]) {
+      const notices = await noticesTo(who.email);
+      expect(notices, who.name).toHaveLength(1);
+      const [notice] = notices;
+      expect(notice?.subject).toBe("An admin of your community had their two-factor authentication reset");
+      expect(notice?.body).toContain("An admin of another community, which the reset admin also belongs to, reset the two-factor authentication of an admin");
+      expect(notice?.body).toContain(`Admin who reset it, as they typed their name: ${JSON.stringify(attacker.name)}`);
+      expect(notice?.body).toContain(`Admin whose two-factor authentication was reset, as they typed their name: ${JSON.stringify(target.name)}`);
+      expect(notice?.body).toContain(target.email);
+    }
+    // The target is no admin where the reset was made: its admins, the acting one included, get no notice about an admin.
+    expect(await noticesTo(attacker.email)).toEqual([]);
+    expect(await noticesTo(target.email)).toEqual([]);
+  });
+});
+
 describe("DELETE /api/communities/{cid}/members/{uid}", () => {
   const remove = (client: TestUser["client"], cid: string, uid: string) => client.request("DELETE", `/api/communities/${cid}/members/${uid}`);
 

@@ -143,6 +143,10 @@ function everyEmail(lang: Lang): [string, MailContent][] {
     adminResetNotice({ actorName: "Ada", targetName: "Bob", targetEmail: "bob@example.com", communityName: "Acme", at: AT }, lang),
   ]);
   out.push([
+    "admin_reset_notice (another community's admin)",
+    adminResetNotice({ actorName: "Ada", elsewhere: true, targetName: "Bob", targetEmail: "bob@example.com", communityName: "Acme", at: AT }, lang),
+  ]);
+  out.push([
     "admin_reset_notice (operator)",
     adminResetNotice(
       { actorName: "the service's operator", byOperator: true, targetName: "Bob", targetEmail: "bob@example.com", communityName: "Acme", at: AT },

@@ -10,7 +10,7 @@ import { AppError } from "../http/errors";
 import type { WindowPolicy } from "../lib/sliding-window";
 import { storedLang } from "../notify/language";
 import type { Session } from "../session";
-import { communityAdmins, communityName, membershipOf } from "./store";
+import { coAdminsOf, communityName, membershipOf } from "./store";
 
 /** docs/api.md "Admin reset safeguards": at most 10 resets per community per 24 hours. */
 export const RESETS_PER_COMMUNITY: WindowPolicy = { limit: 10, windowMs: 24 * 60 * 60 * 1000 };
@@ -52,11 +52,11 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
 
   const [member, target, name] = await Promise.all([findUserById(c.env.DB, uid), membershipOf(c.env.DB, cid, uid), communityName(c.env.DB, cid)]);
   if (!member || !target) throw await refuse(new AppError("not_found", "No such member"), false);
-  // Resetting an admin also tells every other admin of the community, the acting one included.
-  // Each email is in its reader's stored language, else this request's (docs/email.md "Which language").
+  // Resetting an admin also tells every other admin of each community the member administers: of this one, the
+  // acting admin included, and of any other, where the account taken over through this reset is an admin too
+  // (docs/security.md R11n). Each email is in its reader's stored language, else this request's (docs/email.md "Which language").
   const requestLang = c.get("meta").lang;
-  const notify =
-    target.role === "admin" ? (await communityAdmins(c.env.DB, cid)).filter((a) => a.id !== uid).map((a) => noticeRecipient(a, name ?? "", requestLang)) : [];
+  const notify = (await coAdminsOf(c.env.DB, uid)).map((a) => noticeRecipient(a, requestLang));
   const memberCaller = callerFor(c, { id: member.id, email: member.email, name: member.name }, storedLang(member.lang));
   // The member's email names who reset and for which community; the member may belong to several.
   const reset = await guardFor(c.env, member.id).adminReset(

@@ -109,7 +109,7 @@ communityRoutes.openapi(
     tags: ["communities"],
     summary: "Reset a member's two-factor authentication; returns a 24-hour single-use recovery code (admins with 2FA)",
     description:
-      "At most 10 resets per community per 24 hours. Resetting an admin also emails every other admin of the community. After the contract's common checks, an admin without 2FA gets 403 two_factor_required before the password is checked; then a wrong password gets 401 invalid_credentials.",
+      "At most 10 resets per community per 24 hours. Resetting an admin also emails every other admin of the community; resetting a member who administers other communities also emails every other admin of each of them. After the contract's common checks, an admin without 2FA gets 403 two_factor_required before the password is checked; then a wrong password gets 401 invalid_credentials.",
     middleware: [
       authenticated,
       requireAdmin,

@@ -40,13 +40,13 @@ export async function communityAdmins(db: D1Database, cid: string): Promise<Comm
 
 /**
  * The other admins of every community `uid` administers, each with that
- * community's name: one row per (community, admin), so an admin of two such
- * communities is named once for each.
+ * community's id and name: one row per (community, admin), so an admin of two
+ * such communities is named once for each.
  */
-export async function coAdminsOf(db: D1Database, uid: string): Promise<(CommunityAdmin & { communityName: string })[]> {
+export async function coAdminsOf(db: D1Database, uid: string): Promise<(CommunityAdmin & { communityId: string; communityName: string })[]> {
   const { results } = await db
     .prepare(
-      `SELECT u.id, u.email, u.name, u.lang, c.name AS communityName
+      `SELECT u.id, u.email, u.name, u.lang, c.id AS communityId, c.name AS communityName
        FROM memberships t
        JOIN communities c ON c.id = t.community_id
        JOIN memberships m ON m.community_id = t.community_id AND m.role = 'admin' AND m.user_id != t.user_id
@@ -55,7 +55,7 @@ export async function coAdminsOf(db: D1Database, uid: string): Promise<(Communit
        ORDER BY c.id, u.id`,
     )
     .bind(uid)
-    .all<CommunityAdmin & { communityName: string }>();
+    .all<CommunityAdmin & { communityId: string; communityName: string }>();
   return results;
 }
 

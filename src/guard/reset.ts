@@ -24,18 +24,22 @@ export interface ResettingAdmin {
   communityName?: string;
 }
 
-/** Someone told of a reset that is not theirs (another admin of the community), in their own language. */
+/** Someone told of a reset that is not theirs (another admin of a community the reset admin administers), in their own language. */
 export interface NoticeRecipient {
   id: string;
   email: string;
   lang: Lang;
-  /** The community they administer with the reset admin: the operator's reset may concern several. */
+  /** The community they administer with the reset admin: a reset may concern several. */
+  communityId: string;
   communityName: string;
 }
 
 /** An admin to tell, from their D1 row: in their stored language, else the language of the request that reset. */
-export function noticeRecipient(admin: { id: string; email: string; lang: string | null }, communityName: string, requestLang: Lang): NoticeRecipient {
-  return { id: admin.id, email: admin.email, lang: storedLang(admin.lang) ?? requestLang, communityName };
+export function noticeRecipient(
+  admin: { id: string; email: string; lang: string | null; communityId: string; communityName: string },
+  requestLang: Lang,
+): NoticeRecipient {
+  return { id: admin.id, email: admin.email, lang: storedLang(admin.lang) ?? requestLang, communityId: admin.communityId, communityName: admin.communityName };
 }
 
 /**
@@ -43,8 +47,9 @@ export function noticeRecipient(admin: { id: string; email: string; lang: string
  * session dies (epoch), a lock is cleared, and one recovery code (hashed
  * before this step) replaces any unused one. `caller` is the member; `admin`
  * acts (or the service's operator, `OPERATOR_ACTOR`, through the same call).
- * Resetting an admin also tells `notify`, the other admins of the community
- * (of each community, for the operator's reset), in the same step.
+ * Resetting an admin also tells `notify`, the other admins of each community
+ * the member administers, in the same step: whoever takes a reset account
+ * over holds its admin rights everywhere (docs/security.md R10e, R11n).
  */
 export function adminReset(
   sql: SqlStorage,
@@ -94,7 +99,8 @@ export function adminReset(
     at: caller.now,
   };
   for (const other of notify) {
-    const notice = adminResetNotice({ ...facts, communityName: other.communityName }, other.lang);
+    // An admin of another community than the one the reset was made in is told so: the resetting admin is not one of theirs.
+    const notice = adminResetNotice({ ...facts, communityName: other.communityName, elsewhere: other.communityId !== admin.communityId }, other.lang);
     effects.push({ statements: [], mail: { to: other.email, ...notice, userId: other.id, template: "admin_reset_notice" } });
   }
   return { expiresAt, effects };

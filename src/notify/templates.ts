@@ -173,20 +173,23 @@ export function invitationMail(
 }
 
 /**
- * When an admin's two-factor authentication is reset, every other admin of the
- * community is told (the acting admin too: if that account was captured, its
- * owner learns what it did). A rogue or captured admin cannot quietly take
- * over a co-admin, nor can whoever got the service's operator to reset one
- * (`byOperator`: then no person is named, the operator is). The subject is
- * fixed; the names are quoted as data.
+ * When an admin's two-factor authentication is reset, every other admin of
+ * each community they administer is told (the acting admin too: if that
+ * account was captured, its owner learns what it did). A rogue or captured
+ * admin cannot quietly take over a co-admin, nor an admin of another
+ * community who joined theirs (`elsewhere`: the reset was made in a community
+ * the reader does not administer), nor can whoever got the service's operator
+ * to reset one (`byOperator`: then no person is named, the operator is). The
+ * subject is fixed; the names are quoted as data.
  */
 export function adminResetNotice(
-  input: { actorName: string; byOperator?: boolean; targetName: string; targetEmail: string; communityName: string; at: number },
+  input: { actorName: string; byOperator?: boolean; elsewhere?: boolean; targetName: string; targetEmail: string; communityName: string; at: number },
   lang: Lang,
 ): MailContent {
+  const body = input.byOperator ? "admin_reset_notice.body.operator" : input.elsewhere ? "admin_reset_notice.body.elsewhere" : "admin_reset_notice.body";
   return mail(
     t(lang, "admin_reset_notice.subject"),
-    t(lang, input.byOperator ? "admin_reset_notice.body.operator" : "admin_reset_notice.body"),
+    t(lang, body),
     [
       t(lang, "names.community", { name: quoted(input.communityName) }),
       input.byOperator ? t(lang, "admin_reset_notice.byOperator") : t(lang, "names.resettingAdmin", { name: quoted(input.actorName) }),

@@ -37,7 +37,7 @@ opsRoutes.openapi(
     // A reset admin can be taken over as an admin-to-admin reset can: every other admin of each community they
     // administer is told (docs/email.md, admin_reset_notice), each in their stored language, else this request's.
     const requestLang = c.get("meta").lang;
-    const notify = (await coAdminsOf(c.env.DB, user.id)).map((a) => noticeRecipient(a, a.communityName, requestLang));
+    const notify = (await coAdminsOf(c.env.DB, user.id)).map((a) => noticeRecipient(a, requestLang));
     // The user is emailed in their own language, not in that of the operator's script (docs/email.md "Which language").
     const reset = await guardFor(c.env, user.id).adminReset(
       callerFor(c, { id: user.id, email: user.email, name: user.name }, storedLang(user.lang)),

@@ -133,6 +133,8 @@ export const en = {
   "admin_reset_notice.subject": "An admin of your community had their two-factor authentication reset",
   "admin_reset_notice.body":
     "An admin of a community you administer reset the two-factor authentication of another admin of that community. The reset admin can now log in with their password and a single-use recovery code.",
+  "admin_reset_notice.body.elsewhere":
+    "An admin of another community, which the reset admin also belongs to, reset the two-factor authentication of an admin of a community you administer. The reset admin can now log in with their password and a single-use recovery code, and act as an admin of your community.",
   "admin_reset_notice.advice": "If you did not expect this, talk to both admins by a channel you trust. An admin can remove another admin from the community.",
   "admin_reset_notice.body.operator":
     "The operator of this service reset the two-factor authentication of an admin of a community you administer. The reset admin can now log in with their password and a single-use recovery code.",

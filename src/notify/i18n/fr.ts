@@ -133,6 +133,8 @@ export const fr: MailCatalogue = {
   "admin_reset_notice.subject": "L’authentification à deux facteurs d’un admin de votre communauté a été réinitialisée",
   "admin_reset_notice.body":
     "Un admin d’une communauté que vous administrez a réinitialisé l’authentification à deux facteurs d’un autre admin de cette communauté. L’admin concerné peut désormais se connecter avec son mot de passe et un code de récupération à usage unique.",
+  "admin_reset_notice.body.elsewhere":
+    "Un admin d’une autre communauté, dont l’admin concerné est aussi membre, a réinitialisé l’authentification à deux facteurs d’un admin d’une communauté que vous administrez. L’admin concerné peut désormais se connecter avec son mot de passe et un code de récupération à usage unique, et agir en admin de votre communauté.",
   "admin_reset_notice.advice":
     "Si vous ne vous y attendiez pas, parlez aux deux admins par un canal de confiance. Un admin peut retirer un autre admin de la communauté.",
   "admin_reset_notice.body.operator":
