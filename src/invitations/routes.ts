@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { securityEvent } from "../audit/events";
+import { eventStatement, securityEvent } from "../audit/events";
 import { clientAddress } from "../auth/client-address";
 import { requireStage, sessionOf } from "../auth/session-middleware";
 import { langOfEmail } from "../auth/store";
-import { takeSlots } from "../auth/throttle";
+import { takeSlots, tryTakeTokens } from "../auth/throttle";
 import { requireAdmin } from "../communities/membership";
 import { communityName, hasMemberWithEmail } from "../communities/store";
 import { trustedBrowsersAllowed } from "../communities/trusted-policy";
@@ -19,6 +19,9 @@ import { constantTimeEqual } from "../lib/constant-time";
 import { formatToken, newSecret, parseToken, secretHash } from "../lib/email-token";
 import { utf8 } from "../lib/encoding";
 import { newId } from "../lib/random";
+import { sha256Hex } from "../lib/sha256";
+import { prepare } from "../lib/statement";
+import type { BucketPolicy } from "../lib/token-bucket";
 import type { WindowPolicy } from "../lib/sliding-window";
 import { invitationMail } from "../notify/templates";
 import { acceptInvitation, invitationsFor, openInvitation, pendingInvitations, replaceInvitation } from "./store";
@@ -40,6 +43,14 @@ export const INVITATIONS_PER_COMMUNITY: WindowPolicy = { limit: 100, windowMs: D
  * at all (docs/security.md R9n), as resends were before their own client bucket (R8s).
  */
 export const INVITATIONS_PER_CLIENT: WindowPolicy = { limit: 40, windowMs: HOUR };
+
+/**
+ * Invitation emails to one address, from every sender together: 5, then one an hour. The windows above are
+ * the sender's, so each new client address with an account (and the community every signup may make) added
+ * 20 an hour to the same inbox (docs/security.md R11o). Past it the invitation is still made and listed to
+ * its invitee (`GET /api/invitations`), only not emailed, and the admin's answer is the same.
+ */
+export const INVITATION_MAIL_POLICY: BucketPolicy = { capacity: 5, refillMs: 60 * 60 * 1000 };
 
 /** The counts that bound invitations: per admin (an hour), per community (a day) and per client address (an hour), in Throttle objects. */
 export function invitationWindows(adminId: string, cid: string, client: string) {
@@ -95,6 +106,11 @@ invitationRoutes.openapi(
     const lang = (await langOfEmail(db, email)) ?? c.get("meta").lang;
     const mail = invitationMail({ communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now }, lang);
     const sent = securityEvent("invitation_sent", session.user.id, c.get("meta"), now, { data: { communityId: cid, role } });
+    const mailable = await tryTakeTokens(c.env, [{ key: `invitation-mail:${sha256Hex(email)}`, policy: INVITATION_MAIL_POLICY }], now);
+    if (!mailable.ok) {
+      await prepare(db, eventStatement(sent)).run();
+      return c.json({ invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } }, 201);
+    }
     await guardFor(c.env, session.user.id).sendMail(
       callerOf(c, session.user),
       { to: email, ...mail, template: "invitation", token: formatToken(invitation.id, secret) },
