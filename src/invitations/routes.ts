@@ -20,9 +20,9 @@ import { formatToken, newSecret, parseToken, secretHash } from "../lib/email-tok
 import { utf8 } from "../lib/encoding";
 import { newId } from "../lib/random";
 import { sha256Hex } from "../lib/sha256";
+import type { WindowPolicy } from "../lib/sliding-window";
 import { prepare } from "../lib/statement";
 import type { BucketPolicy } from "../lib/token-bucket";
-import type { WindowPolicy } from "../lib/sliding-window";
 import { invitationMail } from "../notify/templates";
 import { acceptInvitation, invitationsFor, openInvitation, pendingInvitations, replaceInvitation } from "./store";
 
