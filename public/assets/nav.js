@@ -4,6 +4,13 @@ import { api, describe, logOut } from "./api.js";
 import { formatDateTime, t, tn } from "./i18n.js";
 import { busy, data, h, say } from "./ui.js";
 
+// The back/forward cache shows a page again as it was, without asking the server: after a logout
+// (here or in another tab) Back would show the account on a shared computer. A restored page loads
+// again instead, and asks who is logged in (docs/pages.md "After logging out").
+addEventListener("pageshow", (event) => {
+  if (event.persisted) location.reload();
+});
+
 export function renderNav(me) {
   const nav = document.getElementById("nav");
   if (!nav) return;

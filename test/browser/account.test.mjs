@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { account } from "./accounts.mjs";
-import { assertNoProblems, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
+import { assertNoProblems, launch, logOut, newPage, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
 
@@ -95,3 +95,20 @@ for (const [locale, words] of [
     });
   }
 }
+
+// A shared computer: after Log out, the browser's Back button must not show the
+// account again from the back/forward cache (docs/pages.md "After logging out").
+test("after logging out, Back shows the login page, not the account's Security page", async (t) => {
+  const browser = await launch({ backForwardCache: true });
+  t.after(() => browser.close());
+  const { page } = await account(browser, { name: "Bea Back", community: "Backs" });
+  await page.goto("/security");
+  const security = page.getByRole("heading", { name: "Security", level: 1 });
+  await security.waitFor();
+  await logOut(page);
+  // A page restored from the cache fires no load event: wait for the navigation only.
+  await page.goBack({ waitUntil: "commit" });
+  await page.getByRole("heading", { name: "Log in" }).waitFor();
+  assert.equal(await security.count(), 0, "nothing of the account is shown after Back");
+  assertNoProblems(page);
+});

@@ -22,8 +22,17 @@ export const LAUNCH_ARGS = [
   "--no-first-run",
 ];
 
-export function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+/**
+ * `backForwardCache`: keep Chromium's back/forward cache on, as people's browsers have it. Playwright turns
+ * it off by default, so a test of what Back shows after a logout would otherwise always pass.
+ */
+export function launch({ backForwardCache = false } = {}) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: LAUNCH_ARGS,
+    ...(backForwardCache ? { ignoreDefaultArgs: ["--disable-back-forward-cache"] } : {}),
+  });
 }
 
 /** One browser per test file, closed at the end. */
