@@ -12,8 +12,9 @@ export default defineConfig(async () => ({
           PASSWORD_ITERATIONS: "1000",
           CODE_HASH_ITERATIONS: "1000",
           ENCRYPTION_KEYS: "test2:dGVzdC1rZXktdHdvLXRoaXJ0eS10d28tYnl0ZXMhISE=,test1:dGVzdC1rZXktb25lLXRoaXJ0eS10d28tYnl0ZXMhISE=",
-          // Operator recovery is on in tests; test/ops.security.test.ts also runs the app without it.
-          OPS_TOKEN: "test-ops-token-0123456789abcdef",
+          // Operator recovery is on in tests (a token that meets src/ops/operator-token.ts's rule);
+          // test/ops.security.test.ts also runs the app without it and with a weak one.
+          OPS_TOKEN: "test-ops-token-0123456789abcdefghijklmnopqrstuv",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
         // wrangler.toml's password-reset queue, consumed by the Worker as deployed, but each

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from
 import { ORIGIN } from "./support/client";
 import { contains, previousStepCode, spellingsOfCode, spellingsOfTOTPSecret, totpCode } from "./support/codes";
 import { proveEmail, uniqueEmail } from "./support/fixtures";
+import { opsResetWithSecret } from "./support/ops";
 import { guard } from "./support/stores";
 
 /**
@@ -12,7 +13,8 @@ import { guard } from "./support/stores";
  * every line they log. The service logs in two places (`grep -rn "console\."
  * src`): `onError` (src/http/problem.ts), for an internal error and for an
  * error that carries a fixed line of its own (the refusal to take an origin
- * from a request that is not for localhost, src/http/public-origin.ts), and
+ * from a request that is not for localhost, src/http/public-origin.ts; a weak
+ * OPS_TOKEN, which leaves the operator routes off, src/ops/operator-auth.ts), and
  * the guard's retry warning (src/guard/flush.ts), which a failed D1 write, a
  * failed delivery and a failed outbox update each reach, and its line for an
  * email it gives up (checked word for word, without the address, in
@@ -418,6 +420,24 @@ describe("a missing RP_ID or ORIGINS is logged as fixed text naming the setting,
   });
 });
 
+describe("a weak OPS_TOKEN is logged as fixed text saying the operator routes are off, never the token", () => {
+  it("a reset asked of a Worker whose OPS_TOKEN is too short, with that token: 404 and the one line", async () => {
+    const weak = `ops-${crypto.randomUUID().slice(0, 20)}`;
+    secret("operator token", weak);
+    let id = "";
+    const got = await logged(async () => {
+      const res = await opsResetWithSecret(uniqueEmail("ops-target"), weak, weak, "198.51.100.88");
+      expect(res.status).toBe(404);
+      id = res.headers.get("X-Request-Id") ?? "";
+    });
+    expect(id).toMatch(REQUEST_ID);
+    expect(got).toEqual([
+      `[error] configuration: OPS_TOKEN is too short or too simple (at least 32 characters, no whitespace, 8 or more different ones), so the operator routes are off. Put a new one (docs/deploy.md "Operator recovery"). (request ${id})`,
+    ]);
+    expected.push(got[0] as string);
+  });
+});
+
 describe("a client's mistake is answered, not logged as our error", () => {
   it("malformed JSON, a body over the limit and a wrong media type: a 4xx problem and no line", async () => {
     const post = (body: string, type: string) =>
@@ -440,7 +460,7 @@ describe("a client's mistake is answered, not logged as our error", () => {
 describe("every line captured in this file", () => {
   it("was expected, and holds none of the passwords, codes, secrets, tokens or cookies the tests used", () => {
     const kinds = [...new Set(secrets.map((s) => s.kind))].sort();
-    expect(kinds).toEqual(["TOTP code", "TOTP secret", "backup code", "cookie", "password", "recovery code", "token in a URL"]);
+    expect(kinds).toEqual(["TOTP code", "TOTP secret", "backup code", "cookie", "operator token", "password", "recovery code", "token in a URL"]);
     const leaked = secrets.filter((s) => lines.some((line) => contains(line, s.value))).map((s) => s.kind);
     expect([...new Set(leaked)]).toEqual([]);
     // Eight internal errors and three warnings, and nothing else: the capture is not empty, and each test saw its line.

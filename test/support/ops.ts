@@ -13,15 +13,21 @@ export function opsReset(email: unknown, token: string | null = OPS_TOKEN, ip = 
 }
 
 /** The same request to a Worker deployed without the OPS_TOKEN secret. */
-export async function opsResetWithoutSecret(email: string): Promise<Response> {
-  const { OPS_TOKEN: _unset, ...rest } = env as unknown as Record<string, unknown>;
+export function opsResetWithoutSecret(email: string): Promise<Response> {
+  return opsResetWithSecret(email, undefined);
+}
+
+/** The request with `token` to a Worker whose OPS_TOKEN secret is `secret` (undefined: none). */
+export async function opsResetWithSecret(email: string, secret: string | undefined, token = OPS_TOKEN, ip = "192.0.2.11"): Promise<Response> {
+  const { OPS_TOKEN: _configured, ...rest } = env as unknown as Record<string, unknown>;
+  const deployed = secret === undefined ? rest : { ...rest, OPS_TOKEN: secret };
   const ctx = createExecutionContext();
   const req = new Request(`${ORIGIN}/api/ops/reset-2fa`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${OPS_TOKEN}`, "CF-Connecting-IP": "192.0.2.11" },
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip },
     body: JSON.stringify({ email }),
   });
-  const res = await worker.fetch(req, rest as never, ctx);
+  const res = await worker.fetch(req, deployed as never, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
