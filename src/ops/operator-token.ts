@@ -9,7 +9,7 @@ export const OPS_TOKEN_MIN_LENGTH = 32;
 
 /**
  * Fewer distinct characters than this is a key held down or a short pattern
- * repeated ("aaaa…", "abcabc…", "0123456789…"): long, yet guessable. A random
+ * repeated ("aaaa…", "abc1abc1…"): long, yet guessable. A random
  * token of 32 characters or more has far more (64 hex digits have 16, or
  * close to it); the check refuses only the obviously made-up ones.
  */
