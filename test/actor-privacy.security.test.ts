@@ -74,7 +74,10 @@ describe("someone else's act on a user's account shows the user who and when, no
     await setPolicy(admin.client, admin.communityId, { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: false });
 
     const forgotten = await eventSeenBy(member, "trusted_browser_removed");
-    expect(forgotten).toMatchObject({ actor: { id: admin.id, name: admin.name }, data: { count: 1, reason: "community_policy" } });
+    expect(forgotten).toMatchObject({
+      actor: { id: admin.id, name: admin.name },
+      data: { count: 1, reason: "community_policy", communityName: expect.stringMatching(/^Private /) },
+    });
     expectNoWhere(forgotten);
     const own = await env.DB.prepare("SELECT ip, user_agent FROM events WHERE user_id = ? AND type = 'policy_changed'").bind(admin.id).first();
     expect(own).toEqual({ ip: ADMIN_IP, user_agent: ADMIN_AGENT });

@@ -48,7 +48,13 @@ const LABELS = {
     { community: quoted(d.communityName), admin: e.actor?.name ?? "" },
   ],
   trusted_browser_added: () => ["trusted.eventAdded"],
-  trusted_browser_removed: (d) => (d.browserId ? ["trusted.eventRemoved"] : ["trusted.eventRemovedAll", { count: d.count ?? 0 }]),
+  trusted_browser_removed: (d, e) =>
+    d.browserId
+      ? ["trusted.eventRemoved"]
+      : // A community's policy forgot them: who turned remembered browsers off, and where (older events name no community).
+        d.reason === "community_policy" && e.actor?.name && d.communityName
+        ? ["trusted.eventRemovedByPolicy", { count: d.count ?? 0, admin: e.actor.name, community: quoted(d.communityName) }]
+        : ["trusted.eventRemovedAll", { count: d.count ?? 0 }],
 };
 
 export function eventLabel(e) {

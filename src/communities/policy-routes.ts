@@ -91,12 +91,15 @@ policyRoutes.openapi(
     const after = await savePolicy(c.env.DB, cid, change, Date.now());
     if (!after) throw new AppError("not_found", "No such community");
     // A policy that forbids remembered browsers forgets every member's at once (logins also ask, src/communities/trusted-policy.ts).
-    // Each member's log names this admin as the one who acted, without the admin's address or browser (docs/security.md R10f).
+    // Each member's log names this admin as the one who acted, and the community, without the admin's address or browser
+    // (docs/security.md R10f).
     if (community.policy.allowTrustedBrowsers && !after.allowTrustedBrowsers) {
       const members = await membersOf(c.env.DB, cid);
       await Promise.all(
         members.map((m) =>
-          guardFor(c.env, m.id).forgetTrustedBrowsers(callerOf(c, { id: m.id, email: m.email, name: m.name }), "community_policy", session.user.id),
+          guardFor(c.env, m.id).forgetTrustedBrowsers(callerOf(c, { id: m.id, email: m.email, name: m.name }), "community_policy", session.user.id, {
+            communityName: community.name,
+          }),
         ),
       );
     }

@@ -108,10 +108,17 @@ export function forgetAllTrustedBrowsers(sql: SqlStorage): number {
 
 /**
  * "Forget all", or a change made outside the guard's own steps (a password changed, a community's policy): one
- * event when any was forgotten. `actorId` when someone else's request asked for it (an admin's policy change).
+ * event when any was forgotten. `actorId` when someone else's request asked for it (an admin's policy change),
+ * with `about`, what the person reading their log needs to know why (the community whose policy it was).
  */
-export function forgetAll(sql: SqlStorage, caller: Caller, reason: string, actorId = caller.user.id): Change<{ count: number }> {
+export function forgetAll(
+  sql: SqlStorage,
+  caller: Caller,
+  reason: string,
+  actorId = caller.user.id,
+  about: { communityName?: string } = {},
+): Change<{ count: number }> {
   const count = forgetAllTrustedBrowsers(sql);
   if (count === 0) return { result: { count }, effect: null };
-  return { result: { count }, effect: { statements: [], events: [eventCausedBy(caller, actorId, "trusted_browser_removed", { count, reason })] } };
+  return { result: { count }, effect: { statements: [], events: [eventCausedBy(caller, actorId, "trusted_browser_removed", { count, reason, ...about })] } };
 }

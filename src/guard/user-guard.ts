@@ -248,9 +248,9 @@ export class UserGuard extends GuardCore {
   }
 
   /** "Forget all", and what a change made outside the guard (a password changed or reset, a community's policy) calls. */
-  async forgetTrustedBrowsers(caller: T.Caller, reason: string, actorId?: string): Promise<{ count: number }> {
+  async forgetTrustedBrowsers(caller: T.Caller, reason: string, actorId?: string, about?: { communityName?: string }): Promise<{ count: number }> {
     this.enter(caller);
-    return this.apply(caller, trusted.forgetAll(this.sql, caller, reason, actorId));
+    return this.apply(caller, trusted.forgetAll(this.sql, caller, reason, actorId, about));
   }
 
   async disable(caller: T.SessionCaller): Promise<T.Outcome<{ epoch: number }>> {

@@ -4,7 +4,7 @@
 // everywhere else" and signing out this browser from the list.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { account, call, join } from "./accounts.mjs";
+import { account, addAuthenticatorApp, call, join, rememberBrowser } from "./accounts.mjs";
 import { assertNoProblems, newPage, PASSWORD, signUp, submitLogin, uniqueEmail, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
@@ -115,5 +115,22 @@ test("the security log names the admin who removed the user and when, not where 
   // The docs/security.md R10f rule: the admin's address and browser are theirs.
   assert.doesNotMatch(said, /·/, "no address or browser of the admin's");
   assert.equal(await removed.locator(".when").textContent(), await removed.locator("time").textContent(), "only the time");
+  assertNoProblems(member.page);
+});
+
+test("the security log names the admin and the community whose policy forgot the remembered browsers", async () => {
+  const admin = await account(chrome.browser, { name: "Ada Admin", community: "Careful Club", prefix: "forgetter" });
+  const member = await account(chrome.browser, { name: "Mo Member", prefix: "forgotten" });
+  await join(admin, member);
+  member.totp = await addAuthenticatorApp(member);
+  await rememberBrowser(member);
+  await call(admin.context, "POST", "/api/security/reauth", { password: PASSWORD });
+  await call(admin.context, "PUT", `/api/communities/${admin.communityId}/policy`, { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: false });
+  await member.page.goto("/security");
+  const forgotten = member.page.locator('#events li[data-type="trusted_browser_removed"]');
+  await forgotten.waitFor();
+  const said = await forgotten.textContent();
+  assert.match(said, /1 remembered browser forgotten: Ada Admin turned remembered browsers off in the community .Careful Club./);
+  assert.equal(await forgotten.locator(".when").textContent(), await forgotten.locator("time").textContent(), "only the time, not where the admin was");
   assertNoProblems(member.page);
 });
