@@ -1,13 +1,14 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CHALLENGES_PER_SESSION } from "../src/factors/webauthn/store";
+import { CLAIM_TTL_MS, type KeyClaim, openClaim } from "../src/guard/key-claims";
 import { HALF_SESSIONS_KEPT } from "../src/session";
 import { Client, problemOf } from "./support/client";
 import { totpCode } from "./support/codes";
-import { communityWithMember, enableTOTP, logIn, newUser, PASSWORD, reauth, secondStepClient } from "./support/fixtures";
+import { addAuthenticatorApp, communityWithMember, enableTOTP, logIn, newUser, PASSWORD, reauth, secondStepClient } from "./support/fixtures";
 import { REQUIRED_NOW, setPolicy } from "./support/policy";
 import { b64url, FLAG, fromB64url, SoftAuthenticator } from "./support/soft-authenticator";
-import { guard, halfCallerAt } from "./support/stores";
+import { eventTypesOf, guard, guardRows, halfCallerAt, withTrigger } from "./support/stores";
 import { loginOptions, registerKey, userWithKey, verifyWithKey } from "./support/webauthn";
 
 const verify = (client: Client, response: unknown) => client.json("POST", "/api/auth/verify", { method: "webauthn", response });
@@ -149,6 +150,154 @@ describe("registration refusals", () => {
     const reg = await user.client.json("POST", "/api/security/webauthn", { name: "late", response });
     expect(reg.status).toBe(400);
     expect(reg.body.code).toBe("invalid_code");
+  });
+});
+
+/**
+ * WebAuthn §7.1: a credential id is registered for one user only. Each guard knows only its own user's keys, so
+ * D1's unique index (migrations/0002_webauthn.sql) is the check across accounts (docs/security.md R11b).
+ */
+describe("one credential id, two accounts, at the same instant", () => {
+  /** Two accounts with sudo each answer their own options at once, with their own key pairs under one credential id. */
+  async function raceForOneId() {
+    const [a, b] = await Promise.all([newUser(), newUser()]);
+    const authA = await SoftAuthenticator.create();
+    const authB = await authA.sameIdOnOtherKey();
+    await Promise.all([reauth(a.client), reauth(b.client)]);
+    const [optA, optB] = await Promise.all([a.client.json("POST", "/api/security/webauthn/options"), b.client.json("POST", "/api/security/webauthn/options")]);
+    const [respA, respB] = await Promise.all([authA.register(optA.body), authB.register(optB.body)]);
+    const [regA, regB] = await Promise.all([
+      a.client.json("POST", "/api/security/webauthn", { name: "A", response: respA }),
+      b.client.json("POST", "/api/security/webauthn", { name: "B", response: respB }),
+    ]);
+    const aWon = regA.status === 201;
+    return {
+      statuses: [regA.status, regB.status].sort(),
+      id: authA.id,
+      winner: aWon ? { user: a, auth: authA, reg: regA } : { user: b, auth: authB, reg: regB },
+      loser: aWon ? { user: b, auth: authB, reg: regB } : { user: a, auth: authA, reg: regA },
+    };
+  }
+
+  const guardKeys = (userId: string, credentialId: string) =>
+    runInDurableObject(guard(userId), (_i, state) => state.storage.sql.exec("SELECT id FROM webauthn WHERE credential_id = ?", credentialId).toArray().length);
+  const pendingOf = (userId: string) =>
+    runInDurableObject(guard(userId), (_i, state) => state.storage.sql.exec("SELECT id, d1_done, attempts, last_error FROM pending").toArray());
+
+  it("registers the id to exactly one of them: one 201, one 409 credential_exists, nothing of the loser's stored anywhere", async () => {
+    for (let round = 0; round < 3; round++) {
+      const { statuses, id, winner, loser } = await raceForOneId();
+      expect(statuses).toEqual([201, 409]);
+      expect(loser.reg.body.code).toBe("credential_exists");
+      // D1 and both guards agree: the winner holds the key in both stores, the loser in neither.
+      expect(await guardKeys(winner.user.id, id)).toBe(1);
+      expect(await guardKeys(loser.user.id, id)).toBe(0);
+      const owners = await env.DB.prepare("SELECT user_id FROM methods WHERE credential_id = ?").bind(id).all<{ user_id: string }>();
+      expect(owners.results.map((r) => r.user_id)).toEqual([winner.user.id]);
+      const loserListed = await env.DB.prepare("SELECT COUNT(*) AS n FROM methods WHERE user_id = ?").bind(loser.user.id).first<{ n: number }>();
+      expect(loserListed?.n).toBe(0);
+      const loserPage = await loser.user.client.json("GET", "/api/security");
+      expect(loserPage.body.methods).toEqual([]);
+      expect(loserPage.body.enabled).toBe(false);
+      expect(await eventTypesOf(loser.user.id)).not.toContain("method_added");
+      // The winner's key is listed and logs in.
+      const winnerPage = await winner.user.client.json("GET", "/api/security");
+      expect(winnerPage.body.methods.map((m: { id: string }) => m.id)).toEqual([winner.reg.body.method.id]);
+      const half = await secondStepClient(winner.user.email);
+      expect((await verifyWithKey(half, winner.auth)).status).toBe(200);
+      // Neither guard keeps a D1 write it cannot make, nor a claim.
+      for (const u of [winner.user, loser.user]) {
+        expect(await pendingOf(u.id)).toEqual([]);
+        expect(await guardRows(u.id, "SELECT method_id FROM key_claims")).toEqual([]);
+      }
+    }
+  });
+
+  it("leaves the loser's account working: its next changes reach D1 at once, another key registers, and nothing is logged", async () => {
+    const lines: string[] = [];
+    const spies = (["log", "warn", "error"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        lines.push(args.map(String).join(" "));
+      }),
+    );
+    try {
+      const { statuses, loser } = await raceForOneId();
+      expect(statuses).toEqual([201, 409]);
+      const app = await addAuthenticatorApp(loser.user.client);
+      const other = await registerKey(loser.user.client, await SoftAuthenticator.create(), { skipReauth: true });
+      expect(other.status).toBe(201);
+      const listed = await env.DB.prepare("SELECT id, credential_id FROM methods WHERE user_id = ? ORDER BY created_at, rowid").bind(loser.user.id).all();
+      expect(listed.results.map((r) => r.id).sort()).toEqual([app.methodId, other.body.method.id].sort());
+      expect(listed.results.find((r) => r.id === other.body.method.id)?.credential_id).toBeTruthy();
+      expect(await eventTypesOf(loser.user.id)).toEqual(expect.arrayContaining(["two_factor_enabled", "method_added"]));
+      expect(await pendingOf(loser.user.id)).toEqual([]);
+      expect(lines).toEqual([]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+
+  it("a claim D1 did not take fails the registration (500) and is taken back once D1 answers: no key, no row, the id free", async () => {
+    const user = await newUser();
+    const auth = await SoftAuthenticator.create();
+    const lines: string[] = [];
+    const errors = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+    });
+    let failed: Awaited<ReturnType<typeof registerKey>>;
+    try {
+      failed = await withTrigger(
+        "fail_key_claim",
+        `CREATE TRIGGER fail_key_claim BEFORE INSERT ON methods WHEN NEW.user_id = '${user.id}'
+         BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+        () => registerKey(user.client, auth),
+      );
+    } finally {
+      errors.mockRestore();
+    }
+    expect(failed.status).toBe(500);
+    expect(failed.body.code).toBe("internal");
+    expect(lines).toEqual([
+      `security key registration: D1 did not answer the credential id's claim; the claim is being taken back (request ${failed.body.requestId})`,
+    ]);
+    expect(await guardKeys(user.id, auth.id)).toBe(0);
+    expect(await guardRows(user.id, "SELECT method_id FROM key_claims")).toEqual([]);
+    // The claim and its release wait in order; the alarm's flush applies both.
+    expect(await pendingOf(user.id)).toHaveLength(2);
+    expect(await runDurableObjectAlarm(guard(user.id))).toBe(true);
+    expect(await pendingOf(user.id)).toEqual([]);
+    const listed = await env.DB.prepare("SELECT COUNT(*) AS n FROM methods WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    expect(listed?.n).toBe(0);
+    expect((await user.client.json("GET", "/api/security")).body.enabled).toBe(false);
+    const other = await newUser();
+    expect((await registerKey(other.client, await auth.sameIdOnOtherKey())).status).toBe(201);
+  });
+
+  it("the alarm takes back a claim whose registration never ended (the guard restarted between the claim and the key)", async () => {
+    const user = await newUser();
+    const claim: KeyClaim = {
+      methodId: `m-${crypto.randomUUID()}`,
+      userId: user.id,
+      credentialId: b64url(crypto.getRandomValues(new Uint8Array(32))),
+      name: "Cut off",
+      createdAt: Date.now(),
+    };
+    // What the claim leaves when nothing after it runs: its row here and in D1.
+    const effect = await runInDurableObject(guard(user.id), async (_i, state) => {
+      const made = openClaim(state.storage.sql, claim, Date.now() - CLAIM_TTL_MS);
+      // Set ahead so that it rings only when the test rings it, after the row is in D1.
+      await state.storage.setAlarm(Date.now() + 60_000);
+      return made;
+    });
+    for (const s of effect.statements)
+      await env.DB.prepare(s.sql)
+        .bind(...s.params)
+        .run();
+    expect(await runDurableObjectAlarm(guard(user.id))).toBe(true);
+    expect(await env.DB.prepare("SELECT id FROM methods WHERE id = ?").bind(claim.methodId).first()).toBeNull();
+    expect(await guardRows(user.id, "SELECT method_id FROM key_claims")).toEqual([]);
+    const other = await newUser();
+    expect((await registerKey(other.client, await SoftAuthenticator.create({ credentialId: fromB64url(claim.credentialId) }))).status).toBe(201);
   });
 });
 

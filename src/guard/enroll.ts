@@ -1,9 +1,10 @@
 import { generateBackupCodes, hashBackupCode } from "../backup-codes/codes";
-import { insertCredential, type NewCredential } from "../factors/webauthn/store";
+import { findCredential, insertCredential, type NewCredential } from "../factors/webauthn/store";
 import type { Admission } from "../lib/admission";
 import { type CodeHashParams, newCodeHashParams } from "../lib/code-hash";
 import type { Statement } from "../lib/statement";
-import { type Change, eventBy } from "./effects";
+import { type Change, type Effect, eventBy } from "./effects";
+import { abandonClaim, claimOpen, closeClaim, type KeyClaim, openClaim } from "./key-claims";
 import { bumpEpoch, epochStatements, listMethods } from "./state";
 import type { Caller, MethodConfirmed, MethodType, MethodView, Outcome } from "./types";
 
@@ -95,32 +96,47 @@ export function confirmTOTP(sql: SqlStorage, caller: Caller, id: string, step: n
   return methodAdded(sql, caller, id, "totp", wasEnabled ? null : fresh);
 }
 
-/** This guard knows only its own user's keys; D1's unique index on the listing copies knows everyone's. */
-export async function registeredElsewhere(db: D1Database, credentialId: string): Promise<boolean> {
-  return (await db.prepare("SELECT 1 FROM methods WHERE credential_id = ?").bind(credentialId).first()) !== null;
+/**
+ * A verified key, before D1 hears of it: this guard's own refusals (no room, a key this user already has),
+ * then the claim of its credential id (src/guard/key-claims.ts), whose effect writes the listing row to D1.
+ */
+export function startKeyClaim(
+  sql: SqlStorage,
+  caller: Caller,
+  key: { id: string; name: string; credential: NewCredential },
+): Outcome<{ claim: KeyClaim; effect: Effect }> {
+  if (!hasRoomForMethod(sql)) return { ok: false, reason: "too_many" };
+  if (findCredential(sql, key.credential.credentialId)) return { ok: false, reason: "exists" };
+  const claim: KeyClaim = { methodId: key.id, userId: caller.user.id, credentialId: key.credential.credentialId, name: key.name, createdAt: caller.now };
+  return { ok: true, claim, effect: openClaim(sql, claim, caller.now) };
 }
 
 /**
- * A verified key joins the user's. `elsewhere`: D1's unique index says another
- * account has it (this guard knows only its own user's keys).
+ * The claimed key joins the user's, or not. `held`: D1 holds the claim's row, so the unique index gave this
+ * account the credential id; when it did not, another account has it (409). Either way the claim ends here, and
+ * a refusal with the row in D1 takes it back in the same step.
  */
 export function addCredential(
   sql: SqlStorage,
   caller: Caller,
-  key: { id: string; name: string; credential: NewCredential; elsewhere: boolean },
+  claim: KeyClaim,
+  credential: NewCredential,
+  held: boolean,
   fresh: PreparedCodes,
 ): Change<Outcome<MethodConfirmed>> {
+  const refuse = (reason: "too_many" | "exists"): Change<Outcome<MethodConfirmed>> => ({
+    result: { ok: false, reason },
+    effect: abandonClaim(sql, claim, held),
+  });
+  // Released by the alarm: the registration outlived its claim, and its row is on its way out of D1.
+  if (!claimOpen(sql, claim.methodId)) return { result: { ok: false, reason: "invalid" }, effect: null };
   const count = listMethods(sql).length;
   const wasEnabled = count > 0;
-  if (!hasRoomForMethod(sql, count)) return { result: { ok: false, reason: "too_many" }, effect: null };
-  if (key.elsewhere || !insertCredential(sql, key.id, key.name, key.credential, caller.now)) return { result: { ok: false, reason: "exists" }, effect: null };
-  // Inserted before methodAdded's own INSERT OR IGNORE, so the listing row carries the
-  // credential id; should another account win a race for it, the row still appears without it.
-  const listing: Statement = {
-    sql: "INSERT OR IGNORE INTO methods (id, user_id, type, name, created_at, credential_id) VALUES (?, ?, 'webauthn', ?, ?, ?)",
-    params: [key.id, caller.user.id, key.name, caller.now, key.credential.credentialId],
-  };
-  return methodAdded(sql, caller, key.id, "webauthn", wasEnabled ? null : fresh, [listing]);
+  if (!hasRoomForMethod(sql, count)) return refuse("too_many");
+  if (!held || !insertCredential(sql, claim.methodId, claim.name, credential, caller.now)) return refuse("exists");
+  closeClaim(sql, claim.methodId);
+  // The claim wrote the listing row, credential id included; methodAdded's INSERT OR IGNORE finds it there.
+  return methodAdded(sql, caller, claim.methodId, "webauthn", wasEnabled ? null : fresh);
 }
 
 /**
@@ -136,11 +152,9 @@ function methodAdded(
   type: MethodType,
   /** Codes prepared for this enrollment when it is the first method; null when 2FA was already on. */
   fresh: PreparedCodes | null,
-  leading: Statement[] = [],
 ): Change<{ ok: true } & MethodConfirmed> {
   const method = listMethods(sql).find((m) => m.id === id) as MethodView;
   const statements: Statement[] = [
-    ...leading,
     {
       sql: "INSERT OR IGNORE INTO methods (id, user_id, type, name, created_at) VALUES (?, ?, ?, ?, ?)",
       params: [id, caller.user.id, type, method.name, Date.parse(method.createdAt)],

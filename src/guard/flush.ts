@@ -120,6 +120,14 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number, reque
 }
 
 /**
+ * Whether a D1 part is still waiting. D1 parts are applied in order and the first failure stops the ones behind
+ * it, so with none waiting every effect recorded before the last flush has reached D1.
+ */
+export function d1Behind(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM pending WHERE d1_done = 0 LIMIT 1").toArray().length === 1;
+}
+
+/**
  * Schedules a retry of one record with backoff; returns when. Its log line
  * names the record and the request (or none: the alarm's flush), never the
  * error or the change.

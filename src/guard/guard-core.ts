@@ -5,11 +5,13 @@ import { Admission } from "../lib/admission";
 import { DEFAULT_LANG, type Lang } from "../notify/language";
 import type { Stage } from "../session";
 import { type Change, type Effect, recordEffect } from "./effects";
-import { flushEffects } from "./flush";
+import { d1Behind, flushEffects } from "./flush";
+import { abandonClaim, claimHeld, type KeyClaim, releaseExpiredClaims } from "./key-claims";
 import { migrate } from "./migrations";
 import * as reset from "./reset";
 import * as state from "./state";
 import type * as T from "./types";
+import { ENROLLING } from "./types";
 import * as verify from "./verify";
 
 /**
@@ -79,6 +81,25 @@ export abstract class GuardCore extends DurableObject<Env> {
     return refusal;
   }
 
+  /**
+   * Commits a key's claim (src/guard/key-claims.ts), a step whose D1 write the call must see land before it
+   * goes on, and answers whether D1 kept the claim's row. A session ended meanwhile, or D1 not answering
+   * (`unsettled`: whether it holds the row is unknown), takes the claim back.
+   */
+  protected async settleKeyClaim(
+    caller: T.SessionCaller,
+    claim: KeyClaim,
+    effect: Effect,
+  ): Promise<{ ok: true; held: boolean } | T.EntryRefusal | { ok: false; reason: "unsettled" }> {
+    await this.commit(caller, effect);
+    // Nothing left waiting: the claim's INSERT OR IGNORE ran, and whether D1 kept its row is the answer.
+    const held = d1Behind(this.sql) ? null : await claimHeld(this.env.DB, claim).catch(() => null);
+    const late = this.enter(caller, ENROLLING);
+    if (held !== null && !late) return { ok: true, held };
+    await this.commit(caller, abandonClaim(this.sql, claim, held !== false));
+    return late ?? { ok: false, reason: "unsettled" };
+  }
+
   /** One alarm, many deadlines: always the earliest in the `deadlines` view. */
   protected async rearm(): Promise<void> {
     const due = this.sql.exec<{ due: number | null }>("SELECT MIN(due) AS due FROM deadlines").one().due;
@@ -93,6 +114,6 @@ export abstract class GuardCore extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    await this.commit({ now }, reset.expire(this.sql, now));
+    await this.commit({ now }, reset.expire(this.sql, now), releaseExpiredClaims(this.sql, now));
   }
 }

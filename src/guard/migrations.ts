@@ -215,6 +215,25 @@ CREATE VIEW deadlines AS
   `
 ALTER TABLE half_sessions ADD COLUMN device_generation TEXT;
 `,
+  // 9: a security key's credential id claimed in D1 before the key joins the guard (src/guard/key-claims.ts,
+  // docs/security.md R11b): the claim is kept here until the registration ends, so that one the guard never finished
+  // (restarted mid-call) is released by the alarm. Five terms at most per compound SELECT: it joins the nested one.
+  `
+CREATE TABLE key_claims (
+  method_id TEXT PRIMARY KEY,
+  credential_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+
+DROP VIEW deadlines;
+CREATE VIEW deadlines AS
+  SELECT pending_expires_at AS due FROM totp WHERE confirmed_at IS NULL
+  UNION ALL SELECT expires_at FROM challenges
+  UNION ALL SELECT due FROM (
+    SELECT expires_at AS due FROM recovery UNION ALL SELECT until FROM recovery_claims UNION ALL SELECT expires_at FROM tokens
+    UNION ALL SELECT expires_at FROM key_claims)
+  UNION ALL SELECT next_at FROM pending;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -136,8 +136,9 @@ export type StepAttempt =
  */
 export type StepAnswer = { session: null } | { session: HalfSession; result: VerifyResult | null };
 
+/** `unsettled`: a change that needed D1's answer did not get it (src/guard/key-claims.ts); nothing was kept, try again. */
 export type Outcome<T> =
   | ({ ok: true } & T)
-  | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" | "wrong_stage" | "too_many" };
+  | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" | "wrong_stage" | "too_many" | "unsettled" };
 
 export type ResetResult = { ok: true; recoveryCode: string; expiresAt: number } | { ok: false; reason: "wrong_stage" };

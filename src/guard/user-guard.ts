@@ -203,11 +203,12 @@ export class UserGuard extends GuardCore {
     if (refused) return refused;
     const check = await verifyRegistration(this.sql, { response, rp, session: ceremonySession(this.sql, caller, "registration"), now: caller.now });
     if (!check.ok) return { ok: false, reason: "invalid" };
-    const { credential } = check;
-    const elsewhere = await enroll.registeredElsewhere(this.env.DB, credential.credentialId);
     const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes);
-    // Read again after the awaits: a reset or a disable meanwhile ended this session.
-    return this.enter(caller, ENROLLING) ?? this.apply(caller, enroll.addCredential(this.sql, caller, { id: newId(), name, credential, elsewhere }, fresh));
+    // Read again after the awaits: a reset or a disable meanwhile ended this session. Then D1 decides whose key it is (src/guard/key-claims.ts).
+    const started = this.enter(caller, ENROLLING) ?? enroll.startKeyClaim(this.sql, caller, { id: newId(), name, credential: check.credential });
+    if (!started.ok) return started;
+    const settled = await this.settleKeyClaim(caller, started.claim, started.effect);
+    return settled.ok ? this.apply(caller, enroll.addCredential(this.sql, caller, started.claim, check.credential, settled.held, fresh)) : settled;
   }
 
   // ---- managing methods (bodies in manage.ts) ---------------------------

@@ -31,6 +31,10 @@ export function refused(outcome: GuardRefusal, during: "login" | "change" = "cha
       throw new AppError("forbidden", `An account may have at most ${MAX_METHODS} authenticator apps and security keys; remove one first`);
     case "exists":
       throw new AppError("credential_exists", "This security key is already registered");
+    case "unsettled":
+      throw new AppError("internal", "The security key could not be registered just now; nothing was kept, please try again", {
+        log: "security key registration: D1 did not answer the credential id's claim; the claim is being taken back",
+      });
     case "invalid":
       if (login) throw notAccepted("attemptsLeft" in outcome ? outcome : {});
       throw new AppError("invalid_code", "That code is not right", { status: 400 });
