@@ -181,3 +181,47 @@ describe("throttle objects clean up after themselves", () => {
     expect(await stored(key)).toEqual({ keys: 0, alarm: null });
   });
 });
+
+describe("a request its client bucket refuses keeps no throttle object (docs/security.md R11w)", () => {
+  const throttle = (key: string) => env.THROTTLE.get(env.THROTTLE.idFromName(key));
+  const hex = (email: string) => bytesToHex(sha256(new TextEncoder().encode(email)));
+  const stored = (key: string) =>
+    runInDurableObject(throttle(key), async (_instance, state) => ({ keys: [...state.storage.kv.list()].length, alarm: await state.storage.getAlarm() }));
+
+  /** Empties a client bucket as that many requests from the address would (src/auth/limits.ts): the state a Throttle keeps. */
+  async function emptyClientBucket(key: string, policy: { capacity: number; refillMs: number }): Promise<void> {
+    await runInDurableObject(throttle(key), async (_instance, state) => {
+      state.storage.kv.put("bucket", { tokens: 0, at: Date.now() });
+      state.storage.kv.put("policy", policy);
+      state.storage.kv.put("touched", Date.now());
+    });
+  }
+
+  // Every refused request named a bucket of its own, an email made up for it: had each left its object stored (and an
+  // alarm a day away), one address whose bucket is empty, which costs it no password hash, would make as many objects
+  // as it sent requests. The per-email bucket is taken in parallel with the client's and given back to full.
+  it("logins, signups and reset requests with made-up emails from an address whose bucket is empty: 429, and no object of theirs stays", async () => {
+    const ip = "198.51.100.201";
+    await emptyClientBucket(`client:${ip}`, { capacity: 100, refillMs: 3_000 });
+    await emptyClientBucket(`signup-client:${ip}`, { capacity: 40, refillMs: 90_000 });
+    await emptyClientBucket(`reset-client:${ip}`, { capacity: 20, refillMs: 60_000 });
+    const keys: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const email = uniqueEmail(`madeup${i}`);
+      const client = new Client(ip);
+      expect((await client.request("POST", "/api/auth/login", { email, password: "a wrong password, sprayed" })).status).toBe(429);
+      expect((await client.request("POST", "/api/auth/signup", { email, password: PASSWORD, name: "Someone" })).status).toBe(429);
+      expect((await client.request("POST", "/api/auth/password-reset", { email })).status).toBe(429);
+      keys.push(`email:${hex(email)}`, `signup-email:${hex(email)}`, `reset-email:${hex(email)}`);
+    }
+    for (const key of keys) expect({ key, ...(await stored(key)) }).toEqual({ key, keys: 0, alarm: null });
+  });
+
+  it("a right password gives the email's token back: its bucket is full again and nothing of it is kept; a wrong one is kept", async () => {
+    const user = await newUser();
+    expect((await new Client().request("POST", "/api/auth/login", { email: user.email, password: PASSWORD })).status).toBe(200);
+    expect(await stored(`email:${hex(user.email)}`)).toEqual({ keys: 0, alarm: null });
+    expect((await new Client().request("POST", "/api/auth/login", { email: user.email, password: "wrong wrong wrong wrong" })).status).toBe(401);
+    expect((await stored(`email:${hex(user.email)}`)).keys).toBeGreaterThan(0);
+  });
+});

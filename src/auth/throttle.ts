@@ -18,7 +18,8 @@ export const IDLE_DELETE_MS = 24 * 60 * 60 * 1000;
  * `touched` (the last write). The first write sets the alarm to a day after the
  * state stops mattering (bucket full again, window empty, last write); the
  * alarm then deletes everything, so the objects of emails tried once do not
- * pile up forever. Later writes leave the alarm alone: one that rings while
+ * pile up forever. A bucket given back to full is deleted at once, alarm and
+ * all. Later writes leave the alarm alone: one that rings while
  * the state still matters sets the next one from the state it finds. A busy
  * key writes its state and its time, two rows, not four per request (the
  * policy and the alarm only when they change).
@@ -30,9 +31,16 @@ export class Throttle extends DurableObject<Env> {
     return result;
   }
 
-  /** Gives back the token of an attempt that turned out to be the right password. */
+  /**
+   * Gives back the token of an attempt that turned out to be the right password, or that another bucket refused.
+   * A bucket full again says nothing a fresh one would not, so nothing of it is kept: a request refused by its
+   * client's empty bucket, which costs it no password hash, gave back the token of a bucket named by an email it
+   * made up, and each such object stayed stored, with an alarm, for a day (docs/security.md R11w).
+   */
   async refund(policy: BucketPolicy, now = Date.now()): Promise<void> {
-    await this.saveBucket(policy, giveBack(policy, this.ctx.storage.kv.get<BucketState>("bucket") ?? null, now), now);
+    const state = giveBack(policy, this.ctx.storage.kv.get<BucketState>("bucket") ?? null, now);
+    if (state.tokens >= policy.capacity) return this.forgetBucket();
+    await this.saveBucket(policy, state, now);
   }
 
   /** One event in the window at `now`, or the wait until there is room. */
@@ -67,6 +75,13 @@ export class Throttle extends DurableObject<Env> {
     if (stored?.capacity !== policy.capacity || stored.refillMs !== policy.refillMs) kv.put("policy", policy);
     kv.put("touched", now);
     await this.armCleanup();
+  }
+
+  /** Synchronous deletes (one step with the read that decided them); the alarm, which would find nothing, goes too. */
+  private async forgetBucket(): Promise<void> {
+    const kv = this.ctx.storage.kv;
+    for (const key of ["bucket", "policy", "touched"]) kv.delete(key);
+    await this.ctx.storage.deleteAlarm();
   }
 
   private async saveWindow(windowMs: number, times: number[], now: number): Promise<void> {
