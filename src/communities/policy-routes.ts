@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
+import { takeTokens } from "../auth/throttle";
 import type { AppEnv } from "../env";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
@@ -7,6 +8,7 @@ import { AppError } from "../http/errors";
 import { Cid, json, jsonBody, problems, Role } from "../http/schemas";
 import { validationHook } from "../http/validation";
 import { z } from "../http/zod";
+import type { BucketPolicy } from "../lib/token-bucket";
 import { storedLang } from "../notify/language";
 import { requireAdmin } from "./membership";
 import { MAX_GRACE_DAYS, type Policy } from "./policy";
@@ -16,6 +18,14 @@ import { communityAdmins, communityWithPolicy, membershipOf, membersOf, savePoli
 export const policyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const authenticated = requireStage("authenticated");
+
+/**
+ * Policy changes per community, by all its admins together: 10, then one an hour. Every change emails every admin
+ * and may call every member's guard, so without a bound one admin had each co-admin emailed once per request, as
+ * fast as requests went (docs/security.md R11x). Bounded by refusing the change, never by dropping its email: the
+ * email is how co-admins hear of a change.
+ */
+export const POLICY_CHANGES_PER_COMMUNITY: BucketPolicy = { capacity: 10, refillMs: 60 * 60 * 1000 };
 
 const PolicyView = z
   .object({
@@ -72,20 +82,29 @@ policyRoutes.openapi(
     tags: ["communities"],
     summary: "Change the community's two-factor policy (admins, password re-entered)",
     description:
-      "`enforcedFrom` is set when `requireTwoFactor` turns on and kept by later changes of the other fields. An admin without 2FA cannot turn the requirement on (409 two_factor_required). Every change is written to the acting admin's log and emailed to every admin of the community.",
+      "`enforcedFrom` is set when `requireTwoFactor` turns on and kept by later changes of the other fields. An admin without 2FA cannot turn the requirement on (409 two_factor_required). Every change is written to the acting admin's log and emailed to every admin of the community. At most 10 changes per community, then one an hour, by all its admins together (429 too_many_attempts with Retry-After).",
     middleware: [authenticated, requireAdmin, requireRecentReauth],
     request: { params: Cid, ...jsonBody(PolicyBody) },
-    responses: { 200: json(z.object({ policy: PolicyView }), "The policy now"), ...problems(400, 401, 403, 404, 409) },
+    responses: { 200: json(z.object({ policy: PolicyView }), "The policy now"), ...problems(400, 401, 403, 404, 409, 429) },
   }),
   async (c) => {
     const session = sessionOf(c);
     const { cid } = c.req.valid("param");
     const change = c.req.valid("json");
+    // 429 comes before the endpoint's own errors (docs/api.md "Conventions"); requireAdmin has shown the community is real.
+    const giveBack = await takeTokens(
+      c.env,
+      [{ key: `policy-community:${cid}`, policy: POLICY_CHANGES_PER_COMMUNITY }],
+      Date.now(),
+      "Too many policy changes in this community; wait before changing it again",
+    );
     const community = await communityWithPolicy(c.env.DB, cid);
     if (!community) throw new AppError("not_found", "No such community");
     const guard = guardFor(c.env, session.user.id);
     // An admin whose account falls to a password alone must not be the one who demands more of others.
     if (change.requireTwoFactor && !community.policy.requireTwoFactor && !(await guard.summary()).enabled) {
+      // Nothing changed and nobody was emailed: the token goes back.
+      await giveBack();
       throw new AppError("two_factor_required", "Turn on two-factor authentication for your own account before requiring it of others", { status: 409 });
     }
     const after = await savePolicy(c.env.DB, cid, change, Date.now());
