@@ -66,7 +66,7 @@ async function main() {
     const why = body?.detail ?? body?.title ?? res.statusText;
     const hint =
       res.status === 404 && body?.code === "not_found" && /endpoint/.test(why ?? "")
-        ? " (is OPS_TOKEN set on the Worker? A token under 32 characters leaves the route off; see docs/deploy.md)"
+        ? " (is OPS_TOKEN set on the Worker? see docs/deploy.md)"
         : res.status === 429
           ? ` (retry after ${res.headers.get("Retry-After") ?? "?"} s)`
           : "";

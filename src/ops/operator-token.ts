@@ -1,9 +1,10 @@
 /**
- * The rule a secret OPS_TOKEN must meet before the operator routes turn on
- * (docs/deploy.md "Operator recovery"). Guessing is throttled per client
- * address only, never for all callers together, so that a stranger's wrong
- * tokens cannot keep the operator out; what keeps guessing pointless instead
- * is a token nobody can guess: `openssl rand -base64 32` gives 44 characters.
+ * What makes an OPS_TOKEN strong (docs/deploy.md "Operator recovery"). A
+ * strong token's guesses are throttled per client address only, never for
+ * all callers together, so that a stranger's wrong tokens cannot keep the
+ * operator out; what keeps guessing pointless instead is a token nobody can
+ * guess: `openssl rand -base64 32` gives 44 characters. A weak token still
+ * works, with the old budget for all callers together.
  */
 export const OPS_TOKEN_MIN_LENGTH = 32;
 
@@ -11,23 +12,25 @@ export const OPS_TOKEN_MIN_LENGTH = 32;
  * Fewer distinct characters than this is a key held down or a short pattern
  * repeated ("aaaa…", "abc1abc1…"): long, yet guessable. A random
  * token of 32 characters or more has far more (64 hex digits have 16, or
- * close to it); the check refuses only the obviously made-up ones.
+ * close to it); the check catches only the obviously made-up ones.
  */
 export const OPS_TOKEN_MIN_DISTINCT = 8;
 
 /** What the Worker's OPS_TOKEN secret makes of the operator routes. */
-export type OperatorToken = { state: "unset" } | { state: "weak" } | { state: "on"; secret: string };
+export type OperatorToken = { state: "unset" } | { state: "weak" | "strong"; secret: string };
 
 /**
- * Unset or empty: off, as chosen. Set but weak (after trimming surrounding
- * whitespace: shorter than 32 characters, whitespace inside, which a bearer
- * token cannot carry, or fewer than 8 distinct characters): off too, and
- * the caller logs why. The trimmed value is the one compared, so a newline a
- * shell pipe added to the secret does not keep the right token out.
+ * Unset or empty: off, as chosen. Set: on, whatever its strength (the
+ * contract: with the secret set, the route answers). Weak, after trimming
+ * surrounding whitespace (shorter than 32 characters, whitespace inside,
+ * which a bearer token cannot carry, or fewer than 8 distinct characters):
+ * the caller keeps a guess budget for all callers together and logs why. The
+ * trimmed value is the one compared, so a newline a shell pipe added to the
+ * secret does not keep the right token out.
  */
 export function operatorToken(raw: string | undefined): OperatorToken {
   if (!raw) return { state: "unset" };
   const secret = raw.trim();
-  if (secret.length < OPS_TOKEN_MIN_LENGTH || /\s/.test(secret) || new Set(secret).size < OPS_TOKEN_MIN_DISTINCT) return { state: "weak" };
-  return { state: "on", secret };
+  const weak = secret.length < OPS_TOKEN_MIN_LENGTH || /\s/.test(secret) || new Set(secret).size < OPS_TOKEN_MIN_DISTINCT;
+  return { state: weak ? "weak" : "strong", secret };
 }

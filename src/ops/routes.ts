@@ -23,7 +23,7 @@ opsRoutes.openapi(
     tags: ["ops"],
     summary: "Reset a user's two-factor authentication as the service's operator (Bearer OPS_TOKEN)",
     description:
-      "Off (404) unless the Worker has the secret OPS_TOKEN, at least 32 characters (a weaker one leaves it off, docs/deploy.md). The same reset as an admin's: every method and backup code removed, every session ended, one recovery code valid once for 24 hours; the user's event names the actor `operator` and the user is emailed, and so is every other admin of each community the user administers. A missing or wrong token gets 401 unauthenticated; attempts are throttled per client address (429). An unknown email gets 404 not_found.",
+      "Off (404) unless the Worker has the secret OPS_TOKEN (32 characters or more: a weaker one also counts wrong tokens for all callers together, docs/deploy.md). The same reset as an admin's: every method and backup code removed, every session ended, one recovery code valid once for 24 hours; the user's event names the actor `operator` and the user is emailed, and so is every other admin of each community the user administers. A missing or wrong token gets 401 unauthenticated; attempts are throttled per client address (429). An unknown email gets 404 not_found.",
     middleware: [requireOperator],
     request: jsonBody(z.object({ email: Email })),
     responses: {
