@@ -45,12 +45,13 @@ export const INVITATIONS_PER_COMMUNITY: WindowPolicy = { limit: 100, windowMs: D
 export const INVITATIONS_PER_CLIENT: WindowPolicy = { limit: 40, windowMs: HOUR };
 
 /**
- * Invitation emails to one address, from every sender together: 5, then one an hour. The windows above are
+ * Invitation emails to one address, from every sender together: 10, then one every 6 minutes (10 an hour: more
+ * than any one person is invited to for real, and room for re-sent invitations). The windows above are
  * the sender's, so each new client address with an account (and the community every signup may make) added
  * 20 an hour to the same inbox (docs/security.md R11o). Past it the invitation is still made and listed to
  * its invitee (`GET /api/invitations`), only not emailed, and the admin's answer is the same.
  */
-export const INVITATION_MAIL_POLICY: BucketPolicy = { capacity: 5, refillMs: 60 * 60 * 1000 };
+export const INVITATION_MAIL_POLICY: BucketPolicy = { capacity: 10, refillMs: 6 * 60 * 1000 };
 
 /** The counts that bound invitations: per admin (an hour), per community (a day) and per client address (an hour), in Throttle objects. */
 export function invitationWindows(adminId: string, cid: string, client: string) {
