@@ -143,7 +143,7 @@ describe("confirming a reset", () => {
     expect(row!.expires_at - row!.created_at).toBe(30 * 60 * 1000);
     const who = { id: user.id, email: user.email, name: user.name };
     const hash = tokenHash(secretOf(token));
-    const refused = await guard(user.id).resetPassword(callerAt(who, row!.expires_at), hash, "not-a-real-hash");
+    const refused = await guard(user.id).resetPassword(callerAt(who, row!.expires_at), hash, "not-a-real-hash", []);
     expect(refused).toEqual({ ok: false, reason: "invalid" });
     await guardRows(user.id, "UPDATE tokens SET expires_at = ? RETURNING purpose", Date.now() - 1);
     const before = await worldSnapshot();

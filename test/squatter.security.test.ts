@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, expectProblem } from "./support/client";
-import { enableTOTP, logIn, newUser, PASSWORD, uniqueEmail } from "./support/fixtures";
+import { addAuthenticatorApp, enableTOTP, logIn, newUser, PASSWORD, reauth, uniqueEmail } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
 import { eventTypesOf, guard, guardRows, worldSnapshot } from "./support/stores";
 
@@ -10,7 +10,8 @@ import { eventTypesOf, guard, guardRows, worldSnapshot } from "./support/stores"
  * an invited address before its owner does, turns 2FA on, and tries to join
  * the community. They get 403 email_unverified; the owner, with the
  * invitation's own link and a password reset, takes the account over (the
- * squatter's 2FA removed, their sessions ended) and joins.
+ * squatter's 2FA removed, their sessions ended) and joins. Nor does anyone the
+ * squatter brought in outlive that takeover as the owner's admin (R11h).
  */
 
 const mail = new Mailbox();
@@ -72,6 +73,120 @@ describe("the squatter", () => {
     await expectProblem(await invitee.client.post(`/api/invitations/${id}/accept`), 403, "email_unverified");
     expect((await invitee.client.json("POST", `/api/invitations/${id}/accept`, { token })).status).toBe(200);
     expect((await invitee.client.json("GET", "/api/me")).body.user.emailVerified).toBe(true);
+  });
+});
+
+/** A squatter's account, made with `email` and a community of its own, logged in (fully: no 2FA yet). */
+async function squattedAccount(email: string, community: string): Promise<{ client: Client; id: string; communityId: string }> {
+  const client = new Client();
+  const signup = await client.json("POST", "/api/auth/signup", { email, password: PASSWORD, name: "Squatter", community });
+  expect(signup.status).toBe(201);
+  expect((await client.json("POST", "/api/auth/login", { email, password: PASSWORD })).body.status).toBe("authenticated");
+  return { client, id: signup.body.user.id as string, communityId: (await client.json("GET", "/api/me")).body.communities[0].id as string };
+}
+
+/** The owner of `email` takes the account over through the reset link, logs in and turns 2FA on. */
+async function takeOver(email: string): Promise<Client> {
+  expect((await new Client().post("/api/auth/password-reset", { email })).status).toBe(202);
+  const resetToken = await mail.nextToken(email, "reset-password");
+  expect((await new Client().post("/api/auth/password-reset/confirm", { token: resetToken, password: OWNER_PASSWORD })).status).toBe(204);
+  const owner = await logIn(email, OWNER_PASSWORD);
+  expect(owner.body.status).toBe("authenticated");
+  expect((await owner.client.post("/api/security/reauth", { password: OWNER_PASSWORD })).status).toBe(204);
+  await addAuthenticatorApp(owner.client, { reauth: false });
+  return owner.client;
+}
+
+describe("what the squatter set up does not outlive the owner's takeover (R11h)", () => {
+  it("a co-admin the squatter brought in is no longer the owner's admin: no reset of the owner's 2FA, no community shared with them", async () => {
+    // The squatter signs up first with the victim's address and a community, unproven, and invites an accomplice
+    // (an account of their own, proven, with 2FA) as a second admin, who accepts. Inviting needs no proven address.
+    const victim = uniqueEmail("victim");
+    const squatter = await squattedAccount(victim, "Squat Co");
+    const accomplice = await newUser({ name: "Accomplice" });
+    await enableTOTP(accomplice.client);
+    const invitation = await invite({ client: squatter.client, communityId: squatter.communityId }, accomplice.email, "admin");
+    expect((await accomplice.client.json("POST", `/api/invitations/${invitation}/accept`)).status).toBe(200);
+
+    const owner = await takeOver(victim);
+
+    // The accomplice cannot reset the owner's 2FA, which would keep the owner at recovery_code_required with the
+    // code in the accomplice's hands, and with the owner's password (phished or reused) log in with no second factor.
+    await reauth(accomplice.client);
+    await expectProblem(
+      await accomplice.client.post(`/api/communities/${squatter.communityId}/members/${squatter.id}/reset-2fa`, { password: PASSWORD }),
+      404,
+      "not_found",
+    );
+    expect((await new Client().json("POST", "/api/auth/login", { email: victim, password: OWNER_PASSWORD })).body.status).toBe("second_factor_required");
+    // The owner is in no community someone else administers; the accomplice keeps the squatter's community, alone.
+    expect((await owner.json("GET", "/api/me")).body.communities).toEqual([]);
+    const members = await accomplice.client.json("GET", `/api/communities/${squatter.communityId}/members`);
+    expect(members.body.members.map((m: { id: string }) => m.id)).toEqual([accomplice.id]);
+    // The owner's log says which community the account left, and the takeover's email says why.
+    const events = await owner.json("GET", "/api/security");
+    const left = events.body.events.filter((e: { type: string }) => e.type === "member_left");
+    expect(left.map((e: { data: unknown }) => e.data)).toEqual([{ communityId: squatter.communityId, communityName: "Squat Co", reason: "password_reset" }]);
+    const notice = mail.to(victim).find((m) => m.subject === "Your password was changed");
+    expect(notice?.text).toContain("left every community in which someone else is an admin");
+  });
+
+  it("an invitation the squatter sent that is still pending is withdrawn: its invitee cannot join the owner's community afterwards", async () => {
+    const victim = uniqueEmail("victim");
+    const squatter = await squattedAccount(victim, "Pending Co");
+    const accomplice = await newUser({ name: "Accomplice" });
+    await enableTOTP(accomplice.client);
+    const invitation = await invite({ client: squatter.client, communityId: squatter.communityId }, accomplice.email, "admin");
+
+    const owner = await takeOver(victim);
+
+    await expectProblem(await accomplice.client.post(`/api/invitations/${invitation}/accept`), 404, "not_found");
+    expect((await accomplice.client.json("GET", "/api/invitations")).body.invitations).toEqual([]);
+    // The owner keeps the community: nobody else administers it.
+    const me = (await owner.json("GET", "/api/me")).body;
+    expect(me.communities).toEqual([{ id: squatter.communityId, name: "Pending Co", role: "admin" }]);
+    expect((await owner.json("GET", `/api/communities/${squatter.communityId}/invitations`)).body.invitations).toEqual([]);
+  });
+
+  it("an unproven creator alone in administering their community keeps it, members included, after a password reset", async () => {
+    // The account's own community, with a plain member who joined: plain members reset nobody.
+    const email = uniqueEmail("creator");
+    const creator = await squattedAccount(email, "Own Club");
+    const member = await newUser({ name: "Member" });
+    const invitation = await invite({ client: creator.client, communityId: creator.communityId }, member.email, "member");
+    expect((await member.client.json("POST", `/api/invitations/${invitation}/accept`)).status).toBe(200);
+
+    const owner = await takeOver(email);
+
+    expect((await owner.json("GET", "/api/me")).body.communities).toEqual([{ id: creator.communityId, name: "Own Club", role: "admin" }]);
+    const members = await owner.json("GET", `/api/communities/${creator.communityId}/members`);
+    expect(members.body.members.map((m: { id: string; role: string }) => [m.id, m.role]).sort()).toEqual(
+      [
+        [creator.id, "admin"],
+        [member.id, "member"],
+      ].sort(),
+    );
+    expect(await eventTypesOf(creator.id)).not.toContain("member_left");
+  });
+
+  it("a proven account's password reset leaves every membership and pending invitation as it was", async () => {
+    const admin = await newUser({ community: "Proven Co" });
+    const coAdmin = await newUser({ name: "Co-admin" });
+    expect((await coAdmin.client.json("POST", `/api/invitations/${await invite(admin, coAdmin.email, "admin")}/accept`)).status).toBe(200);
+    const pending = await invite(admin, uniqueEmail("later"), "member");
+    const memberships = () => env.DB.prepare("SELECT community_id, user_id, role FROM memberships WHERE user_id = ?").bind(admin.id).all();
+    const before = (await memberships()).results;
+    expect(before).toHaveLength(1);
+
+    expect((await new Client().post("/api/auth/password-reset", { email: admin.email })).status).toBe(202);
+    const token = await mail.nextToken(admin.email, "reset-password");
+    expect((await new Client().post("/api/auth/password-reset/confirm", { token, password: OWNER_PASSWORD })).status).toBe(204);
+
+    expect((await memberships()).results).toEqual(before);
+    const owner = await logIn(admin.email, OWNER_PASSWORD);
+    const invitations = await owner.client.json("GET", `/api/communities/${admin.communityId}/invitations`);
+    expect(invitations.body.invitations.map((i: { id: string }) => i.id)).toEqual([pending]);
+    expect(await eventTypesOf(admin.id)).not.toContain("member_left");
   });
 });
 

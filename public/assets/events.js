@@ -42,7 +42,8 @@ const LABELS = {
       : [d.scope === "this" ? "event.session_revoked_this" : "event.session_revoked_one"],
   new_browser_login: () => ["event.new_browser_login"],
   policy_changed: (d) => ["event.policy_changed", { community: quoted(d.communityName) }],
-  member_left: (d) => ["event.member_left", { community: quoted(d.communityName) }],
+  // A takeover by password reset leaves the communities someone else administers (docs/security.md R11h).
+  member_left: (d) => [d.reason === "password_reset" ? "event.member_left_takeover" : "event.member_left", { community: quoted(d.communityName) }],
   member_removed: (d, e) => [
     e.actor?.name ? "event.member_removed_by" : "event.member_removed",
     { community: quoted(d.communityName), admin: e.actor?.name ?? "" },

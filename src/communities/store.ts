@@ -60,6 +60,23 @@ export async function coAdminsOf(db: D1Database, uid: string): Promise<(Communit
 }
 
 /**
+ * The communities `uid` belongs to in which another user is an admin: those
+ * whose admins could reset `uid`'s 2FA. A takeover by password reset leaves
+ * them (src/guard/tokens.ts `resetPassword`, docs/security.md R11h).
+ */
+export async function communitiesAdministeredByOthers(db: D1Database, uid: string): Promise<{ id: string; name: string }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT c.id, c.name FROM memberships t JOIN communities c ON c.id = t.community_id
+       WHERE t.user_id = ?1 AND EXISTS (SELECT 1 FROM memberships m WHERE m.community_id = t.community_id AND m.role = 'admin' AND m.user_id != ?1)
+       ORDER BY c.id`,
+    )
+    .bind(uid)
+    .all<{ id: string; name: string }>();
+  return results;
+}
+
+/**
  * Ends a membership in one statement, unless it is the community's last
  * admin: the count and the delete are one step in D1, so two admins leaving at
  * once cannot both go. "gone" when it was no membership (any more).

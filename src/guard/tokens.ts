@@ -1,3 +1,4 @@
+import { eventStatement } from "../audit/events";
 import type { Statement } from "../lib/statement";
 import { type Change, type Effect, eventBy, type SealedToken } from "./effects";
 import { wipeFactors } from "./manage";
@@ -101,15 +102,51 @@ function passwordStatement(userId: string, passwordHash: string): Statement {
   return { sql: "UPDATE users SET password_hash = ? WHERE id = ?", params: [passwordHash, userId] };
 }
 
+/** A community the account belongs to in which another user is an admin, as D1 listed it before the reset. */
+export interface SharedCommunity {
+  id: string;
+  name: string;
+}
+
+/**
+ * What a takeover undoes in D1 of what the unproven holder set up: the
+ * account leaves every community in which another user is an admin (exactly
+ * those whose admins could reset its 2FA; one it alone administers is kept,
+ * its plain members reset nobody), and the invitations it sent that nobody
+ * accepted are withdrawn (an admin invited by the squatter would join the
+ * owner's community afterwards). The DELETE decides from D1 as it runs; each
+ * `member_left` is written only if its community is one the DELETE then takes,
+ * in the same batch (docs/security.md R11h).
+ */
+function takeoverStatements(caller: Caller, shared: SharedCommunity[]): Statement[] {
+  const uid = caller.user.id;
+  const left = shared.map((c) =>
+    eventStatement(eventBy(caller, "member_left", { communityId: c.id, communityName: c.name, reason: "password_reset" }), {
+      sql: `EXISTS (SELECT 1 FROM memberships WHERE community_id = ? AND user_id = ?)
+            AND EXISTS (SELECT 1 FROM memberships WHERE community_id = ? AND role = 'admin' AND user_id != ?)`,
+      params: [c.id, uid, c.id, uid],
+    }),
+  );
+  return [
+    ...left,
+    {
+      sql: "DELETE FROM memberships WHERE user_id = ?1 AND community_id IN (SELECT community_id FROM memberships WHERE role = 'admin' AND user_id != ?1)",
+      params: [uid],
+    },
+    { sql: "DELETE FROM invitations WHERE invited_by = ? AND accepted_at IS NULL", params: [uid] },
+  ];
+}
+
 /**
  * A forgotten password replaced through the emailed link, as one step: the
  * claim, the new hash, every session ended (epoch), the email marked proven.
  * 2FA stays, unless the email had never been proven: then whoever set it up
  * never showed they own the address, and the owner taking the account over
  * must not be locked out by a squatter's methods, so methods, backup codes, a
- * pending recovery and a lock go too.
+ * pending recovery and a lock go too, and nobody the squatter brought in stays
+ * able to reset the owner (`takeoverStatements`; `shared` is read by the route).
  */
-export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, passwordHash: string): Change<ResetResult> {
+export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, passwordHash: string, shared: SharedCommunity[]): Change<ResetResult> {
   if (!claimToken(sql, "password_reset", hash, caller.now)) return { result: { ok: false, reason: "invalid" }, effect: null };
   const unproven = !isEmailVerified(sql);
   const statements: Statement[] = [passwordStatement(caller.user.id, passwordHash)];
@@ -122,6 +159,7 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
     statements.push(
       { sql: "DELETE FROM methods WHERE user_id = ?", params: [caller.user.id] },
       { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL, recovery_expires_at = NULL WHERE id = ?", params: [caller.user.id] },
+      ...takeoverStatements(caller, shared),
     );
   }
   // Whoever took the account may have had a browser remembered: the new password alone must not log it in.

@@ -288,9 +288,9 @@ export class UserGuard extends GuardCore {
     await this.apply(caller, { result: undefined, effect: tokens.markEmailVerified(this.sql, caller, how) });
   }
 
-  async resetPassword(caller: T.Caller, hash: string, passwordHash: string): Promise<tokens.ResetResult> {
+  async resetPassword(caller: T.Caller, hash: string, passwordHash: string, shared: tokens.SharedCommunity[]): Promise<tokens.ResetResult> {
     this.enter(caller);
-    return this.apply(caller, tokens.resetPassword(this.sql, caller, hash, passwordHash));
+    return this.apply(caller, tokens.resetPassword(this.sql, caller, hash, passwordHash, shared));
   }
 
   async changePassword(caller: T.SessionCaller, passwordHash: string): Promise<T.Outcome<{ epoch: number }>> {

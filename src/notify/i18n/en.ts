@@ -99,7 +99,7 @@ export const en = {
   "password_reset.body.twoFactorKept":
     "The password of your account was reset through a link sent to this address. Every session was logged out and every remembered browser was forgotten. Two-factor authentication stays on.",
   "password_reset.body.twoFactorRemoved":
-    "The password of your account was reset through a link sent to this address. Every session was logged out and every remembered browser was forgotten. Your email address had never been confirmed, so the two-factor methods and backup codes set up on the account were removed: set up a new method after you log in.",
+    "The password of your account was reset through a link sent to this address. Every session was logged out and every remembered browser was forgotten. Your email address had never been confirmed, so the two-factor methods and backup codes set up on the account were removed: set up a new method after you log in. The account also left every community in which someone else is an admin, and the invitations sent from it that nobody had accepted were withdrawn: whoever set the account up may have chosen those admins.",
 
   // ---- emails that carry a single-use link (the link is a line of its own) --
   "account.verify_email.subject": "Confirm your email address",

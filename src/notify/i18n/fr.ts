@@ -97,7 +97,7 @@ export const fr: MailCatalogue = {
   "password_reset.body.twoFactorKept":
     "Le mot de passe de votre compte a été réinitialisé grâce à un lien envoyé à cette adresse. Toutes les sessions ont été déconnectées et tous les navigateurs mémorisés ont été oubliés. L’authentification à deux facteurs reste activée.",
   "password_reset.body.twoFactorRemoved":
-    "Le mot de passe de votre compte a été réinitialisé grâce à un lien envoyé à cette adresse. Toutes les sessions ont été déconnectées et tous les navigateurs mémorisés ont été oubliés. Votre adresse e-mail n’avait jamais été confirmée : les méthodes à deux facteurs et les codes de secours configurés sur le compte ont donc été supprimés. Configurez une nouvelle méthode après vous être connecté.",
+    "Le mot de passe de votre compte a été réinitialisé grâce à un lien envoyé à cette adresse. Toutes les sessions ont été déconnectées et tous les navigateurs mémorisés ont été oubliés. Votre adresse e-mail n’avait jamais été confirmée : les méthodes à deux facteurs et les codes de secours configurés sur le compte ont donc été supprimés. Configurez une nouvelle méthode après vous être connecté. Le compte a aussi quitté toutes les communautés dont quelqu’un d’autre est admin, et les invitations envoyées depuis le compte que personne n’avait acceptées ont été retirées : la personne qui a configuré le compte a pu choisir ces admins.",
 
   // ---- e-mails qui portent un lien à usage unique --------------------------
   "account.verify_email.subject": "Confirmez votre adresse e-mail",
