@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { BLANK_OPS_TOKEN_LOG } from "../src/ops/operator-auth";
 import { expectProblem, problemOf } from "./support/client";
 import { enableTOTP, newUser, type TestUser } from "./support/fixtures";
 import { OPS_TOKEN, opsReset, opsResetWithoutSecret, opsResetWithSecret } from "./support/ops";
@@ -120,6 +121,25 @@ describe("operator recovery with a weak OPS_TOKEN", () => {
     await enableTOTP(user.client);
     expect((await opsResetWithSecret(user.email, `${OPS_TOKEN}\n`, OPS_TOKEN, "192.0.2.63")).status).toBe(200);
     expect((await recoveryRow(user.id))?.issued_by).toBe("operator");
+  });
+
+  it("an OPS_TOKEN of whitespace alone is no token: the route stays off (404), and a request with no token resets nobody", async () => {
+    // Trimmed, such a secret is empty, and so is the bearer token of a request that sends none (or "Bearer "):
+    // compared as they were, the two matched and anyone was the operator (docs/security.md R11r).
+    const user = await newUser();
+    await enableTOTP(user.client);
+    const warn = vi.spyOn(console, "warn");
+    let n = 80;
+    for (const blank of ["\n", " ", "\t \r\n"]) {
+      const res = await opsResetWithSecret(user.email, blank, "", `192.0.2.${n++}`);
+      expect(res.status, JSON.stringify(blank)).toBe(404);
+      expect(await res.json()).toMatchObject({ code: "not_found", detail: "No such endpoint" });
+    }
+    // The operator reads why, in a fixed line.
+    expect(warn.mock.calls.filter(([line]) => String(line).startsWith(BLANK_OPS_TOKEN_LOG))).toHaveLength(3);
+    warn.mockRestore();
+    expect(await recoveryRow(user.id)).toBeNull();
+    expect((await user.client.json("GET", "/api/me")).status).toBe(200);
   });
 });
 

@@ -25,9 +25,12 @@ export const OPS_ALL_POLICY: BucketPolicy = { capacity: 10, refillMs: 60_000 };
 /** Logged at each operator request while OPS_TOKEN is weak: the rule and the price, never the token or its length. */
 export const WEAK_OPS_TOKEN_LOG = `configuration: OPS_TOKEN is short or simple (under ${OPS_TOKEN_MIN_LENGTH} characters, whitespace inside, or fewer than ${OPS_TOKEN_MIN_DISTINCT} different ones): operator recovery works, but its guesses are counted for all callers together, so anyone's wrong tokens can keep it shut. Put a longer one (docs/deploy.md "Operator recovery").`;
 
+/** Logged at each operator request while OPS_TOKEN is whitespace alone: the route is off, as unset. */
+export const BLANK_OPS_TOKEN_LOG = `configuration: OPS_TOKEN is set to whitespace alone, which is no token: operator recovery is off. Put a token of ${OPS_TOKEN_MIN_LENGTH} characters or more, or unset it (docs/deploy.md "Operator recovery").`;
+
 /**
  * Admits the service's operator: 404 while the secret `OPS_TOKEN` is unset
- * (the route does not exist), 429 when too many attempts were made (from
+ * or blank (the route does not exist), 429 when too many attempts were made (from
  * this address; with a weak token, also from everywhere together), 401 for a
  * missing or wrong bearer token. Both sides are hashed first, so the
  * constant-time comparison is of equal lengths and says nothing of the
@@ -35,7 +38,10 @@ export const WEAK_OPS_TOKEN_LOG = `configuration: OPS_TOKEN is short or simple (
  */
 export const requireOperator: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = operatorToken(c.env.OPS_TOKEN);
-  if (token.state === "unset") throw new AppError("not_found", "No such endpoint");
+  if (token.state === "unset") {
+    if (token.blank) console.warn(`${BLANK_OPS_TOKEN_LOG} (request ${c.get("meta").requestId})`);
+    throw new AppError("not_found", "No such endpoint");
+  }
   if (token.state === "weak") console.warn(`${WEAK_OPS_TOKEN_LOG} (request ${c.get("meta").requestId})`);
   const release = await takeTokens(
     c.env,
@@ -48,7 +54,9 @@ export const requireOperator: MiddlewareHandler<AppEnv> = async (c, next) => {
   );
   const header = c.req.header("Authorization") ?? "";
   const given = /^Bearer (\S+)$/.exec(header)?.[1] ?? "";
-  if (!timingSafeEqual(utf8(sha256Hex(given)), utf8(sha256Hex(token.secret)))) throw new AppError("unauthenticated", "A valid operator token is required");
+  // No token is never the token, whatever the secret trims to (docs/security.md R11r).
+  if (given === "" || !timingSafeEqual(utf8(sha256Hex(given)), utf8(sha256Hex(token.secret))))
+    throw new AppError("unauthenticated", "A valid operator token is required");
   await release();
   await next();
 };

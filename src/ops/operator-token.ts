@@ -16,8 +16,8 @@ export const OPS_TOKEN_MIN_LENGTH = 32;
  */
 export const OPS_TOKEN_MIN_DISTINCT = 8;
 
-/** What the Worker's OPS_TOKEN secret makes of the operator routes. */
-export type OperatorToken = { state: "unset" } | { state: "weak" | "strong"; secret: string };
+/** What the Worker's OPS_TOKEN secret makes of the operator routes; `blank`: set, to whitespace alone. */
+export type OperatorToken = { state: "unset"; blank?: true } | { state: "weak" | "strong"; secret: string };
 
 /**
  * Unset or empty: off, as chosen. Set: on, whatever its strength (the
@@ -26,11 +26,14 @@ export type OperatorToken = { state: "unset" } | { state: "weak" | "strong"; sec
  * which a bearer token cannot carry, or fewer than 8 distinct characters):
  * the caller keeps a guess budget for all callers together and logs why. The
  * trimmed value is the one compared, so a newline a shell pipe added to the
- * secret does not keep the right token out.
+ * secret does not keep the right token out. Whitespace alone trims to
+ * nothing, which is no token: off, as unset. Compared, it would match the
+ * empty bearer token of a request that sends none (docs/security.md R11r).
  */
 export function operatorToken(raw: string | undefined): OperatorToken {
   if (!raw) return { state: "unset" };
   const secret = raw.trim();
+  if (secret === "") return { state: "unset", blank: true };
   const weak = secret.length < OPS_TOKEN_MIN_LENGTH || /\s/.test(secret) || new Set(secret).size < OPS_TOKEN_MIN_DISTINCT;
   return { state: weak ? "weak" : "strong", secret };
 }
