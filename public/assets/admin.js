@@ -414,9 +414,11 @@ $("#invite-form").addEventListener("submit", async (event) => {
   say(box, "");
   await busy($("button[type=submit]", form), async () => {
     try {
-      const { invitation } = await api("POST", `${base()}/invitations`, { email: form.email.value, role: form.role.value });
+      const { invitation, emailed } = await api("POST", `${base()}/invitations`, { email: form.email.value, role: form.role.value });
       form.email.value = "";
-      say(flash, t("invite.sent", { email: invitation.email }), "success");
+      // Not emailed: the address had its share of invitation emails lately; the invitation stands all the same.
+      if (emailed === false) say(flash, t("invite.notEmailed", { email: invitation.email }), "info");
+      else say(flash, t("invite.sent", { email: invitation.email }), "success");
       await loadInvitations();
       form.email.focus();
     } catch (err) {

@@ -49,7 +49,8 @@ export const INVITATIONS_PER_CLIENT: WindowPolicy = { limit: 40, windowMs: HOUR 
  * than any one person is invited to for real, and room for re-sent invitations). The windows above are
  * the sender's, so each new client address with an account (and the community every signup may make) added
  * 20 an hour to the same inbox (docs/security.md R11o). Past it the invitation is still made and listed to
- * its invitee (`GET /api/invitations`), only not emailed, and the admin's answer is the same.
+ * its invitee (`GET /api/invitations`), only not emailed, and the admin's answer says so (`emailed: false`), so
+ * that an admin whose invitation someone else's flood kept from the inbox can tell the person another way.
  */
 export const INVITATION_MAIL_POLICY: BucketPolicy = { capacity: 10, refillMs: 6 * 60 * 1000 };
 
@@ -75,7 +76,19 @@ invitationRoutes.openapi(
     summary: "Invite an email; the account joins only by accepting (admins)",
     middleware: [authenticated, requireAdmin],
     request: { params: Cid, ...jsonBody(z.object({ email: Email, role: Role })) },
-    responses: { 201: json(z.object({ invitation: Invitation }), "Invited"), ...problems(400, 401, 403, 404, 409, 429) },
+    responses: {
+      201: json(
+        z.object({
+          invitation: Invitation,
+          emailed: z.boolean().openapi({
+            description:
+              "Added by this project: false when the address got its share of invitation emails lately (docs/security.md R11o); the invitation stands and is listed to its invitee",
+          }),
+        }),
+        "Invited",
+      ),
+      ...problems(400, 401, 403, 404, 409, 429),
+    },
   }),
   async (c) => {
     const session = sessionOf(c);
@@ -108,16 +121,18 @@ invitationRoutes.openapi(
     const mail = invitationMail({ communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now }, lang);
     const sent = securityEvent("invitation_sent", session.user.id, c.get("meta"), now, { data: { communityId: cid, role } });
     const mailable = await tryTakeTokens(c.env, [{ key: `invitation-mail:${sha256Hex(email)}`, policy: INVITATION_MAIL_POLICY }], now);
+    const answer = { invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } };
     if (!mailable.ok) {
       await prepare(db, eventStatement(sent)).run();
-      return c.json({ invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } }, 201);
+      // The admin is told, so they can tell the person another way: only an address's recent invitation count is said.
+      return c.json({ ...answer, emailed: false }, 201);
     }
     await guardFor(c.env, session.user.id).sendMail(
       callerOf(c, session.user),
       { to: email, ...mail, template: "invitation", token: formatToken(invitation.id, secret) },
       { statements: [], events: [sent] },
     );
-    return c.json({ invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } }, 201);
+    return c.json({ ...answer, emailed: true }, 201);
   },
 );
 

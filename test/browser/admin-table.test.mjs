@@ -5,8 +5,8 @@
 // and the policy's grace is asked only when the policy requires 2FA.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { account, addAuthenticatorApp, join } from "./accounts.mjs";
-import { uniqueEmail, useBrowser } from "./support.mjs";
+import { account, addAuthenticatorApp, call, join } from "./accounts.mjs";
+import { assertNoProblems, uniqueEmail, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
 
@@ -68,3 +68,19 @@ for (const [locale, words] of [
     await card.getByLabel(words.days).waitFor({ state: "hidden" });
   });
 }
+
+// An address that got its share of invitation emails lately (docs/security.md R11o): the invitation is made,
+// and the admin is told it was not emailed, so they can tell the person another way.
+test("an invitation that was made but not emailed says so on /admin", async () => {
+  const admin = await account(chrome.browser, { name: "Nia Noticer", community: "Notice Club", prefix: "notemailed" });
+  const invitee = uniqueEmail("popular");
+  for (let i = 0; i < 10; i++) await call(admin.context, "POST", `/api/communities/${admin.communityId}/invitations`, { email: invitee, role: "member" });
+  const page = admin.page;
+  await page.goto("/admin");
+  await page.getByRole("heading", { name: "Notice Club: community admin" }).waitFor();
+  await page.getByLabel("Email", { exact: true }).fill(invitee);
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await page.getByText(`Invitation made for ${invitee}, but not emailed`).waitFor();
+  await page.getByRole("list", { name: "Pending invitations" }).getByText(invitee).waitFor();
+  assertNoProblems(page);
+});
