@@ -255,7 +255,8 @@ describe("invitation emails to one address (docs/security.md R11o)", () => {
       }
     // Each invitation stands; the admins past the bucket are told theirs was not emailed, so they can tell the person.
     expect(answers.map((a) => a.status)).toEqual(Array(rounds * inviters.length).fill(201));
-    expect(answers.map((a) => a.emailed)).toEqual(answers.map((_, i) => i < capacity));
+    // The usual answer is the contract's, with no field of ours; only one not emailed says so.
+    expect(answers.map((a) => a.emailed)).toEqual(answers.map((_, i) => (i < capacity ? undefined : false)));
     expect(await invitationEmails()).toBe(capacity);
     const listed = await victim.client.json("GET", "/api/invitations");
     expect(listed.body.invitations.map((i: { community: { id: string } }) => i.community.id).sort()).toEqual(inviters.map((i) => i.cid).sort());

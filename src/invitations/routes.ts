@@ -49,7 +49,8 @@ export const INVITATIONS_PER_CLIENT: WindowPolicy = { limit: 40, windowMs: HOUR 
  * than any one person is invited to for real, and room for re-sent invitations). The windows above are
  * the sender's, so each new client address with an account (and the community every signup may make) added
  * 20 an hour to the same inbox (docs/security.md R11o). Past it the invitation is still made and listed to
- * its invitee (`GET /api/invitations`), only not emailed, and the admin's answer says so (`emailed: false`), so
+ * its invitee (`GET /api/invitations`), only not emailed, and the admin's answer says so (`emailed: false`, the
+ * one field beyond the contract's answer, there only then), so
  * that an admin whose invitation someone else's flood kept from the inbox can tell the person another way.
  */
 export const INVITATION_MAIL_POLICY: BucketPolicy = { capacity: 10, refillMs: 6 * 60 * 1000 };
@@ -80,9 +81,9 @@ invitationRoutes.openapi(
       201: json(
         z.object({
           invitation: Invitation,
-          emailed: z.boolean().openapi({
+          emailed: z.literal(false).optional().openapi({
             description:
-              "Added by this project: false when the address got its share of invitation emails lately (docs/security.md R11o); the invitation stands and is listed to its invitee",
+              "Added by this project, only when it is false: the address got its share of invitation emails lately (docs/security.md R11o); the invitation stands and is listed to its invitee",
           }),
         }),
         "Invited",
@@ -125,14 +126,15 @@ invitationRoutes.openapi(
     if (!mailable.ok) {
       await prepare(db, eventStatement(sent)).run();
       // The admin is told, so they can tell the person another way: only an address's recent invitation count is said.
-      return c.json({ ...answer, emailed: false }, 201);
+      return c.json({ ...answer, emailed: false as const }, 201);
     }
     await guardFor(c.env, session.user.id).sendMail(
       callerOf(c, session.user),
       { to: email, ...mail, template: "invitation", token: formatToken(invitation.id, secret) },
       { statements: [], events: [sent] },
     );
-    return c.json({ ...answer, emailed: true }, 201);
+    // The usual answer is the contract's, field for field.
+    return c.json(answer, 201);
   },
 );
 
