@@ -114,12 +114,7 @@ invitationRoutes.openapi(
     const invitation = { id: newId(), email, role, expiresAt: now + INVITATION_TTL_MS };
     // The link's token names the invitation; only its hash is kept with it, and the admin's guard seals it until delivery.
     const secret = newSecret();
-    const name = await communityName(db, cid);
     await replaceInvitation(db, cid, invitation, session.user.id, now, secretHash(secret));
-    // The email goes through the inviting admin's guard: recorded, then delivered with retries.
-    // The invitee's language if the address has an account that logged in, else the inviter's request's (docs/email.md).
-    const lang = (await langOfEmail(db, email)) ?? c.get("meta").lang;
-    const mail = invitationMail({ communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now }, lang);
     const sent = securityEvent("invitation_sent", session.user.id, c.get("meta"), now, { data: { communityId: cid, role } });
     const mailable = await tryTakeTokens(c.env, [{ key: `invitation-mail:${sha256Hex(email)}`, policy: INVITATION_MAIL_POLICY }], now);
     const answer = { invitation: { ...invitation, expiresAt: new Date(invitation.expiresAt).toISOString() } };
@@ -128,6 +123,14 @@ invitationRoutes.openapi(
       // The admin is told, so they can tell the person another way: only an address's recent invitation count is said.
       return c.json({ ...answer, emailed: false as const }, 201);
     }
+    // The email goes through the inviting admin's guard: recorded, then delivered with retries. Its words are read
+    // only for an email that goes: the community's name, and the invitee's language if the address has an account
+    // that logged in, else the inviter's request's (docs/email.md).
+    const [name, stored] = await Promise.all([communityName(db, cid), langOfEmail(db, email)]);
+    const mail = invitationMail(
+      { communityName: name ?? "", inviterName: session.user.name, role, expiresAt: invitation.expiresAt, origin, at: now },
+      stored ?? c.get("meta").lang,
+    );
     await guardFor(c.env, session.user.id).sendMail(
       callerOf(c, session.user),
       { to: email, ...mail, template: "invitation", token: formatToken(invitation.id, secret) },
