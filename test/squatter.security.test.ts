@@ -97,15 +97,24 @@ async function takeOver(email: string): Promise<Client> {
   return owner.client;
 }
 
+/**
+ * The squatter's setup: an account made with a fresh victim address and `community`, and an accomplice (an
+ * account of their own, proven, with 2FA) invited as a second admin. Inviting needs no proven address.
+ */
+async function squatterWithAccomplice(community: string) {
+  const victim = uniqueEmail("victim");
+  const squatter = await squattedAccount(victim, community);
+  const accomplice = await newUser({ name: "Accomplice" });
+  await enableTOTP(accomplice.client);
+  const invitation = await invite({ client: squatter.client, communityId: squatter.communityId }, accomplice.email, "admin");
+  return { victim, squatter, accomplice, invitation };
+}
+
 describe("what the squatter set up does not outlive the owner's takeover (R11h)", () => {
   it("a co-admin the squatter brought in is no longer the owner's admin: no reset of the owner's 2FA, no community shared with them", async () => {
     // The squatter signs up first with the victim's address and a community, unproven, and invites an accomplice
-    // (an account of their own, proven, with 2FA) as a second admin, who accepts. Inviting needs no proven address.
-    const victim = uniqueEmail("victim");
-    const squatter = await squattedAccount(victim, "Squat Co");
-    const accomplice = await newUser({ name: "Accomplice" });
-    await enableTOTP(accomplice.client);
-    const invitation = await invite({ client: squatter.client, communityId: squatter.communityId }, accomplice.email, "admin");
+    // as a second admin, who accepts.
+    const { victim, squatter, accomplice, invitation } = await squatterWithAccomplice("Squat Co");
     expect((await accomplice.client.json("POST", `/api/invitations/${invitation}/accept`)).status).toBe(200);
 
     const owner = await takeOver(victim);
@@ -132,11 +141,7 @@ describe("what the squatter set up does not outlive the owner's takeover (R11h)"
   });
 
   it("an invitation the squatter sent that is still pending is withdrawn: its invitee cannot join the owner's community afterwards", async () => {
-    const victim = uniqueEmail("victim");
-    const squatter = await squattedAccount(victim, "Pending Co");
-    const accomplice = await newUser({ name: "Accomplice" });
-    await enableTOTP(accomplice.client);
-    const invitation = await invite({ client: squatter.client, communityId: squatter.communityId }, accomplice.email, "admin");
+    const { victim, squatter, accomplice, invitation } = await squatterWithAccomplice("Pending Co");
 
     const owner = await takeOver(victim);
 
