@@ -131,6 +131,10 @@ function renderSwitch() {
       const target = () => {
         const url = new URL(location.href);
         url.searchParams.set("lang", code);
+        // Never the fragment: an email's link holds its single-use token there, and this
+        // runs before the page has taken it (link-token.js); a copied or middle-clicked
+        // switch would carry the token away (docs/security.md R12g).
+        url.hash = "";
         return url.href;
       };
       link.href = target();
