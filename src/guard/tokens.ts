@@ -98,6 +98,15 @@ export function mayEmailDeviceLink(sql: SqlStorage, now: number): boolean {
   );
 }
 
+/**
+ * The links a new password makes worthless, deleted in the step that sets it: a reset link (whoever saw it could
+ * replace the password just chosen, R7e) and a device link (emailed for the old password, it would make whoever
+ * read it a known browser of the new one, where a new password makes every browser new again: R10d, R12a).
+ */
+function retirePasswordLinks(sql: SqlStorage): void {
+  sql.exec("DELETE FROM tokens WHERE purpose IN ('password_reset', 'device_link')");
+}
+
 function passwordStatement(userId: string, passwordHash: string): Statement {
   return { sql: "UPDATE users SET password_hash = ? WHERE id = ?", params: [passwordHash, userId] };
 }
@@ -164,6 +173,7 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
   }
   // Whoever took the account may have had a browser remembered: the new password alone must not log it in.
   forgetAllTrustedBrowsers(sql);
+  retirePasswordLinks(sql);
   const verified = markEmailVerified(sql, caller, "password_reset");
   const epoch = bumpPasswordEpoch(sql);
   statements.push(...epochStatements(caller.user.id, epoch));
@@ -178,12 +188,12 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
  * A password changed from the Security page: every other session ends (epoch),
  * the caller's is raised to the new epoch, and every remembered browser is
  * forgotten in the same step (one there stood in for the second factor next
- * to the old password: whoever knew it must not keep that). So is a reset link
- * still out: whoever saw it must not replace the password just chosen.
+ * to the old password: whoever knew it must not keep that). So are a reset
+ * link and a device link still out (retirePasswordLinks).
  */
 export function changePassword(sql: SqlStorage, caller: SessionCaller, passwordHash: string): Change<{ ok: true; epoch: number }> {
   forgetAllTrustedBrowsers(sql);
-  sql.exec("DELETE FROM tokens WHERE purpose = 'password_reset'");
+  retirePasswordLinks(sql);
   const epoch = bumpPasswordEpoch(sql);
   return {
     result: { ok: true, epoch },
