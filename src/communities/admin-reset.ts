@@ -5,7 +5,7 @@ import { takeSlots } from "../auth/throttle";
 import type { AppEnv } from "../env";
 import { noticeRecipient } from "../guard/reset";
 import { guardFor } from "../guard/user-guard";
-import { callerFor } from "../http/caller";
+import { callerFor, callerOf } from "../http/caller";
 import { AppError } from "../http/errors";
 import type { WindowPolicy } from "../lib/sliding-window";
 import { storedLang } from "../notify/language";
@@ -14,6 +14,13 @@ import { coAdminsOf, communityName, membershipOf } from "./store";
 
 /** docs/api.md "Admin reset safeguards": at most 10 resets per community per 24 hours. */
 export const RESETS_PER_COMMUNITY: WindowPolicy = { limit: 10, windowMs: 24 * 60 * 60 * 1000 };
+
+/** Why the admin's own guard would not begin a reset: their session was ended, or their 2FA is off, since the route's checks. */
+function beginRefusal(reason: string): AppError {
+  if (reason === "stale_session") return new AppError("unauthenticated", "Your session has ended; log in again");
+  if (reason === "not_enrolled") return new AppError("two_factor_required", "Turn on two-factor authentication for your own account before resetting anyone's");
+  return new AppError("forbidden", "This session cannot make this change");
+}
 
 /**
  * An admin resets a member's 2FA, with the safeguards in the contract's order:
@@ -58,12 +65,24 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
   const requestLang = c.get("meta").lang;
   const notify = (await coAdminsOf(c.env.DB, uid)).map((a) => noticeRecipient(a, requestLang));
   const memberCaller = callerFor(c, { id: member.id, email: member.email, name: member.name }, storedLang(member.lang));
+  // The admin's session and 2FA again, in the admin's guard, with the reset's start recorded there: a reset of this
+  // admin may have landed since the checks above (docs/security.md R12m).
+  const begun = await adminGuard.beginAdminReset(callerOf(c, session.user, session), member.id);
+  if (!begun.ok) throw await refuse(beginRefusal(begun.reason), false);
   // The member's email names who reset and for which community; the member may belong to several.
-  const reset = await guardFor(c.env, member.id).adminReset(
-    memberCaller,
-    { id: session.user.id, name: session.user.name, stage: session.stage, communityId: cid, ...(name !== null ? { communityName: name } : {}) },
-    notify,
-  );
-  if (!reset.ok) throw await refuse(new AppError("forbidden", "This session cannot make this change"), false);
+  const admin = { id: session.user.id, name: session.user.name, stage: session.stage, communityId: cid, beganAt: begun.at };
+  const reset = await guardFor(c.env, member.id)
+    .adminReset(memberCaller, { ...admin, ...(name !== null ? { communityName: name } : {}) }, notify)
+    .catch(async (err: unknown) => {
+      await adminGuard.endAdminReset(member.id, begun.at);
+      throw err;
+    });
+  if (!reset.ok) {
+    await adminGuard.endAdminReset(member.id, begun.at);
+    // The member had begun resetting this admin first: one after the other, this session would be ended by now.
+    if (reset.reason === "admin_reset_first")
+      throw await refuse(new AppError("unauthenticated", "Your own two-factor authentication was reset; log in again"), false);
+    throw await refuse(new AppError("forbidden", "This session cannot make this change"), false);
+  }
   return { recoveryCode: reset.recoveryCode, expiresAt: new Date(reset.expiresAt).toISOString() };
 }

@@ -234,6 +234,26 @@ CREATE VIEW deadlines AS
     UNION ALL SELECT expires_at FROM key_claims)
   UNION ALL SELECT next_at FROM pending;
 `,
+  // 10: the admin resets this guard's user has begun (src/guard/reset.ts, docs/security.md R12m): a reset of this user by
+  // the very member they are resetting is refused when this user's began first, so two admins resetting each other at
+  // once cannot both land. A row outlives the longest a reset may take to land, and the alarm deletes it after.
+  `
+CREATE TABLE admin_acts (
+  target TEXT NOT NULL,
+  began_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX admin_acts_by_target ON admin_acts (target);
+
+DROP VIEW deadlines;
+CREATE VIEW deadlines AS
+  SELECT pending_expires_at AS due FROM totp WHERE confirmed_at IS NULL
+  UNION ALL SELECT expires_at FROM challenges
+  UNION ALL SELECT due FROM (
+    SELECT expires_at AS due FROM recovery UNION ALL SELECT until FROM recovery_claims UNION ALL SELECT expires_at FROM tokens
+    UNION ALL SELECT expires_at FROM key_claims UNION ALL SELECT expires_at FROM admin_acts)
+  UNION ALL SELECT next_at FROM pending;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

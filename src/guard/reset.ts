@@ -6,10 +6,10 @@ import { RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import type { Stage } from "../session";
 import { type Effect, eventBy, eventCausedBy } from "./effects";
 import { wipeFactors } from "./manage";
-import { bumpEpoch, clearFailures, epochStatements, readState } from "./state";
+import { bumpEpoch, clearFailures, epochStatements, listMethods, readState } from "./state";
 import { expireTokens } from "./tokens";
 import { purgeExpired } from "./trusted";
-import type { Caller } from "./types";
+import type { Caller, SessionCaller } from "./types";
 
 /**
  * What others do to a user's account, and what time does to it: an admin's
@@ -22,6 +22,50 @@ export interface ResettingAdmin {
   stage: Stage;
   communityId?: string;
   communityName?: string;
+  /** When the reset began in the admin's own guard (`beginAdminReset`); none for the operator, who has no guard. */
+  beganAt?: number;
+}
+
+/**
+ * The longest an admin's reset may take from its start in the admin's guard to its landing in the member's (a few
+ * D1 reads in between, in practice milliseconds); one that takes longer is refused, so the record of its start
+ * (kept twice as long) is there whenever a reset of that admin by its member needs to be judged against it.
+ */
+export const ADMIN_ACT_MS = 60_000;
+
+/**
+ * An admin's reset of `targetId` begins, in the admin's guard, as one step: the admin's 2FA is still on (the route
+ * read it before the password's hash; a reset of the admin may have landed since) and the start is recorded. Two
+ * admins resetting each other each passed every check before either reset landed, and both landed: each held the
+ * other's recovery code, where one after the other the second admin's session and 2FA were gone (docs/security.md
+ * R12m). The record lets the member's guard, should the member be resetting this admin too, keep only the reset
+ * that began first (`resetFirst`).
+ */
+export function beginAdminReset(sql: SqlStorage, caller: SessionCaller, targetId: string): { ok: true; at: number } | { ok: false; reason: "not_enrolled" } {
+  sql.exec("DELETE FROM admin_acts WHERE expires_at <= ?", caller.now);
+  if (listMethods(sql).length === 0) return { ok: false, reason: "not_enrolled" };
+  sql.exec("INSERT INTO admin_acts (target, began_at, expires_at) VALUES (?, ?, ?)", targetId, caller.now, caller.now + 2 * ADMIN_ACT_MS);
+  return { ok: true, at: caller.now };
+}
+
+/** A begun reset that did not land is forgotten: it must not stand against a later reset of this admin. */
+export function endAdminReset(sql: SqlStorage, targetId: string, at: number): void {
+  sql.exec("DELETE FROM admin_acts WHERE target = ? AND began_at = ?", targetId, at);
+}
+
+/**
+ * Whether this guard's user (`memberId`) began a reset of `admin` before the admin began theirs: then that reset
+ * comes first and the admin's, arriving here, is refused. Both guards compare the same two starts (ties go to the
+ * smaller user id), so of two admins resetting each other exactly one reset lands, whichever guard hears first.
+ * A reset arriving past ADMIN_ACT_MS after its start is refused too: this guard may no longer remember its own.
+ */
+export function resetFirst(sql: SqlStorage, memberId: string, admin: ResettingAdmin, now: number): boolean {
+  if (admin.beganAt === undefined) return false;
+  if (now - admin.beganAt > ADMIN_ACT_MS) return true;
+  const own = sql
+    .exec<{ began_at: number }>("SELECT MIN(began_at) AS began_at FROM admin_acts WHERE target = ? AND expires_at > ?", admin.id, now)
+    .one().began_at;
+  return own !== null && (own < admin.beganAt || (own === admin.beganAt && memberId < admin.id));
 }
 
 /** Someone told of a reset that is not theirs (another admin of a community the reset admin administers), in their own language. */
@@ -57,7 +101,8 @@ export function adminReset(
   admin: ResettingAdmin,
   code: { hash: string; params: CodeHashParams },
   notify: NoticeRecipient[],
-): { expiresAt: number; effects: Effect[] } {
+): { ok: true; expiresAt: number; effects: Effect[] } | { ok: false; reason: "admin_reset_first" } {
+  if (resetFirst(sql, caller.user.id, admin, caller.now)) return { ok: false, reason: "admin_reset_first" };
   const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
   wipeFactors(sql);
   clearFailures(sql);
@@ -103,7 +148,7 @@ export function adminReset(
     const notice = adminResetNotice({ ...facts, communityName: other.communityName, elsewhere: other.communityId !== admin.communityId }, other.lang);
     effects.push({ statements: [], mail: { to: other.email, ...notice, userId: other.id, template: "admin_reset_notice" } });
   }
-  return { expiresAt, effects };
+  return { ok: true, expiresAt, effects };
 }
 
 /**
@@ -133,6 +178,7 @@ export function expire(sql: SqlStorage, now: number): Effect | null {
   sql.exec("DELETE FROM totp WHERE confirmed_at IS NULL AND pending_expires_at <= ?", now);
   sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
   sql.exec("DELETE FROM recovery_claims WHERE until <= ?", now);
+  sql.exec("DELETE FROM admin_acts WHERE expires_at <= ?", now);
   expireTokens(sql, now);
   purgeExpired(sql, now);
   const expired = sql
