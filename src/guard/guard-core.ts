@@ -11,7 +11,7 @@ import { migrate } from "./migrations";
 import * as reset from "./reset";
 import * as state from "./state";
 import type * as T from "./types";
-import { ENROLLING } from "./types";
+import { ENROLLING, FULL } from "./types";
 import * as verify from "./verify";
 
 /**
@@ -33,6 +33,20 @@ export abstract class GuardCore extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage);
     });
+  }
+
+  // ---- an admin's own part in a reset they make (the member's guard makes the reset: UserGuard.adminReset) ----
+
+  /** This guard's user, an admin, begins a reset of `targetId` (reset.beginAdminReset): their session and 2FA, checked as one step. */
+  async beginAdminReset(caller: T.SessionCaller, targetId: string): Promise<T.Outcome<{ at: number }>> {
+    const begun = this.enter(caller, FULL) ?? reset.beginAdminReset(this.sql, caller, targetId);
+    if (begun.ok) await this.rearm(); // the alarm deletes the record once it has said what it had to
+    return begun;
+  }
+
+  /** A begun reset that did not land (reset.endAdminReset); an alarm already set finds nothing more to do. */
+  endAdminReset(targetId: string, at: number): void {
+    reset.endAdminReset(this.sql, targetId, at);
   }
 
   // ---- the steps every call is made of --------------------------------

@@ -313,18 +313,6 @@ export class UserGuard extends GuardCore {
     return { ok: true, recoveryCode, expiresAt: done.expiresAt };
   }
 
-  /** This guard's user, an admin, begins a reset of `targetId` (reset.beginAdminReset): their session and 2FA, checked as one step. */
-  async beginAdminReset(caller: T.SessionCaller, targetId: string): Promise<T.Outcome<{ at: number }>> {
-    const begun = this.enter(caller, FULL) ?? reset.beginAdminReset(this.sql, caller, targetId);
-    if (begun.ok) await this.rearm(); // the alarm deletes the record once it has said what it had to
-    return begun;
-  }
-
-  async endAdminReset(targetId: string, at: number): Promise<void> {
-    reset.endAdminReset(this.sql, targetId, at);
-    await this.rearm();
-  }
-
   async membershipEnded(caller: T.Caller, change: Parameters<typeof reset.membershipEnded>[1]): Promise<void> {
     this.enter(caller);
     await this.commit(caller, reset.membershipEnded(caller, change));
