@@ -2,6 +2,7 @@ import { generateBackupCodes, hashBackupCode } from "../backup-codes/codes";
 import { findCredential, insertCredential, type NewCredential } from "../factors/webauthn/store";
 import type { Admission } from "../lib/admission";
 import { type CodeHashParams, newCodeHashParams } from "../lib/code-hash";
+import { currentKeyId } from "../lib/mac-key";
 import type { Statement } from "../lib/statement";
 import { type Change, type Effect, eventBy } from "./effects";
 import { abandonClaim, claimOpen, closeClaim, type KeyClaim, openClaim } from "./key-claims";
@@ -69,10 +70,11 @@ export interface PreparedCodes {
   params: CodeHashParams;
 }
 
-export async function prepareBackupCodes(userId: string, iterations: number, queue: Admission): Promise<PreparedCodes> {
+/** `keys`: ENCRYPTION_KEYS; the current entry keys the hashes (docs/security.md R12s). */
+export async function prepareBackupCodes(userId: string, iterations: number, queue: Admission, keys: string): Promise<PreparedCodes> {
   const codes = generateBackupCodes();
-  const params = newCodeHashParams(iterations);
-  const hashes = await Promise.all(codes.map((c) => hashBackupCode(userId, c, params, queue) as Promise<string>));
+  const params = newCodeHashParams(iterations, currentKeyId(keys));
+  const hashes = await Promise.all(codes.map((c) => hashBackupCode(userId, c, params, queue, keys) as Promise<string>));
   return { codes, hashes, params };
 }
 
@@ -80,7 +82,12 @@ export async function prepareBackupCodes(userId: string, iterations: number, que
 export function replaceBackupCodes(sql: SqlStorage, fresh: PreparedCodes): string[] {
   sql.exec("DELETE FROM backup_codes");
   for (const hash of fresh.hashes) sql.exec("INSERT INTO backup_codes (hash) VALUES (?)", hash);
-  sql.exec("UPDATE state SET backup_salt = ?, backup_iterations = ? WHERE id = 1", fresh.params.salt, fresh.params.iterations);
+  sql.exec(
+    "UPDATE state SET backup_salt = ?, backup_iterations = ?, backup_key_id = ? WHERE id = 1",
+    fresh.params.salt,
+    fresh.params.iterations,
+    fresh.params.keyId ?? null,
+  );
   return fresh.codes;
 }
 

@@ -254,6 +254,11 @@ CREATE VIEW deadlines AS
     UNION ALL SELECT expires_at FROM key_claims UNION ALL SELECT expires_at FROM admin_acts)
   UNION ALL SELECT next_at FROM pending;
 `,
+  // 11: the ENCRYPTION_KEYS entry that keys the backup codes' hashes (src/lib/code-hash.ts, docs/security.md R12s). A set
+  // stored before has none: its bare hashes are keyed where they lie when the guard next wakes (src/guard/code-keys.ts).
+  `
+ALTER TABLE state ADD COLUMN backup_key_id TEXT;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -32,6 +32,8 @@ export interface StateRow {
   lock_count: number;
   backup_salt: string | null;
   backup_iterations: number | null;
+  /** The ENCRYPTION_KEYS entry that keys the backup codes' hashes; null: a set stored before keying (src/guard/code-keys.ts). */
+  backup_key_id: string | null;
   /** The epoch a password change or reset ended sessions at (0: none since this column came). */
   password_epoch: number;
   /** 1 once the address is proven (src/guard/tokens.ts). */

@@ -1,4 +1,3 @@
-import { hashBackupCode } from "../backup-codes/codes";
 import type { Env } from "../env";
 import { open, seal } from "../factors/totp/secret-box";
 import { checkTOTP } from "../factors/totp/totp";
@@ -13,6 +12,7 @@ import type { TakeResult } from "../lib/token-bucket";
 import type { Lang } from "../notify/language";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
 import { ceremonySession, openCeremony } from "./ceremonies";
+import { hashBackupCandidate } from "./code-keys";
 import type { Effect } from "./effects";
 import * as enroll from "./enroll";
 import { GuardCore } from "./guard-core";
@@ -120,9 +120,8 @@ export class UserGuard extends GuardCore {
   async verifyBackupCode(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {
     const early = this.admit(caller, SECOND_STEP);
     if (early) return early;
-    const params = verify.backupCodeParams(this.sql);
     // The costly hash comes first; the lock check and the claim after it are one synchronous step.
-    const hash = params ? await hashBackupCode(caller.user.id, code, params, this.codeHashes) : null;
+    const hash = await hashBackupCandidate(this.sql, this.env.ENCRYPTION_KEYS, caller.user.id, code, this.codeHashes);
     const late = this.admit(caller, SECOND_STEP);
     if (late) return late;
     const accepted = verify.claimBackupCode(this.sql, caller, hash);
@@ -185,7 +184,7 @@ export class UserGuard extends GuardCore {
     const key = await open(await this.keyRing(), row.key_id, new Uint8Array(row.secret), enroll.totpAAD(caller.user.id, id));
     const check = checkTOTP(key, code, caller.now, -1);
     if (!check.ok) return { ok: false, reason: "invalid" };
-    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes);
+    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes, this.env.ENCRYPTION_KEYS);
     // Read again after the awaits: a reset or a disable meanwhile ended this session.
     return this.enter(caller, ENROLLING) ?? this.apply(caller, enroll.confirmTOTP(this.sql, caller, id, check.step, fresh));
   }
@@ -203,7 +202,7 @@ export class UserGuard extends GuardCore {
     if (refused) return refused;
     const check = await verifyRegistration(this.sql, { response, rp, session: ceremonySession(this.sql, caller, "registration"), now: caller.now });
     if (!check.ok) return { ok: false, reason: "invalid" };
-    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes);
+    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes, this.env.ENCRYPTION_KEYS);
     // Read again after the awaits: a reset or a disable meanwhile ended this session. Then D1 decides whose key it is (src/guard/key-claims.ts).
     const started = this.enter(caller, ENROLLING) ?? enroll.startKeyClaim(this.sql, caller, { id: newId(), name, credential: check.credential });
     if (!started.ok) return started;
@@ -229,7 +228,7 @@ export class UserGuard extends GuardCore {
     const refused = this.enter(caller, FULL);
     if (refused) return refused;
     if (!manage.hasMethods(this.sql)) return { ok: false, reason: "not_enrolled" };
-    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes);
+    const fresh = await enroll.prepareBackupCodes(caller.user.id, codeHashIterations(this.env), this.codeHashes, this.env.ENCRYPTION_KEYS);
     return this.enter(caller, FULL) ?? this.apply(caller, manage.regenerateBackupCodes(this.sql, caller, fresh));
   }
 

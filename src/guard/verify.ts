@@ -77,7 +77,8 @@ export async function resealIfRotated(sql: SqlStorage, ring: KeyRing, userId: st
 /** Salt and cost of the current set of backup codes, to hash a candidate before the claim. */
 export function backupCodeParams(sql: SqlStorage): CodeHashParams | null {
   const state = readState(sql);
-  return state.backup_salt && state.backup_iterations ? { salt: state.backup_salt, iterations: state.backup_iterations } : null;
+  if (!state.backup_salt || !state.backup_iterations) return null;
+  return { salt: state.backup_salt, iterations: state.backup_iterations, keyId: state.backup_key_id };
 }
 
 /** A backup code is spent by the claim itself; on success the user is told how many remain. */

@@ -1,5 +1,6 @@
 import type { Admission } from "./admission";
 import { fromBase64, toBase64, toHex, utf8 } from "./encoding";
+import { macHexWithKey } from "./mac-key";
 import { randomBytes } from "./random";
 
 /**
@@ -9,16 +10,28 @@ import { randomBytes } from "./random";
  * iterations, the deployed Workers cap), with a random salt per set of codes.
  * The hash is computed before the guard's synchronous claim, never between a
  * check and its write.
+ *
+ * The cost alone is not enough for a backup code: ten codes of 50 bits share
+ * one salt, so a copy of a guard's storage gave a live code after about 2^63
+ * PBKDF2 iterations, offline, where no lockout counts. With `keyId`, the
+ * PBKDF2 output is keyed with an HMAC under a key derived from that
+ * ENCRYPTION_KEYS entry (a Worker secret, never at rest with the hashes), so
+ * the copy alone confirms no guess (docs/security.md R12s). The key is applied
+ * last, so a set hashed before it can be keyed where it lies, without its
+ * codes (src/guard/code-keys.ts).
  */
 export interface CodeHashParams {
   salt: string;
   iterations: number;
+  /** The ENCRYPTION_KEYS entry that keys the hash; absent for a set stored before keying (its hashes are bare PBKDF2). */
+  keyId?: string | null;
 }
 
 export const MAX_CODE_HASH_ITERATIONS = 100_000;
 
-export function newCodeHashParams(iterations: number): CodeHashParams {
-  return { salt: toBase64(randomBytes(16)), iterations: Math.min(MAX_CODE_HASH_ITERATIONS, Math.max(1, Math.floor(iterations))) };
+export function newCodeHashParams(iterations: number, keyId?: string): CodeHashParams {
+  const params = { salt: toBase64(randomBytes(16)), iterations: Math.min(MAX_CODE_HASH_ITERATIONS, Math.max(1, Math.floor(iterations))) };
+  return keyId ? { ...params, keyId } : params;
 }
 
 /**
@@ -37,9 +50,29 @@ export function newCodeHashParams(iterations: number): CodeHashParams {
  */
 const CODE_HASHES_IN_FLIGHT = 1;
 
-/** `purpose` and `userId` bind the hash to one kind of code of one user; `queue` is the calling guard's own. */
-export function hashLookupSecret(queue: Admission, purpose: string, userId: string, normalized: string, params: CodeHashParams): Promise<string> {
-  return queue.run(CODE_HASHES_IN_FLIGHT, () => derive(purpose, userId, normalized, params));
+/**
+ * `purpose` and `userId` bind the hash to one kind of code of one user; `queue` is the calling guard's own;
+ * `keys`: ENCRYPTION_KEYS, needed when `params.keyId` is set.
+ */
+export function hashLookupSecret(
+  queue: Admission,
+  purpose: string,
+  userId: string,
+  normalized: string,
+  params: CodeHashParams,
+  keys?: string,
+): Promise<string> {
+  return queue.run(CODE_HASHES_IN_FLIGHT, async () => {
+    const bare = await derive(purpose, userId, normalized, params);
+    if (!params.keyId) return bare;
+    if (keys === undefined) throw new Error("a keyed code hash needs ENCRYPTION_KEYS");
+    return keyCodeHash(keys, params.keyId, purpose, bare);
+  });
+}
+
+/** The stored form of a keyed code hash: an HMAC of the bare PBKDF2 output, one derived key per kind of code. */
+export function keyCodeHash(keys: string, keyId: string, purpose: string, bare: string): Promise<string> {
+  return macHexWithKey(keys, `edge-2fa code hash v1 ${purpose}`, keyId, bare);
 }
 
 async function derive(purpose: string, userId: string, normalized: string, params: CodeHashParams): Promise<string> {

@@ -1,4 +1,4 @@
-import { fromBase64URL, toBase64URL, utf8 } from "./encoding";
+import { fromBase64URL, toBase64URL, toHex, utf8 } from "./encoding";
 import { parseEncryptionKeys } from "./encryption-keys";
 
 /**
@@ -38,4 +38,19 @@ export async function verifyWithKey(keys: string, info: string, keyId: string, m
   }
   // crypto.subtle.verify compares in constant time.
   return crypto.subtle.verify("HMAC", await macKey(entry.raw, info), bytes, utf8(message));
+}
+
+/** The id of the current ENCRYPTION_KEYS entry: the one new MACs and keyed hashes are made with. */
+export function currentKeyId(keys: string): string {
+  return (parseEncryptionKeys(keys)[0] as { id: string }).id;
+}
+
+/**
+ * HMAC-SHA256 of `message` (hex) under the listed key `keyId`, for a keyed hash stored beside that id
+ * (src/lib/code-hash.ts). Throws when the key is no longer listed: what it keyed can no longer be checked.
+ */
+export async function macHexWithKey(keys: string, info: string, keyId: string, message: string): Promise<string> {
+  const entry = parseEncryptionKeys(keys).find((k) => k.id === keyId);
+  if (!entry) throw new Error(`encryption key ${keyId} is not configured`);
+  return toHex(new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(entry.raw, info), utf8(message))));
 }

@@ -1,0 +1,77 @@
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { enableTOTP, logIn, newUser, verify } from "./support/fixtures";
+import { guard, guardRows } from "./support/stores";
+
+/**
+ * An attacker with a copy of the data at rest (a D1 backup, one guard's
+ * storage, the logs, the outbox) but not the Worker's secrets. Everything a
+ * copy holds must be worthless without ENCRYPTION_KEYS: tokens are 256-bit
+ * and stored as SHA-256, TOTP secrets sealed, cookies MACed; what is left to
+ * try offline is a short, human-typed code.
+ */
+
+const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/**
+ * Every way this attacker can hash a guess at a backup code with what the copy holds (the user's id, the set's
+ * salt and cost): the salted PBKDF2 of the code as the guard words it, and plain digests. Computed here with
+ * WebCrypto, not with the service's helpers, so a change of those cannot make the check agree with itself.
+ */
+async function hashesWithoutKeys(userId: string, code: string, salt: string, iterations: number): Promise<string[]> {
+  const normalized = code.replace("-", "").toLowerCase();
+  const material = await crypto.subtle.importKey("raw", utf8(`backup-code:${userId}:${normalized}`), "PBKDF2", false, ["deriveBits"]);
+  const saltBytes = Uint8Array.from(atob(salt), (ch) => ch.charCodeAt(0));
+  const pbkdf2 = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: saltBytes, iterations }, material, 256);
+  const digests = await Promise.all([normalized, code, `backup-code:${userId}:${normalized}`].map((s) => crypto.subtle.digest("SHA-256", utf8(s))));
+  return [hex(pbkdf2), ...digests.map(hex)];
+}
+
+describe("a copy of a guard's storage", () => {
+  // 10 codes of 50 bits under one salt: a guess is checked against the whole set, so a dump gives one live code
+  // after about 2^50 / 11 guesses of 100,000 PBKDF2 iterations each, about 2^63 iterations, offline and unthrottled.
+  it("cannot confirm a guess at a backup code without the Worker's keys (docs/security.md R12s)", async () => {
+    const u = await newUser();
+    const { backupCodes } = await enableTOTP(u.client);
+    const [state] = await guardRows<{ backup_salt: string; backup_iterations: number }>(u.id, "SELECT backup_salt, backup_iterations FROM state");
+    const stored = (await guardRows<{ hash: string }>(u.id, "SELECT hash FROM backup_codes")).map((r) => r.hash);
+    expect(stored).toHaveLength(10);
+    for (const code of backupCodes) {
+      for (const guess of await hashesWithoutKeys(u.id, code, state?.backup_salt as string, state?.backup_iterations as number)) {
+        expect(stored, `${code} is confirmed by the copy alone`).not.toContain(guess);
+      }
+    }
+    // The codes still do what they are for.
+    const { client } = await logIn(u.email);
+    expect((await verify(client, "backup_code", backupCodes[3] as string)).body).toEqual({ status: "authenticated" });
+  });
+
+  it("backup codes stored before keying still log in, and the set is keyed where it lies at the first check", async () => {
+    const u = await newUser();
+    const { backupCodes } = await enableTOTP(u.client);
+    // The set as the previous release stored it: bare PBKDF2 under its salt, no key recorded.
+    const salt = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    const iterations = 1000;
+    const bare = await Promise.all(backupCodes.map(async (code) => (await hashesWithoutKeys(u.id, code, salt, iterations))[0] as string));
+    await runInDurableObject(guard(u.id), (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DELETE FROM backup_codes");
+      for (const hash of bare) sql.exec("INSERT INTO backup_codes (hash) VALUES (?)", hash);
+      sql.exec("UPDATE state SET backup_salt = ?, backup_iterations = ?, backup_key_id = NULL WHERE id = 1", salt, iterations);
+    });
+
+    const first = await logIn(u.email);
+    expect((await verify(first.client, "backup_code", backupCodes[0] as string)).body).toEqual({ status: "authenticated" });
+    const stored = (await guardRows<{ hash: string }>(u.id, "SELECT hash FROM backup_codes")).map((r) => r.hash);
+    expect(stored).toHaveLength(10);
+    for (const hash of bare) expect(stored).not.toContain(hash);
+    const [state] = await guardRows<{ backup_key_id: string | null }>(u.id, "SELECT backup_key_id FROM state");
+    expect(state?.backup_key_id).not.toBeNull();
+
+    const second = await logIn(u.email);
+    expect((await verify(second.client, "backup_code", backupCodes[1] as string)).body).toEqual({ status: "authenticated" });
+    const again = await logIn(u.email);
+    expect((await verify(again.client, "backup_code", backupCodes[0] as string)).status).toBe(401);
+  });
+});
