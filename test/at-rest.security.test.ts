@@ -1,5 +1,6 @@
-import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { Client } from "./support/client";
 import { enableTOTP, logIn, newUser, verify } from "./support/fixtures";
 import { guard, guardRows } from "./support/stores";
 
@@ -73,5 +74,61 @@ describe("a copy of a guard's storage", () => {
     expect((await verify(second.client, "backup_code", backupCodes[1] as string)).body).toEqual({ status: "authenticated" });
     const again = await logIn(u.email);
     expect((await verify(again.client, "backup_code", backupCodes[0] as string)).status).toBe(401);
+  });
+});
+
+describe("a link sealed in a guard's storage, waiting for its email", () => {
+  it("opens only in its own account's mail to its own recipient (docs/security.md R12t)", async () => {
+    const victim = await newUser({ verified: false });
+    const attacker = await newUser();
+    const binding = env.EMAIL;
+    const real = binding.send;
+    const delivered: { to: string; text: string }[] = [];
+    let victimDown = true;
+    // The platform's binding, not ours: it refuses the victim's mail for now, so the victim's link waits sealed.
+    const send = vi.spyOn(binding, "send").mockImplementation((message: unknown) => {
+      const m = message as { to: string; text: string };
+      if (victimDown && m.to === victim.email) return Promise.reject(new Error("E_DELIVERY_FAILED"));
+      delivered.push({ to: m.to, text: m.text });
+      return Reflect.apply(real, binding, [message]);
+    });
+    try {
+      expect((await victim.client.json("POST", "/api/auth/verify-email/resend")).status).toBe(204);
+      const [waiting] = await guardRows<{ mail: string; sealed_secret: string }>(
+        victim.id,
+        "SELECT mail, sealed_secret FROM pending WHERE sealed_secret IS NOT NULL",
+      );
+      expect(waiting).toBeDefined();
+      const redirected = JSON.stringify({ ...JSON.parse(waiting?.mail as string), to: attacker.email });
+      // Someone who can write storage copies the sealed link into a mail to themselves: in their own account's
+      // guard, and in the victim's (the mail's id unchanged, only the recipient).
+      for (const holder of [attacker.id, victim.id]) {
+        await runInDurableObject(guard(holder), (_instance, state) => {
+          state.storage.sql.exec(
+            "INSERT INTO pending (id, created_at, statements, mail, d1_done, next_at, sealed_secret) VALUES (?, ?, '[]', ?, 1, 0, ?)",
+            `copy-${crypto.randomUUID()}`,
+            Date.now(),
+            redirected,
+            waiting?.sealed_secret as string,
+          );
+        });
+        // The guard's alarm, run to its end here: it flushes what is pending.
+        await runInDurableObject(guard(holder), (instance) => instance.alarm());
+      }
+      expect(delivered.filter((m) => m.to === attacker.email && m.text.includes(`#token=${victim.id}.`))).toEqual([]);
+
+      // The victim's own mail still carries its working link once the provider takes it.
+      victimDown = false;
+      await runInDurableObject(guard(victim.id), (instance, state) => {
+        state.storage.sql.exec("UPDATE pending SET next_at = 0");
+        return instance.alarm();
+      });
+      const link = delivered.filter((m) => m.to === victim.email).map((m) => /#token=([A-Za-z0-9_.-]+)/.exec(m.text)?.[1])[0];
+      expect(link).toMatch(new RegExp(`^${victim.id}\\.`));
+      const proven = await new Client().json("POST", "/api/auth/verify-email", { token: link });
+      expect(proven.body).toEqual({ emailVerified: true });
+    } finally {
+      send.mockRestore();
+    }
   });
 });

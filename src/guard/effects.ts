@@ -39,13 +39,15 @@ export interface Effect {
   sealed?: SealedToken;
 }
 
-/** A token encrypted with the ENCRYPTION_KEYS ring (AES-GCM), bound to the mail it belongs to. */
+/** A token encrypted with the ENCRYPTION_KEYS ring (AES-GCM), bound to the mail it belongs to (src/guard/sealed-token.ts). */
 export interface SealedToken {
+  /** 2: bound to the guard's user, the mail's id and recipient. Absent: a seal from before (v1). */
+  v?: 2;
   keyId: string;
   /** base64: 12-byte IV then ciphertext. */
   box: string;
-  /** The additional data it was sealed with. */
-  aad: string;
+  /** v1 only: the additional data it was sealed with, kept beside it. */
+  aad?: string;
 }
 
 /** What a synchronous step decided, and what it must record for D1 and the mailbox (null: nothing). */

@@ -264,7 +264,7 @@ export class UserGuard extends GuardCore {
     this.enter(caller);
     const secret = newSecret();
     const id = newId();
-    const sealed = await sealToken(this.env, formatToken(caller.user.id, secret), id);
+    const sealed = await sealToken(this.env, formatToken(caller.user.id, secret), { userId: caller.user.id, mailId: id, to: caller.user.email });
     return this.apply(caller, tokens.issueToken(this.sql, caller, purpose, secretHash(secret), { ...mail, id }, sealed));
   }
 
@@ -332,7 +332,7 @@ export class UserGuard extends GuardCore {
     this.enter(caller);
     const { token, userId, ...content } = mail;
     const id = newId();
-    const sealed = token ? await sealToken(this.env, token, id) : undefined; // an invitation's link, sealed until delivery
+    const sealed = token ? await sealToken(this.env, token, { userId: caller.user.id, mailId: id, to: content.to }) : undefined; // an invitation's link
     await this.commit(caller, { ...effect, mail: { ...content, userId: userId ?? null, id }, ...(sealed ? { sealed } : {}) });
   }
 }
