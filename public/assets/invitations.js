@@ -3,9 +3,11 @@
 // reads the invited address, so an account whose email is not yet verified
 // may accept with it (and its email becomes verified). The token is kept for
 // this tab while the person logs in or signs up (sessionStorage), then used.
-import { api, describe, whoAmI } from "./api.js";
+// While it is kept, the login page sends the person back here (login.js
+// showHome), so it is forgotten as soon as it can no longer work.
+import { ApiError, api, describe, whoAmI } from "./api.js";
 import { t, tn } from "./i18n.js";
-import { takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkToken } from "./link-token.js";
 import { renderNav } from "./nav.js";
 import { $, busy, data, say, show } from "./ui.js";
 
@@ -14,6 +16,23 @@ const fromLink = takeLinkToken();
 if (fromLink) sessionStorage.setItem(KEY, fromLink);
 const token = sessionStorage.getItem(KEY);
 const error = $("#invitation-error");
+
+function forget() {
+  sessionStorage.removeItem(KEY);
+  dropLinkToken();
+}
+
+/**
+ * A refusal the same click may get past later: the network, a session to log in
+ * again or to finish, a throttle, the server. Every other answer of the accept
+ * (docs/api.md: used, expired, withdrawn or not this account's `404 not_found`,
+ * a wrong link's `400 invalid_token`) holds whatever the person does here.
+ */
+function mayPassLater(err) {
+  if (!(err instanceof ApiError)) return true;
+  if (err.code === "second_factor_required" || err.code === "enrollment_required") return true;
+  return err.status === 0 || err.status === 401 || err.status === 429 || err.status >= 500;
+}
 
 async function run() {
   show($("#invitation-loading"), false);
@@ -40,7 +59,7 @@ async function run() {
   }
   if (!invitation) {
     // Nothing to accept with it: kept, it would send every visit to the account page back here (login.js showHome).
-    sessionStorage.removeItem(KEY);
+    forget();
     $("#invitation-what").replaceChildren(...tn("invitee.notForYou", { email: data("strong", who.me.user.email) }));
     show($("#invitation-next"), true);
     return;
@@ -54,12 +73,23 @@ async function run() {
     say(error, "");
     try {
       await busy(accept, () => api("POST", `/api/invitations/${encodeURIComponent(id)}/accept`, { token }));
-      sessionStorage.removeItem(KEY);
+      forget();
       show(accept, false);
       say($("#invitation-result"), t("invitee.joined"), "success");
       show($("#invitation-next"), true);
     } catch (err) {
       say(error, describe(err, { invalid_token: t("invitee.invalid"), not_found: t("invitee.invalid") }));
+      if (err instanceof ApiError && err.status === 401) {
+        // The session ended meanwhile: the token waits while the person logs in again.
+        show(accept, false);
+        show($("#invitation-login"), true);
+        return;
+      }
+      if (mayPassLater(err)) return;
+      // A button that can only fail again goes, and the way on is the account.
+      forget();
+      show(accept, false);
+      show($("#invitation-next"), true);
     }
   });
 }
