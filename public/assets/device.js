@@ -7,7 +7,7 @@
 // into its own browser (docs/security.md, R9a).
 import { ApiError, api, describe } from "./api.js";
 import { t } from "./i18n.js";
-import { takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkToken } from "./link-token.js";
 import { $, busy, say, show } from "./ui.js";
 
 const token = takeLinkToken();
@@ -19,13 +19,17 @@ form.addEventListener("submit", async (event) => {
   say(error, "");
   try {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/device-link", { token }));
+    dropLinkToken();
     show(form, false);
     say($("#device-result"), t("device.done"), "success");
     show($("#device-next"), true);
   } catch (err) {
     say(error, describe(err, { invalid_token: t("device.invalid") }));
     // A spent or expired link will not work on a second click; anything else (the network) may.
-    if (err instanceof ApiError && err.code === "invalid_token") show(form, false);
+    if (err instanceof ApiError && err.code === "invalid_token") {
+      dropLinkToken();
+      show(form, false);
+    }
   }
 });
 

@@ -3,6 +3,7 @@
 // then navigator.languages; English when nothing matches. Every visible string
 // goes through here; dates and numbers through Intl in the same language.
 // How to add a string or a language: docs/pages.md.
+import { heldLinkToken } from "./link-token.js";
 import { LANGUAGES } from "./vendor/languages.js";
 
 const STORAGE_KEY = "lang";
@@ -143,8 +144,15 @@ function renderSwitch() {
       link.textContent = name;
       if (code === lang) link.setAttribute("aria-current", "true");
       // The page may have changed its address since (history.replaceState): link to where it is now.
-      link.addEventListener("click", () => {
+      link.addEventListener("click", (event) => {
         link.href = target();
+        // An email link's page still holding its token (link-token.js): a plain click (or Enter) goes on in this
+        // tab with it in the fragment, which the next page takes and cleans again; without it the link is lost.
+        // Only here, never in the href, and not for a click that opens another tab or window (docs/security.md R12g).
+        const token = heldLinkToken();
+        if (!token || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+        event.preventDefault();
+        location.assign(`${link.href}#${new URLSearchParams({ token })}`);
       });
       const item = document.createElement("li");
       item.append(link);

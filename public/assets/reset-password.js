@@ -3,7 +3,7 @@
 // or not the address has an account.
 import { ApiError, api, describe } from "./api.js";
 import { t, tn } from "./i18n.js";
-import { takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkToken } from "./link-token.js";
 import { $, busy, data, focusStep, h, say, show, validateInLanguage } from "./ui.js";
 
 validateInLanguage();
@@ -36,10 +36,12 @@ $("#reset-confirm-form").addEventListener("submit", async (event) => {
   say(messages, "");
   try {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/password-reset/confirm", { token, password: form.password.value }));
+    dropLinkToken();
     form.reset();
     open("reset-done");
   } catch (err) {
     if (!(err instanceof ApiError && err.code === "invalid_token")) return say(messages, describe(err));
+    dropLinkToken();
     // A dead link is not fixed by another password: the way on is a new link,
     // asked for on this page without the token (its email field takes focus).
     const again = h("a", { href: "/reset-password" }, t("forgot.askAgain"));

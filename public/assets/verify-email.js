@@ -7,7 +7,7 @@
 // victim's address (docs/security.md, R9a).
 import { ApiError, api, describe } from "./api.js";
 import { t } from "./i18n.js";
-import { takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkToken } from "./link-token.js";
 import { $, busy, say, show } from "./ui.js";
 
 const token = takeLinkToken();
@@ -20,6 +20,7 @@ form.addEventListener("submit", async (event) => {
   say(error, "");
   try {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/verify-email", { token }));
+    dropLinkToken();
     show(form, false);
     say(result, t("confirmation.done"), "success");
     show($("#verify-email-next"), true);
@@ -27,6 +28,7 @@ form.addEventListener("submit", async (event) => {
     say(error, describe(err, { invalid_token: t("confirmation.invalid") }));
     // A spent or replaced link will not work on a second click; anything else (the network) may.
     if (err instanceof ApiError && err.code === "invalid_token") {
+      dropLinkToken();
       show(form, false);
       show($("#verify-email-next"), true);
     }

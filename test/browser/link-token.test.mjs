@@ -4,6 +4,8 @@
 // one the token.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { account, call } from "./accounts.mjs";
+import { mailedToken } from "./mail.mjs";
 import { assertNoProblems, newPage, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
@@ -26,5 +28,93 @@ test("a link's token is in no link of the page it opens: the language switch poi
     );
     assert.ok(!page.url().includes(TOKEN), path);
   }
+  assertNoProblems(page);
+});
+
+// The switch's click (not its href) takes the token the page still holds along, as `#token=…`: the page in the
+// other language takes it again and cleans its address, so the link from the email still works after a change of
+// language. Before, the person landed on the page without it ("this address has no link in it").
+async function toFrench(page, token) {
+  await page.getByRole("list", { name: "Language" }).getByRole("link", { name: "Français" }).click();
+  await page.getByRole("list", { name: "Langue" }).getByRole("link", { name: "English" }).waitFor();
+  await page.waitForFunction(() => document.documentElement.lang === "fr" && location.hash === "" && location.search === "");
+  assert.ok(!page.url().includes(token), "the address bar is clean again");
+  const hrefs = await page.$$eval("a[href]", (links) => links.map((a) => a.href));
+  assert.deepEqual(
+    hrefs.filter((href) => href.includes(token) || href.includes("#")),
+    [],
+    "and no link of the French page holds it",
+  );
+}
+
+test("/verify-email: after a switch to French, the emailed link still confirms the address", async () => {
+  const user = await account(chrome.browser, { name: "Vera Switch", prefix: "switch-verify", verified: false });
+  const token = await mailedToken("verify-email", user.id);
+  const page = await newPage(chrome.browser);
+  await page.goto(`/verify-email#token=${token}`);
+  await page.getByRole("button", { name: "Confirm my email address" }).waitFor();
+  await toFrench(page, token);
+  await page.getByRole("button", { name: "Confirmer mon adresse e-mail" }).click();
+  await page.getByRole("status").getByText("Votre adresse e-mail est confirmée. Merci.").waitFor();
+  assert.equal((await call(user.context, "GET", "/api/me")).user.emailVerified, true);
+  assertNoProblems(page);
+});
+
+test("/reset-password: after a switch to French, the emailed link still sets the new password", async () => {
+  const user = await account(chrome.browser, { name: "Rémi Switch", prefix: "switch-reset" });
+  const page = await newPage(chrome.browser);
+  await page.context().request.post("/api/auth/password-reset", { data: { email: user.email } });
+  const token = await mailedToken("reset-password", user.id);
+  await page.goto(`/reset-password#token=${token}`);
+  await page.getByRole("region", { name: "Choose a new password" }).waitFor();
+  await toFrench(page, token);
+  const choose = page.getByRole("region", { name: "Choisissez un nouveau mot de passe" });
+  await choose.getByLabel("Nouveau mot de passe").fill("a new password after the switch");
+  await choose.getByRole("button", { name: "Enregistrer le nouveau mot de passe" }).click();
+  await page.getByRole("heading", { name: "Votre mot de passe a été changé" }).waitFor();
+  const login = await page.context().request.post("/api/auth/login", { data: { email: user.email, password: "a new password after the switch" } });
+  assert.equal(login.status(), 200);
+  assertNoProblems(page);
+});
+
+test("/invitations: after a switch to French, the emailed link still joins the community", async () => {
+  const owner = await account(chrome.browser, { name: "Odile Switch", community: "Switch Club", prefix: "switch-owner" });
+  const invitee = await account(chrome.browser, { name: "Igor Switch", prefix: "switch-invitee" });
+  const { invitation } = await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: invitee.email, role: "member" });
+  const token = await mailedToken("invitations", invitation.id);
+  const page = invitee.page;
+  await page.goto(`/invitations#token=${token}`);
+  await page.getByRole("button", { name: "Accept the invitation" }).waitFor();
+  await toFrench(page, token);
+  await page.getByRole("button", { name: "Accepter l’invitation" }).click();
+  await page
+    .getByRole("status")
+    .getByText(/Vous avez rejoint la communauté/)
+    .waitFor();
+  assertNoProblems(page);
+});
+
+test("/device: after a switch to French the page still holds the link; a click that opens a new tab carries nothing", async () => {
+  const page = await newPage(chrome.browser);
+  await page.goto(`/device#token=${TOKEN}`);
+  await page.getByRole("button", { name: "Let this browser log in to my account" }).waitFor();
+  // Ctrl/Cmd-click opens the href in a new tab: the token stays in this one (R12g).
+  const [opened] = await Promise.all([
+    page.context().waitForEvent("page"),
+    page
+      .getByRole("list", { name: "Language" })
+      .getByRole("link", { name: "Français" })
+      .click({ modifiers: ["ControlOrMeta"] }),
+  ]);
+  await opened.waitForLoadState();
+  assert.ok(!opened.url().includes("#"), opened.url());
+  await opened
+    .getByRole("alert")
+    .getByText(/has no link in it|n’en contient pas/)
+    .waitFor();
+  await opened.close();
+  await toFrench(page, TOKEN);
+  await page.getByRole("button", { name: "Autoriser ce navigateur à se connecter à mon compte" }).waitFor();
+  assert.equal(await page.getByRole("alert").textContent(), "", "not “this address has no link in it”");
   assertNoProblems(page);
 });
