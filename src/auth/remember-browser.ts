@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { trustedBrowsersAllowed } from "../communities/trusted-policy";
-import type { AppEnv } from "../env";
+import type { AppEnv, Env } from "../env";
+import type { SessionCaller } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import type { Session } from "../session";
@@ -15,8 +16,13 @@ import { mintTrustedToken, setTrustedCookie } from "./trusted-cookie";
 export async function rememberThisBrowser(c: Context<AppEnv>, session: Pick<Session, "id" | "stage" | "epoch" | "userLang" | "user">): Promise<boolean> {
   if (!(await trustedBrowsersAllowed(c.env.DB, session.user.id))) return false;
   const { token, hash } = mintTrustedToken(session.user.id);
-  const outcome = await guardFor(c.env, session.user.id).rememberBrowser(callerOf(c, session.user, session), hash);
-  if (!outcome.ok) return false;
+  if (!(await rememberInGuard(c.env, callerOf(c, session.user, session), hash))) return false;
   setTrustedCookie(c, token);
   return true;
+}
+
+/** What the route does once its read of the policy allowed it: the guard remembers `hash`; true when it did. */
+export async function rememberInGuard(env: Env, caller: SessionCaller, hash: string): Promise<boolean> {
+  const outcome = await guardFor(env, caller.user.id).rememberBrowser(caller, hash);
+  return outcome.ok;
 }
