@@ -1,4 +1,8 @@
+import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
+import { rememberInGuard } from "../src/auth/remember-browser";
+import { mintTrustedToken } from "../src/auth/trusted-cookie";
+import { trustedBrowsersAllowed } from "../src/communities/trusted-policy";
 import { Client, parseSetCookie } from "./support/client";
 import { totpCode } from "./support/codes";
 import {
@@ -15,7 +19,7 @@ import {
   type TestUser,
 } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
-import { everythingStored, guardRows } from "./support/stores";
+import { callerAt, everythingStored, guardRows } from "./support/stores";
 import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
 
 /**
@@ -297,5 +301,51 @@ describe("communities that forbid trusted browsers", () => {
     await expectSecondStep(cookie, user.email);
     expect((await user.client.json("DELETE", `/api/communities/${cid}/members/${user.id}`)).status).toBe(204);
     await expectSecondStep(cookie, user.email);
+  });
+
+  /**
+   * The second step's "Remember this browser" reads the policy in D1, then has the guard remember the browser
+   * (src/auth/remember-browser.ts). A change that forbids remembered browsers landing between the two forgot
+   * the member's browsers before this one was there, so it stayed: refused at login while the policy stands,
+   * skipping the second step again once the user leaves. Driven here step by step: the route's read, the
+   * change, then the route's step after its read.
+   */
+  it("a policy change that forbids them, landing between the second step's read of the policy and the guard's remembering, leaves no browser remembered (R12b)", async () => {
+    const world = await communityWithMember();
+    await enableTOTP(world.admin.client);
+    await reauth(world.admin.client);
+    await enableTOTP(world.member.client);
+    const { token, hash } = mintTrustedToken(world.member.id);
+    // The route's read: every community of the member allows remembered browsers.
+    expect(await trustedBrowsersAllowed(env.DB, world.member.id)).toBe(true);
+    const policy = { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: false };
+    expect((await world.admin.client.json("PUT", `/api/communities/${world.cid}/policy`, policy)).status).toBe(200);
+    // The route's step after its read, which set the cookie when it answered true.
+    const kept = await rememberInGuard(env, callerAt(world.member, Date.now(), "authenticated"), hash);
+    // Whatever the route did with the cookie, the token must be worth nothing once the member leaves.
+    expect((await world.member.client.json("DELETE", `/api/communities/${world.cid}/members/${world.member.id}`)).status).toBe(204);
+    await expectSecondStep(token, world.member.email);
+    expect(kept, "the route is told not to set the cookie").toBe(false);
+    expect(await guardRows(world.member.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+  });
+
+  it("joining a community that forbids them between the second step's read of the policy and the guard's remembering leaves no browser remembered (R12b)", async () => {
+    const admin = await newUser({ community: "No remembered browsers" });
+    await enableTOTP(admin.client);
+    await reauth(admin.client);
+    const cid = admin.communityId as string;
+    const policy = { requireTwoFactor: false, graceDays: 0, allowTrustedBrowsers: false };
+    expect((await admin.client.json("PUT", `/api/communities/${cid}/policy`, policy)).status).toBe(200);
+    const user = await newUser();
+    await enableTOTP(user.client);
+    const invite = await admin.client.json("POST", `/api/communities/${cid}/invitations`, { email: user.email, role: "member" });
+    const { token, hash } = mintTrustedToken(user.id);
+    expect(await trustedBrowsersAllowed(env.DB, user.id)).toBe(true);
+    expect((await user.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+    const kept = await rememberInGuard(env, callerAt(user, Date.now(), "authenticated"), hash);
+    expect((await user.client.json("DELETE", `/api/communities/${cid}/members/${user.id}`)).status).toBe(204);
+    await expectSecondStep(token, user.email);
+    expect(kept, "the route is told not to set the cookie").toBe(false);
+    expect(await guardRows(user.id, "SELECT id FROM trusted_browsers")).toEqual([]);
   });
 });

@@ -21,8 +21,20 @@ export async function rememberThisBrowser(c: Context<AppEnv>, session: Pick<Sess
   return true;
 }
 
-/** What the route does once its read of the policy allowed it: the guard remembers `hash`; true when it did. */
+/**
+ * What the route does once its read of the policy allowed it: the guard remembers `hash`, then the policy is
+ * read again; true when the browser stays remembered. A change that forbids remembered browsers (a policy
+ * change, or the user joining such a community) forgets the browsers the guard holds when it lands, so one it
+ * made between the first read and the guard's write would outlive it (docs/security.md R12b). The second read
+ * comes after the write: a change that it does not see lands after it, and its forget finds this browser.
+ * One that it sees is done here, as the change itself does it (every browser, reason `community_policy`), and
+ * the route sets no cookie: the token never leaves the Worker, so nothing the user holds is remembered.
+ */
 export async function rememberInGuard(env: Env, caller: SessionCaller, hash: string): Promise<boolean> {
-  const outcome = await guardFor(env, caller.user.id).rememberBrowser(caller, hash);
-  return outcome.ok;
+  const guard = guardFor(env, caller.user.id);
+  const outcome = await guard.rememberBrowser(caller, hash);
+  if (!outcome.ok) return false;
+  if (await trustedBrowsersAllowed(env.DB, caller.user.id)) return true;
+  await guard.forgetTrustedBrowsers(caller, "community_policy");
+  return false;
 }
