@@ -70,7 +70,7 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
   const begun = await adminGuard.beginAdminReset(callerOf(c, session.user, session), member.id);
   if (!begun.ok) throw await refuse(beginRefusal(begun.reason), false);
   // The member's email names who reset and for which community; the member may belong to several.
-  const admin = { id: session.user.id, name: session.user.name, stage: session.stage, communityId: cid, beganAt: begun.at };
+  const admin = { id: session.user.id, name: session.user.name, stage: session.stage, communityId: cid, beganAt: begun.at, landed: begun.landed };
   const reset = await guardFor(c.env, member.id)
     .adminReset(memberCaller, { ...admin, ...(name !== null ? { communityName: name } : {}) }, notify)
     .catch(async (err: unknown) => {

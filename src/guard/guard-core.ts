@@ -42,7 +42,7 @@ export abstract class GuardCore extends DurableObject<Env> {
   // ---- an admin's own part in a reset they make (the member's guard makes the reset: UserGuard.adminReset) ----
 
   /** This guard's user, an admin, begins a reset of `targetId` (reset.beginAdminReset): their session and 2FA, checked as one step. */
-  async beginAdminReset(caller: T.SessionCaller, targetId: string): Promise<T.Outcome<{ at: number }>> {
+  async beginAdminReset(caller: T.SessionCaller, targetId: string): Promise<T.Outcome<{ at: number; landed: number[] }>> {
     const begun = this.enter(caller, FULL) ?? reset.beginAdminReset(this.sql, caller, targetId);
     if (begun.ok) await this.rearm(); // the alarm deletes the record once it has said what it had to
     return begun;

@@ -259,6 +259,18 @@ CREATE VIEW deadlines AS
   `
 ALTER TABLE state ADD COLUMN backup_key_id TEXT;
 `,
+  // 12: the admin resets that landed on this guard's user, by whom and when each began (src/guard/reset.ts,
+  // docs/security.md R12y): this user's next reset of that admin says so, and the admin's guard no longer holds its own
+  // start of that landed reset against a session the reset did not end. No deadline of its own (the alarm stays
+  // at the recovery code's expiry): the next landing and any alarm, that expiry's included, delete rows past use.
+  `
+CREATE TABLE resets_received (
+  admin TEXT NOT NULL,
+  began_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX resets_received_by_admin ON resets_received (admin);
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

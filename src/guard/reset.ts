@@ -24,6 +24,11 @@ export interface ResettingAdmin {
   communityName?: string;
   /** When the reset began in the admin's own guard (`beginAdminReset`); none for the operator, who has no guard. */
   beganAt?: number;
+  /**
+   * The starts of the member's resets of this admin that had landed on the admin before this reset began
+   * (`beginAdminReset`): the admin's session came after them, so they do not come first (`resetFirst`).
+   */
+  landed?: number[];
 }
 
 /**
@@ -41,11 +46,21 @@ export const ADMIN_ACT_MS = 60_000;
  * R12m). The record lets the member's guard, should the member be resetting this admin too, keep only the reset
  * that began first (`resetFirst`).
  */
-export function beginAdminReset(sql: SqlStorage, caller: SessionCaller, targetId: string): { ok: true; at: number } | { ok: false; reason: "not_enrolled" } {
+export function beginAdminReset(
+  sql: SqlStorage,
+  caller: SessionCaller,
+  targetId: string,
+): { ok: true; at: number; landed: number[] } | { ok: false; reason: "not_enrolled" } {
   sql.exec("DELETE FROM admin_acts WHERE expires_at <= ?", caller.now);
   if (listMethods(sql).length === 0) return { ok: false, reason: "not_enrolled" };
   sql.exec("INSERT INTO admin_acts (target, began_at, expires_at) VALUES (?, ?, ?)", targetId, caller.now, caller.now + 2 * ADMIN_ACT_MS);
-  return { ok: true, at: caller.now };
+  // The target's resets of this user that landed before this step: the session checked above outlived none of them,
+  // so it came after each (R12y). One that lands after this step is not listed, and still comes first.
+  const landed = sql
+    .exec<{ began_at: number }>("SELECT began_at FROM resets_received WHERE admin = ? AND expires_at > ?", targetId, caller.now)
+    .toArray()
+    .map((r) => r.began_at);
+  return { ok: true, at: caller.now, landed };
 }
 
 /** A begun reset that did not land is forgotten: it must not stand against a later reset of this admin. */
@@ -57,15 +72,29 @@ export function endAdminReset(sql: SqlStorage, targetId: string, at: number): vo
  * Whether this guard's user (`memberId`) began a reset of `admin` before the admin began theirs: then that reset
  * comes first and the admin's, arriving here, is refused. Both guards compare the same two starts (ties go to the
  * smaller user id), so of two admins resetting each other exactly one reset lands, whichever guard hears first.
+ * A start of this user's whose reset had already landed on the admin when the admin began (`admin.landed`) is not
+ * counted: the admin came back after it, with a session it did not end, and may reset this user (R12y).
  * A reset arriving past ADMIN_ACT_MS after its start is refused too: this guard may no longer remember its own.
  */
 export function resetFirst(sql: SqlStorage, memberId: string, admin: ResettingAdmin, now: number): boolean {
   if (admin.beganAt === undefined) return false;
   if (now - admin.beganAt > ADMIN_ACT_MS) return true;
-  const own = sql
-    .exec<{ began_at: number }>("SELECT MIN(began_at) AS began_at FROM admin_acts WHERE target = ? AND expires_at > ?", admin.id, now)
-    .one().began_at;
-  return own !== null && (own < admin.beganAt || (own === admin.beganAt && memberId < admin.id));
+  const landed = new Set(admin.landed ?? []);
+  const starts = sql
+    .exec<{ began_at: number }>("SELECT began_at FROM admin_acts WHERE target = ? AND expires_at > ?", admin.id, now)
+    .toArray()
+    .map((r) => r.began_at)
+    .filter((at) => !landed.has(at));
+  if (starts.length === 0) return false;
+  const own = Math.min(...starts);
+  return own < admin.beganAt || (own === admin.beganAt && memberId < admin.id);
+}
+
+/** A reset by `admin` landed on this guard's user: kept as long as the admin's record of its start (R12y). */
+function recordLanded(sql: SqlStorage, admin: ResettingAdmin): void {
+  if (admin.beganAt === undefined) return;
+  sql.exec("DELETE FROM resets_received WHERE expires_at <= ?", admin.beganAt);
+  sql.exec("INSERT INTO resets_received (admin, began_at, expires_at) VALUES (?, ?, ?)", admin.id, admin.beganAt, admin.beganAt + 2 * ADMIN_ACT_MS);
 }
 
 /** Someone told of a reset that is not theirs (another admin of a community the reset admin administers), in their own language. */
@@ -103,6 +132,7 @@ export function adminReset(
   notify: NoticeRecipient[],
 ): { ok: true; expiresAt: number; effects: Effect[] } | { ok: false; reason: "admin_reset_first" } {
   if (resetFirst(sql, caller.user.id, admin, caller.now)) return { ok: false, reason: "admin_reset_first" };
+  recordLanded(sql, admin);
   const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
   wipeFactors(sql);
   clearFailures(sql);
@@ -179,6 +209,7 @@ export function expire(sql: SqlStorage, now: number): Effect | null {
   sql.exec("DELETE FROM challenges WHERE expires_at <= ?", now);
   sql.exec("DELETE FROM recovery_claims WHERE until <= ?", now);
   sql.exec("DELETE FROM admin_acts WHERE expires_at <= ?", now);
+  sql.exec("DELETE FROM resets_received WHERE expires_at <= ?", now);
   expireTokens(sql, now);
   purgeExpired(sql, now);
   const expired = sql
