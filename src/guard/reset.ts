@@ -75,6 +75,8 @@ export function endAdminReset(sql: SqlStorage, targetId: string, at: number): vo
  * A start of this user's whose reset had already landed on the admin when the admin began (`admin.landed`) is not
  * counted: the admin came back after it, with a session it did not end, and may reset this user (R12y).
  * A reset arriving past ADMIN_ACT_MS after its start is refused too: this guard may no longer remember its own.
+ * `now` is this guard's clock when the reset arrives, never the request's: the route stamps the member's caller in
+ * the same instant as the start, so a reset held up on its way would look on time by it (R12z).
  */
 export function resetFirst(sql: SqlStorage, memberId: string, admin: ResettingAdmin, now: number): boolean {
   if (admin.beganAt === undefined) return false;
@@ -123,6 +125,7 @@ export function noticeRecipient(
  * Resetting an admin also tells `notify`, the other admins of each community
  * the member administers, in the same step: whoever takes a reset account
  * over holds its admin rights everywhere (docs/security.md R10e, R11n).
+ * `arrivedAt`: this guard's clock, against which the admin's start is judged (`resetFirst`).
  */
 export function adminReset(
   sql: SqlStorage,
@@ -130,8 +133,9 @@ export function adminReset(
   admin: ResettingAdmin,
   code: { hash: string; params: CodeHashParams },
   notify: NoticeRecipient[],
+  arrivedAt = caller.now,
 ): { ok: true; expiresAt: number; effects: Effect[] } | { ok: false; reason: "admin_reset_first" } {
-  if (resetFirst(sql, caller.user.id, admin, caller.now)) return { ok: false, reason: "admin_reset_first" };
+  if (resetFirst(sql, caller.user.id, admin, arrivedAt)) return { ok: false, reason: "admin_reset_first" };
   recordLanded(sql, admin);
   const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
   wipeFactors(sql);

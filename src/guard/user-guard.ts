@@ -306,7 +306,8 @@ export class UserGuard extends GuardCore {
     const recoveryCode = generateRecoveryCode();
     const params = newCodeHashParams(codeHashIterations(this.env));
     const hash = (await hashRecoveryCode(caller.user.id, recoveryCode, params, this.codeHashes)) as string;
-    const done = reset.adminReset(this.sql, caller, admin, { hash, params }, notify);
+    // The start is judged by this guard's clock: the caller's `now` was stamped with it, in the admin's request (R12z).
+    const done = reset.adminReset(this.sql, caller, admin, { hash, params }, notify, Date.now());
     if (!done.ok) return done;
     await this.commit(caller, ...done.effects);
     return { ok: true, recoveryCode, expiresAt: done.expiresAt };
