@@ -70,7 +70,12 @@ export function eventLabel(e) {
 export function eventItem(e) {
   // The API's words for the browser (only when the event has one), as the sessions list shows them.
   const browser = e.browser ? browserInWords(e.browser) : "";
-  const from = e.ip && browser ? t("event.fromIpBrowser", { ip: e.ip, browser }) : e.ip ? t("event.fromIp", { ip: e.ip }) : browser;
+  const from =
+    e.ip && browser
+      ? t("event.fromIpBrowser", { ip: e.ip, browser: browserInWords(e.browser, { inSentence: true }) })
+      : e.ip
+        ? t("event.fromIp", { ip: e.ip })
+        : browser;
   const d = new Date(e.at);
   return h(
     "li",

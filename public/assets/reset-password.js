@@ -24,6 +24,8 @@ $("#reset-request-form").addEventListener("submit", async (event) => {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/password-reset", { email }));
     say($("#flash"), tn("forgot.sent", { email: data("strong", email) }), "success");
     form.reset();
+    // The button was disabled while busy, which sent focus to the body: back to the card's heading.
+    focusStep($("#reset-request-title"));
   } catch (err) {
     say(messages, describe(err));
   }

@@ -332,12 +332,14 @@ $("#password-form").addEventListener("submit", async (event) => {
   const form = event.currentTarget;
   const messages = $(".messages", form);
   say(messages, "");
+  say($("#password-status"), "");
   try {
     await busy($("button[type=submit]", form), () =>
       api("POST", "/api/security/password", { currentPassword: form.currentPassword.value, newPassword: form.newPassword.value }),
     );
     form.reset();
-    say(flash, t("account.passwordChanged"), "success");
+    // Said in the card, beside the focus: the page's #flash is far above it on a phone.
+    say($("#password-status"), t("account.passwordChanged"), "success");
     await refresh();
     focusStep($("#password-title"));
   } catch (err) {

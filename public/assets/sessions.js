@@ -60,7 +60,9 @@ function sessionItem(s) {
         {
           type: "button",
           class: "danger-outline",
-          "aria-label": s.current ? t("sessions.signOutThisNamed") : t("sessions.signOutNamed", { browser, date: formatDateTime(s.createdAt) }),
+          "aria-label": s.current
+            ? t("sessions.signOutThisNamed")
+            : t("sessions.signOutNamed", { browser: browserInWords(s.browser, { inSentence: true }), date: formatDateTime(s.createdAt) }),
           onclick: (e) => signOut(s, browser, e.currentTarget),
         },
         t("sessions.signOut"),

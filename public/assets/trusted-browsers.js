@@ -5,7 +5,9 @@ import { browserInWords } from "./browser-words.js";
 import { formatDateTime, t } from "./i18n.js";
 import { $, ask, busy, data, focusStep, h, say, show } from "./ui.js";
 
-const flash = $("#flash");
+// What Forget did is said in the card, where the person and the focus are: the page's
+// #flash is a phone's screen height or more above it, out of sight.
+const status = $("#trusted-status");
 let browsers = [];
 
 function label(b) {
@@ -39,7 +41,12 @@ function row(b) {
       { class: "row-actions" },
       h(
         "button",
-        { type: "button", class: "danger-outline", "aria-label": t("trusted.forgetNamed", { browser: name }), onclick: (e) => forget(b, e.currentTarget) },
+        {
+          type: "button",
+          class: "danger-outline",
+          "aria-label": t("trusted.forgetNamed", { browser: browserInWords(b.browser, { inSentence: true }) }),
+          onclick: (e) => forget(b, e.currentTarget),
+        },
         t("trusted.forget"),
       ),
     ),
@@ -70,9 +77,10 @@ export async function renderTrustedBrowsers(enabled) {
 async function forget(b, button) {
   const box = $("#trusted-error");
   say(box, "");
+  say(status, "");
   const name = label(b);
   const sure = await ask({
-    title: t("trusted.forgetTitle", { browser: name }),
+    title: t("trusted.forgetTitle", { browser: browserInWords(b.browser, { inSentence: true }) }),
     body: [h("p", {}, t(b.current ? "trusted.forgetWhatThis" : "trusted.forgetWhat"))],
     confirm: t("trusted.forget"),
     danger: true,
@@ -81,7 +89,7 @@ async function forget(b, button) {
   await busy(button, async () => {
     try {
       await api("DELETE", `/api/security/trusted-browsers/${encodeURIComponent(b.id)}`);
-      say(flash, t("trusted.forgotten", { browser: name }), "success");
+      say(status, t("trusted.forgotten", { browser: name }), "success");
     } catch (err) {
       // Already gone (forgotten elsewhere, or expired): the list below says what is left.
       if (!(err instanceof ApiError && err.code === "not_found")) return say(box, describe(err));
@@ -95,6 +103,7 @@ $("#trusted-forget-all").addEventListener("click", async (event) => {
   const button = event.currentTarget;
   const box = $("#trusted-error");
   say(box, "");
+  say(status, "");
   const sure = await ask({
     title: t("trusted.forgetAllTitle"),
     body: [h("p", {}, t("trusted.forgetAllWhat", { count: browsers.length }))],
@@ -105,7 +114,7 @@ $("#trusted-forget-all").addEventListener("click", async (event) => {
   await busy(button, async () => {
     try {
       await api("DELETE", "/api/security/trusted-browsers");
-      say(flash, t("trusted.allForgotten"), "success");
+      say(status, t("trusted.allForgotten"), "success");
       await renderTrustedBrowsers(true);
       focusStep($("#trusted-card"));
     } catch (err) {

@@ -9,6 +9,8 @@ import { assertNoProblems, logOut, submitLogin, useBrowser } from "./support.mjs
 
 const chrome = useBrowser();
 const HEADLESS = "A browser or app on Linux";
+// The same words inside a sentence ("Forget a browser or app on Linux?"): a description, not a name.
+const HEADLESS_IN_SENTENCE = "a browser or app on Linux";
 
 /** The second step with a backup code, the "remember" box ticked or not. */
 async function secondStepWithBackupCode(page, code, remember) {
@@ -52,15 +54,15 @@ test("remember this browser, skip the second step, forget it from the Security p
   await item.getByText(/Remembered .* · Last used .* · Until /).waitFor();
 
   // Forget: Cancel keeps it; Forget (confirmed) removes it.
-  await item.getByRole("button", { name: new RegExp(`^Forget ${HEADLESS}`) }).click();
-  let dialog = page.getByRole("dialog", { name: `Forget ${HEADLESS}?` });
+  await item.getByRole("button", { name: new RegExp(`^Forget ${HEADLESS_IN_SENTENCE}`) }).click();
+  let dialog = page.getByRole("dialog", { name: `Forget ${HEADLESS_IN_SENTENCE}?` });
   await dialog.getByText(/This is the browser you are using/).waitFor();
   await dialog.getByRole("button", { name: "Cancel" }).click();
   assert.equal(await list.getByRole("listitem").count(), 1);
-  await item.getByRole("button", { name: new RegExp(`^Forget ${HEADLESS}`) }).click();
-  dialog = page.getByRole("dialog", { name: `Forget ${HEADLESS}?` });
+  await item.getByRole("button", { name: new RegExp(`^Forget ${HEADLESS_IN_SENTENCE}`) }).click();
+  dialog = page.getByRole("dialog", { name: `Forget ${HEADLESS_IN_SENTENCE}?` });
   await dialog.getByRole("button", { name: "Forget" }).click();
-  await page.getByText(`${HEADLESS} is forgotten.`).waitFor();
+  await card.getByRole("status").getByText(`${HEADLESS} is forgotten.`).waitFor();
   await card.getByText("No browser is remembered.", { exact: false }).waitFor();
   assert.deepEqual((await call(user.context, "GET", "/api/security/trusted-browsers")).browsers, []);
 
@@ -71,10 +73,16 @@ test("remember this browser, skip the second step, forget it from the Security p
   await page.getByRole("heading", { name: "Hello, Margaret Hamilton" }).waitFor();
   await page.getByRole("navigation").getByRole("link", { name: "Security" }).click();
   await list.getByRole("listitem").first().waitFor();
+  // Remembered just now, it has not skipped a second step yet.
+  await list
+    .getByRole("listitem")
+    .first()
+    .getByText(/Remembered .* · Not used yet · Until /)
+    .waitFor();
   await card.getByRole("button", { name: "Forget all" }).click();
   dialog = page.getByRole("dialog", { name: "Forget every remembered browser?" });
   await dialog.getByRole("button", { name: "Forget all" }).click();
-  await page.getByText("Every remembered browser is forgotten.").waitFor();
+  await card.getByRole("status").getByText("Every remembered browser is forgotten.").waitFor();
   await card.getByText("No browser is remembered.", { exact: false }).waitFor();
 
   await logOut(page);
