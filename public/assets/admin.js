@@ -161,10 +161,10 @@ async function loadMembers() {
 
 /**
  * A column's name as the label before a value when the table is a list of cards
- * (phones, style.css): the punctuation is the language's ("Rôle : Admin" in French,
- * with its no-break space), so it comes from the catalogue, not from the stylesheet.
+ * (phones, style.css): the colon after it is the language's ("Rôle : Admin" in
+ * French, with its no-break space), so it comes from the catalogue, not from the stylesheet.
  */
-const cardLabel = (key) => t("admin.cardLabel", { label: t(key) });
+const cardLabel = (key) => ({ "data-label": t(key), "data-colon": t("admin.cardColon") });
 
 function memberRow(m) {
   const self = m.id === me.user.id;
@@ -192,11 +192,11 @@ function memberRow(m) {
     "tr",
     { "data-member": m.email },
     h("td", { class: "name-cell" }, data("span", m.name), self ? h("span", { class: "muted" }, " ", t("admin.you")) : null),
-    h("td", { "data-label": cardLabel("admin.colEmail"), class: "email-cell", translate: "no" }, m.email),
-    h("td", { "data-label": cardLabel("admin.colRole") }, role(m.role)),
-    h("td", { "data-label": cardLabel("admin.colTwoFactor") }, ...twoFactor),
-    h("td", { "data-label": cardLabel("admin.colRecovery") }, recovery),
-    h("td", { "data-label": cardLabel("policy.colStanding"), "data-standing": m.policy }, ...standing),
+    h("td", { ...cardLabel("admin.colEmail"), class: "email-cell", translate: "no" }, m.email),
+    h("td", { ...cardLabel("admin.colRole") }, role(m.role)),
+    h("td", { ...cardLabel("admin.colTwoFactor") }, ...twoFactor),
+    h("td", { ...cardLabel("admin.colRecovery") }, recovery),
+    h("td", { ...cardLabel("policy.colStanding"), "data-standing": m.policy }, ...standing),
     h("td", { class: "menu-cell" }, self ? null : actionsMenu(m)),
   );
 }
