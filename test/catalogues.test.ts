@@ -71,6 +71,18 @@ describe("page catalogues", () => {
     });
   }
 
+  it("fr: a no-break space before each high punctuation mark, so no line starts with one", () => {
+    // French typography: a space before : ; ! ? that a line may not break at (U+00A0 before the colon, the
+    // narrow U+202F before the others; either is accepted). An ordinary space there lets a line begin with the mark.
+    const fr = catalogues.fr as Catalogue;
+    const loose = Object.entries(fr).flatMap(([key, entry]) =>
+      forms(entry)
+        .filter((v) => / [:;!?]/.test(v))
+        .map(() => key),
+    );
+    expect(loose).toEqual([]);
+  });
+
   it("every key a page names exists", () => {
     const missing = [...namedKeys()].filter(([key]) => !(key in en)).map(([key, file]) => `${key} (${file})`);
     expect(missing).toEqual([]);
