@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { hashPassword } from "../src/auth/passwords";
 import { Client } from "./support/client";
 import { enableTOTP, newUser, recoveryLogin, uniqueEmail } from "./support/fixtures";
 
@@ -23,6 +24,24 @@ function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(shape);
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]));
   return value === null ? "null" : typeof value;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+/**
+ * The PBKDF2 iterations run while `run` runs, summed: the work a request costs, which is what its time is made of
+ * (the platform's deriveBits is only watched, not replaced).
+ */
+async function pbkdf2Work(run: () => Promise<unknown>): Promise<number> {
+  let total = 0;
+  const original = crypto.subtle.deriveBits.bind(crypto.subtle);
+  vi.spyOn(crypto.subtle, "deriveBits").mockImplementation((algorithm, key, length) => {
+    const a = algorithm as { name: string; iterations: number };
+    if (a.name === "PBKDF2") total += a.iterations;
+    return original(algorithm, key, length);
+  });
+  await run();
+  return total;
 }
 
 describe("login", () => {
@@ -59,6 +78,18 @@ describe("login", () => {
     const a = await observable(await new Client().request("POST", "/api/auth/login", { email: known.email, password: WRONG }));
     const b = await observable(await new Client().request("POST", "/api/auth/login", { email: `  ${known.email.toUpperCase()} `, password: WRONG }));
     expect(b).toEqual(a);
+  });
+
+  it("a wrong password for an account still on an older, cheaper hash costs the PBKDF2 work of an unknown email (R12h)", async () => {
+    // docs/passwords.md "Raising the cost later": accounts that have not logged in since keep their old hash.
+    const dormant = await newUser();
+    const old = await hashPassword("the password of long ago, before the cost went up", { iterations: Number(env.PASSWORD_ITERATIONS) / 4 });
+    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(old, dormant.id).run();
+    const known = await pbkdf2Work(() => new Client().request("POST", "/api/auth/login", { email: dormant.email, password: WRONG }));
+    vi.restoreAllMocks();
+    const unknown = await pbkdf2Work(() => new Client().request("POST", "/api/auth/login", { email: uniqueEmail("nobody"), password: WRONG }));
+    expect(unknown).toBe(Number(env.PASSWORD_ITERATIONS));
+    expect(known).toBe(unknown);
   });
 
   it("throttling starts at the same attempt with the same answer for a known and an unknown email", async () => {

@@ -103,12 +103,21 @@ export interface PasswordCheck {
   needsRehash: boolean;
 }
 
+/**
+ * A refusal costs at least the configured count, whatever the stored hash
+ * holds: an unknown email is checked against `dummyHash` at that count, so a
+ * wrong password for an account still on an older, cheaper hash (one that has
+ * not logged in since the cost was raised) or on one that does not parse would
+ * otherwise answer faster and say the account exists (docs/security.md R12h).
+ * The rest of the count is spent on a throwaway derivation; a right password
+ * pays its re-hash instead, and whoever sends it knows the account already.
+ */
 export async function verifyPassword(password: string, stored: string, params: PasswordParams): Promise<PasswordCheck> {
   const parsed = parse(stored);
-  if (!parsed) return { ok: false, needsRehash: false };
-  const hash = await derive(password, parsed.salt, parsed.iterations, params);
-  const ok = timingSafeEqual(hash, parsed.hash);
-  return { ok, needsRehash: ok && parsed.iterations < params.iterations };
+  const spent = parsed ? parsed.iterations : 0;
+  const ok = parsed ? timingSafeEqual(await derive(password, parsed.salt, parsed.iterations, params), parsed.hash) : false;
+  if (!ok && spent < params.iterations) await derive(password, new Uint8Array(SALT_BYTES), params.iterations - spent, params);
+  return { ok, needsRehash: ok && spent < params.iterations };
 }
 
 /**
