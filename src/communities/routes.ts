@@ -80,7 +80,7 @@ communityRoutes.openapi(
     tags: ["communities"],
     summary: "The last 50 two-factor reset events of the community's members, newest first (admins)",
     description:
-      "A member's reset, whichever community's admin made it: issued, used, or expired unused. `actor` is the admin who issued the code, shown only when that admin belongs to this community. The member's IP address and browser are not shown.",
+      "A member's reset since they joined this community, whichever community's admin made it: issued, used, or expired unused. `actor` is the admin who issued the code, shown only when that admin belongs to this community. The member's IP address and browser are not shown.",
     middleware: [authenticated, requireAdmin],
     request: { params: Cid },
     responses: { 200: json(z.object({ events: z.array(MemberEvent) }), "Reset events"), ...problems(401, 403, 404) },

@@ -151,7 +151,9 @@ export interface ResetEventRow {
 /**
  * The last 50 reset events of the community's members, newest first, whichever
  * community's admin made the reset; the actor only when that admin belongs to
- * this community.
+ * this community. Only those since the member's joining: what happened to them
+ * before (in another community, by the operator, or while they were away from
+ * this one) is not what they consented to show its admins (docs/security.md R12i).
  */
 export async function resetEventsOf(db: D1Database, cid: string): Promise<ResetEventRow[]> {
   const { results } = await db
@@ -162,7 +164,7 @@ export async function resetEventsOf(db: D1Database, cid: string): Promise<ResetE
        JOIN events e ON e.user_id = m.user_id
        LEFT JOIN memberships am ON am.community_id = m.community_id AND am.user_id = e.actor_id
        LEFT JOIN users a ON a.id = am.user_id
-       WHERE m.community_id = ? AND e.type IN (${RESET_EVENTS.map(() => "?").join(", ")})
+       WHERE m.community_id = ? AND e.at >= m.joined_at AND e.type IN (${RESET_EVENTS.map(() => "?").join(", ")})
        ORDER BY e.at DESC, e.rowid DESC LIMIT 50`,
     )
     .bind(cid, ...RESET_EVENTS)
