@@ -7,7 +7,7 @@ import { showBackupCodes } from "./backup-codes.js";
 import { eventItem } from "./events.js";
 import { formatDateTime, formatTime, t } from "./i18n.js";
 import { renderNav } from "./nav.js";
-import { loadSessions } from "./sessions.js";
+import { forgetSessionsResult, loadSessions } from "./sessions.js";
 import { renderTrustedBrowsers } from "./trusted-browsers.js";
 import {
   $,
@@ -340,6 +340,8 @@ $("#password-form").addEventListener("submit", async (event) => {
     form.reset();
     // Said in the card, beside the focus: the page's #flash is far above it on a phone.
     say($("#password-status"), t("account.passwordChanged"), "success");
+    // Every other session just ended: the sessions card is redrawn from the server, without its earlier result.
+    forgetSessionsResult();
     await refresh();
     focusStep($("#password-title"));
   } catch (err) {

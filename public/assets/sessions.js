@@ -21,6 +21,14 @@ export async function loadSessions(signedOut) {
   }
 }
 
+/**
+ * Something else just ended sessions (a password change): the list is reloaded by the page, and what
+ * the card said before ("… is signed out.") is about a list that is gone, so it leaves with it.
+ */
+export function forgetSessionsResult() {
+  say($("#sessions-status"), "");
+}
+
 function renderSessions(sessions) {
   show($("#sessions-card"), true);
   const list = $("#sessions");

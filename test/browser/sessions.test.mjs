@@ -87,6 +87,37 @@ test("sign out everywhere else keeps this browser; signing out this browser from
   assertNoProblems(home);
 });
 
+test("a password change refreshes the sessions card: the list as the server has it, the earlier result gone", async () => {
+  const home = await newPage(chrome.browser);
+  const email = uniqueEmail("sessions-password");
+  await signUp(home, { name: "Ada Lovelace", email });
+  await secondBrowser(email);
+
+  await home.goto("/security");
+  const card = home.getByRole("region", { name: "Where you are signed in" });
+  const list = card.getByRole("list", { name: "Sessions" });
+  await list.getByRole("listitem").nth(1).waitFor();
+  await list.locator("li:not([data-current])").getByRole("button").click();
+  await home.getByRole("dialog", { name: "Sign out that browser?" }).getByRole("button", { name: "Sign out" }).click();
+  const said = card.getByRole("status");
+  await said.getByText(/Linux is signed out\.$/).waitFor();
+  // Signed in again elsewhere since the list was drawn: the password change ends that session too.
+  await secondBrowser(email);
+
+  const password = home.getByRole("region", { name: "Password" });
+  await password.getByLabel("Current password").fill(PASSWORD);
+  await password.getByLabel("New password").fill(`${PASSWORD} again`);
+  await password.getByRole("button", { name: "Change password" }).click();
+  await password.getByRole("status").getByText(/Your other sessions were logged out\.$/).waitFor();
+  await home.waitForFunction(() => document.activeElement?.id === "password-title");
+  assert.equal(await said.textContent(), "", "what the card said before the password change is gone");
+  const { sessions } = await call(home.context(), "GET", "/api/security/sessions");
+  assert.equal(sessions.length, 1);
+  assert.equal(await list.getByRole("listitem").count(), sessions.length, "the list is the server's");
+  await list.locator("li[data-current=true]").waitFor();
+  assertNoProblems(home);
+});
+
 test("the security log and the sessions list name one browser the same way (Opera, whose header also says Chrome)", async () => {
   const opera = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/116.0.0.0";
   const page = await newPage(chrome.browser, { userAgent: opera });
