@@ -108,7 +108,10 @@ test("a password change refreshes the sessions card: the list as the server has 
   await password.getByLabel("Current password").fill(PASSWORD);
   await password.getByLabel("New password").fill(`${PASSWORD} again`);
   await password.getByRole("button", { name: "Change password" }).click();
-  await password.getByRole("status").getByText(/Your other sessions were logged out\.$/).waitFor();
+  await password
+    .getByRole("status")
+    .getByText(/Your other sessions were logged out\.$/)
+    .waitFor();
   await home.waitForFunction(() => document.activeElement?.id === "password-title");
   assert.equal(await said.textContent(), "", "what the card said before the password change is gone");
   const { sessions } = await call(home.context(), "GET", "/api/security/sessions");
