@@ -9,6 +9,11 @@ import { $, ask, busy, copy, data, field, focusStep, formDialog, h, methodLabel,
 let me = null;
 let community = null;
 const flash = $("#flash");
+// What an action did is said in the card it was done in, beside the focus: on a phone the page's
+// #flash is a screen or more above the members and the invitations.
+const policyStatus = $("#policy-status");
+const membersStatus = $("#members-status");
+const inviteStatus = $("#invite-status");
 validateInLanguage();
 
 async function init() {
@@ -34,7 +39,7 @@ async function init() {
   select.addEventListener("change", () => {
     community = admined.find((c) => c.id === select.value);
     history.replaceState(null, "", `/admin?community=${encodeURIComponent(community.id)}`);
-    say(flash, "");
+    for (const region of [flash, policyStatus, membersStatus, inviteStatus]) say(region, "");
     load();
   });
   await load();
@@ -115,6 +120,7 @@ policyForm.addEventListener("submit", async (event) => {
   const box = $("#policy-error");
   const submit = $("button[type=submit]", policyForm);
   say(box, "");
+  say(policyStatus, "");
   const body = {
     requireTwoFactor: policyForm.requireTwoFactor.checked,
     graceDays: Number(policyForm.graceDays.value),
@@ -132,7 +138,7 @@ policyForm.addEventListener("submit", async (event) => {
         answer = await save();
       }
       fillPolicy(answer.policy);
-      say(flash, t("policy.saved"), "success");
+      say(policyStatus, t("policy.saved"), "success");
       await loadMembers();
     } catch (err) {
       if (err instanceof ApiError && err.code === "unauthenticated") return location.assign("/");
@@ -275,9 +281,10 @@ async function removeMember(member, opener) {
     danger: true,
   });
   if (!sure) return opener.focus();
+  say(membersStatus, "");
   try {
     await api("DELETE", `${base()}/members/${encodeURIComponent(member.id)}`);
-    say(flash, t("removal.done", { name }), "success");
+    say(membersStatus, t("removal.done", { name }), "success");
     await loadMembers();
     focusStep($("#members-card"));
   } catch (err) {
@@ -304,8 +311,12 @@ function resetDialog(member, opener) {
     // Back where the person was: the member's … button, redrawn if the list was reloaded meanwhile.
     const row = [...document.querySelectorAll("#members tbody tr")].find((tr) => tr.dataset.member === member.email);
     const target = opener.isConnected ? opener : row?.querySelector(".menu-button");
-    if (target) target.focus();
-    else focusStep($("#members-card"));
+    if (!target) return focusStep($("#members-card"));
+    target.focus();
+    // The reset's result is under the members' heading, out of sight above the row on a phone: brought
+    // into view too when both fit on the screen (a row far down the list keeps the focus in view first).
+    const said = membersStatus.getBoundingClientRect();
+    if (said.top < 0 && target.getBoundingClientRect().bottom - said.top <= window.innerHeight) membersStatus.scrollIntoView({ block: "start" });
   });
   const cancel = () => h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, t("common.cancel"));
 
@@ -375,7 +386,7 @@ function resetDialog(member, opener) {
       h("div", { class: "actions" }, done),
     );
     title.focus();
-    say(flash, t("reset.flash", { name }), "success");
+    say(membersStatus, t("reset.flash", { name }), "success");
     reloading = loadMembers();
   }
 
@@ -419,13 +430,14 @@ $("#invite-form").addEventListener("submit", async (event) => {
   const form = event.currentTarget;
   const box = $(".messages", form);
   say(box, "");
+  say(inviteStatus, "");
   await busy($("button[type=submit]", form), async () => {
     try {
       const { invitation, emailed } = await api("POST", `${base()}/invitations`, { email: form.email.value, role: form.role.value });
       form.email.value = "";
       // Not emailed: the address had its share of invitation emails lately; the invitation stands all the same.
-      if (emailed === false) say(flash, t("invite.notEmailed", { email: invitation.email }), "info");
-      else say(flash, t("invite.sent", { email: invitation.email }), "success");
+      if (emailed === false) say(inviteStatus, t("invite.notEmailed", { email: invitation.email }), "info");
+      else say(inviteStatus, t("invite.sent", { email: invitation.email }), "success");
       await loadInvitations();
       form.email.focus();
     } catch (err) {

@@ -56,5 +56,6 @@ $("#codes-done").addEventListener("click", () => {
   show($("#codes-card"), false);
   window.removeEventListener("beforeunload", guard);
   say($("#flash"), "");
+  say($("#codes-status"), "");
   onDone();
 });

@@ -31,6 +31,10 @@ import {
 let me = null;
 let security = null;
 const flash = $("#flash");
+// What an action did is said in the card it was done in, where the focus goes: on a phone the page's
+// #flash is a screen or more above the methods, the backup codes or the status after turning 2FA off.
+const methodsStatus = $("#methods-status");
+const tfaResult = $("#tfa-result");
 const ALL_CARDS = [
   "status-card",
   "methods-card",
@@ -240,6 +244,7 @@ function renderPreferred() {
 async function rename(method, button) {
   const box = $("#methods-error");
   say(box, "");
+  say(methodsStatus, "");
   try {
     await withSudo(async () => {
       const renamed = await formDialog({
@@ -249,7 +254,7 @@ async function rename(method, button) {
         onSubmit: (form) => api("PATCH", `/api/security/methods/${encodeURIComponent(method.id)}`, { name: form.name.value }),
         errorText: (err) => describe(err),
       });
-      if (renamed) say(flash, t("rename.done", { name: renamed.method.name }), "success");
+      if (renamed) say(methodsStatus, t("rename.done", { name: renamed.method.name }), "success");
     });
     await refresh();
   } catch (err) {
@@ -263,6 +268,7 @@ async function rename(method, button) {
 async function remove(method, button) {
   const box = $("#methods-error");
   say(box, "");
+  say(methodsStatus, "");
   const sure = await ask({
     title: t("remove.title", { name: method.name }),
     body: [h("p", {}, t("remove.what", { method: methodLabel(method.type, { lower: true }) })), h("p", {}, t("remove.sessions"))],
@@ -273,7 +279,7 @@ async function remove(method, button) {
   await busy(button, async () => {
     try {
       await withSudo(() => api("DELETE", `/api/security/methods/${encodeURIComponent(method.id)}`));
-      say(flash, t("remove.done", { name: method.name }), "success");
+      say(methodsStatus, t("remove.done", { name: method.name }), "success");
       await refresh();
       focusStep($("#methods-card"));
     } catch (err) {
@@ -486,7 +492,7 @@ $("#codes-regenerate").addEventListener("click", async (event) => {
     try {
       const { codes } = await withSudo(() => api("POST", "/api/security/backup-codes"));
       for (const id of ALL_CARDS) show($(`#${id}`), false);
-      say(flash, t("regenerate.done"), "success");
+      say($("#codes-status"), t("regenerate.done"), "success");
       showBackupCodes(codes, me.user.email, () => init());
     } catch (err) {
       report(box, err);
@@ -524,7 +530,7 @@ $("#disable-open").addEventListener("click", async (event) => {
   });
   if (!done) return button.focus();
   setSudo(0);
-  say(flash, t("disable.done"), "success");
+  say(tfaResult, t("disable.done"), "success");
   await refresh();
   focusStep($("#status-card"));
 });

@@ -5,9 +5,10 @@
 // navigateur…"); a remembered browser not used yet says so; focus does not
 // fall to the page's body after asking for a reset link; and the members list,
 // drawn as cards on a phone, puts the language's punctuation after each label.
+// Every action of the Security and admin pages says its result in its card.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { account, addAuthenticatorApp, call } from "./accounts.mjs";
+import { account, addAuthenticatorApp, call, confirmPassword, join } from "./accounts.mjs";
 import { assertNoProblems, newPage, PASSWORD, useBrowser } from "./support.mjs";
 
 const chrome = useBrowser();
@@ -64,6 +65,98 @@ test("change the password on a phone: the result is said in the password card, o
   await said.getByText("Votre mot de passe a été changé. Vos autres sessions ont été déconnectées.").waitFor();
   await page.waitForFunction(() => document.activeElement?.id === "password-title");
   assert.ok(await onScreen(said), "the result is on the screen, beside the heading that has focus");
+  assertNoProblems(page);
+});
+
+/**
+ * Once focus is where the action leaves it (`focused`, a selector), the result is in the card's own
+ * status region, on the screen, and not said again in the page's #flash.
+ */
+async function saidInCard(page, card, text, focused) {
+  const said = card.getByRole("status").filter({ hasText: text });
+  await said.getByText(text).waitFor();
+  await page.waitForFunction((selector) => document.activeElement?.matches(selector), focused);
+  assert.ok(await onScreen(said), `"${text}" is on the screen, in the card where the person is`);
+  assert.equal(await page.locator("#flash").textContent(), "", "not said again at the top of the page");
+}
+
+test("rename, remove, new backup codes and turning 2FA off on a phone: each result said in its card, on the screen", async () => {
+  const user = await account(chrome.browser, { name: "Jeanne Martin", prefix: "phone-methods", ...PHONE });
+  await addAuthenticatorApp(user, "Téléphone");
+  await addAuthenticatorApp(user, "Tablette");
+  const page = user.page;
+  await page.goto("/security");
+  const methods = page.locator("#methods-card");
+
+  await methods.getByRole("button", { name: "Renommer Tablette" }).click();
+  await confirmPassword(page);
+  const rename = page.getByRole("dialog", { name: "Renommer la méthode" });
+  await rename.getByLabel("Nouveau nom").fill("Vieille tablette");
+  await rename.getByRole("button", { name: "Enregistrer" }).click();
+  await saidInCard(page, methods, /^Renommée en «.Vieille tablette.»\.$/, '#methods button[aria-label="Renommer Vieille tablette"]');
+
+  await methods.getByRole("button", { name: "Retirer Vieille tablette" }).click();
+  await page.locator("dialog[open]").getByRole("button", { name: "Retirer" }).click();
+  await saidInCard(page, methods, /^«.Vieille tablette.» a été retirée\.$/, "#methods-title");
+
+  await page.getByRole("button", { name: "Générer de nouveaux codes de secours" }).click();
+  await page.locator("dialog[open]").getByRole("button", { name: "Générer de nouveaux codes" }).click();
+  const codes = page.locator("#codes-card");
+  await saidInCard(page, codes, "Nouveaux codes de secours générés. Les anciens codes ne fonctionnent plus.", "#codes-title");
+  await codes.locator("#codes-saved").check();
+  await codes.locator("#codes-done").click();
+  await page.locator("#disable-card").waitFor();
+  assert.equal(await page.locator("#codes-status").textContent(), "", "the result leaves with the codes");
+
+  await page.getByRole("button", { name: "Désactiver l’authentification à deux facteurs" }).click();
+  const disable = page.locator("dialog[open]");
+  await disable.locator("input[type=password]").fill(PASSWORD);
+  await disable.getByRole("button", { name: "Désactiver" }).click();
+  await saidInCard(
+    page,
+    page.locator("#status-card"),
+    "L’authentification à deux facteurs est désactivée. Vos méthodes et vos codes de secours ont été retirés.",
+    "#status-title",
+  );
+  assertNoProblems(page);
+});
+
+test("the admin's actions on a phone: the policy, a reset, a removal and an invitation each said in their card, on the screen", async () => {
+  const owner = await account(chrome.browser, { name: "Alice Martin", community: "Relais Sud", prefix: "phone-actions", ...PHONE });
+  const member = await account(chrome.browser, { name: "Bruno Petit", prefix: "phone-member" });
+  await join(owner, member);
+  await addAuthenticatorApp(member);
+  // Resetting a member's 2FA asks for the admin's own (this also confirms the admin's password).
+  await addAuthenticatorApp(owner);
+  const page = owner.page;
+  await page.goto("/admin");
+  const row = page.locator(`#members tr[data-member="${member.email}"]`);
+  await row.waitFor();
+
+  const policy = page.locator("#policy-card");
+  await policy.getByRole("button", { name: "Enregistrer la règle" }).click();
+  await saidInCard(page, policy, /^La règle a été enregistrée\./, "#policy-form button[type=submit]");
+
+  const members = page.locator("#members-card");
+  await row.getByRole("button", { name: "Actions pour Bruno Petit" }).click();
+  await row.getByRole("menuitem", { name: "Réinitialiser la 2FA du membre" }).click();
+  const reset = page.locator("dialog[open]");
+  await reset.getByRole("button", { name: "Réinitialiser" }).click();
+  await reset.getByLabel("Votre mot de passe").fill(PASSWORD);
+  await reset.getByRole("button", { name: "Réinitialiser la 2FA" }).click();
+  await reset.getByRole("button", { name: "Terminé" }).click();
+  // Focus goes back to the member's … button (redrawn with the list).
+  await saidInCard(page, members, /^L’authentification à deux facteurs de Bruno Petit a été réinitialisée\./, `tr[data-member="${member.email}"] .menu-button`);
+
+  await row.getByRole("button", { name: "Actions pour Bruno Petit" }).click();
+  await row.getByRole("menuitem", { name: "Retirer de la communauté" }).click();
+  await page.locator("dialog[open]").getByRole("button", { name: "Retirer" }).click();
+  await saidInCard(page, members, "Bruno Petit a été retiré(e) de la communauté.", "#members-title");
+
+  const invite = page.locator("#invite-card");
+  await invite.getByLabel("Adresse e-mail").fill(member.email);
+  await invite.getByRole("button", { name: "Envoyer l’invitation" }).click();
+  await saidInCard(page, invite, /^Invitation envoyée à /, "#invite-email");
   assertNoProblems(page);
 });
 

@@ -381,7 +381,7 @@ export const VIEWS = [
       await page.locator("#policy-require").uncheck();
       await page.locator("#policy-form button[type=submit]").click();
       await confirmPassword(page);
-      await page.locator("#flash .notice").waitFor();
+      await page.locator("#policy-status .notice").waitFor();
       await page.locator("#policy-require").check();
       await page.locator("#policy-form button[type=submit]").click();
       await shown(page, "#policy-error .notice");
