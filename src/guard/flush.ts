@@ -2,6 +2,7 @@ import type { Env } from "../env";
 import type { Statement } from "../lib/statement";
 import { deliver, type OutgoingMail, Undeliverable } from "../notify/transport";
 import { unsealIntoText } from "./sealed-token";
+import { readState } from "./state";
 
 /**
  * The second half of a change that touches both stores: what src/guard/effects.ts
@@ -24,11 +25,6 @@ interface PendingRow {
 
 /** The mail part of a record as stored; `template` is absent from records older than it. */
 type PendingMail = OutgoingMail & { template?: string };
-
-/** The user whose guard this is: a sealed link opens only in that user's mail (src/guard/sealed-token.ts). */
-function guardUser(sql: SqlStorage): string | null {
-  return sql.exec<{ user_id: string | null }>("SELECT user_id FROM state WHERE id = 1").one().user_id;
-}
 
 /** Backoff for a failed write or delivery: 2 s, 4 s, 8 s … up to an hour. */
 export function retryDelay(attempts: number): number {
@@ -98,7 +94,7 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number, reque
       // A record that just had its D1 part applied is due; one waiting for a retry is not.
       if (row.d1_done && row.next_at > now) continue;
       try {
-        await deliver(env, row.sealed_secret ? await unsealIntoText(env, mail, row.sealed_secret, guardUser(sql)) : mail);
+        await deliver(env, row.sealed_secret ? await unsealIntoText(env, mail, row.sealed_secret, readState(sql).user_id) : mail);
       } catch (err) {
         const why = err instanceof Undeliverable ? "permanent" : now - row.created_at >= MAIL_GIVE_UP_AFTER ? "expired" : null;
         if (why) {
