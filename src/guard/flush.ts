@@ -32,6 +32,15 @@ export function retryDelay(attempts: number): number {
 }
 
 /**
+ * The longest wait between two tries of a D1 part. Until it lands, D1 holds what the guard has already undone:
+ * sessions a reset, a disable or a new password ended live on in every route that reads only D1, and a changed
+ * password's old hash still logs in. The mail's hour-long backoff let them live up to an hour after D1 was back
+ * (docs/security.md R13i); D1 parts are never given up, so a short cap costs a retry every half minute, and only
+ * for guards that have something waiting while D1 is down.
+ */
+export const D1_RETRY_MAX_MS = 30_000;
+
+/**
  * A delivery that keeps failing is given up once its record is this old (about
  * 80 attempts, most at the hourly cap): long enough for a provider outage, a daily
  * limit or a sending domain still being set up to clear over a weekend, short
@@ -67,7 +76,7 @@ function reasonOf(err: unknown): string {
  * any other after MAIL_GIVE_UP_AFTER; by then its D1 part has been applied.
  */
 export async function flushEffects(sql: SqlStorage, env: Env, now: number, requestId?: string): Promise<void> {
-  const fail = (row: PendingRow, err: unknown) => retryLater(sql, row, err, requestId);
+  const fail = (row: PendingRow, err: unknown, maxDelay?: number) => retryLater(sql, row, err, requestId, maxDelay);
   const rows = sql.exec<PendingRow>("SELECT * FROM pending ORDER BY rowid").toArray();
   let blockedUntil: number | null = null;
   for (const row of rows) {
@@ -81,7 +90,7 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number, reque
         if (statements.length > 0) await env.DB.batch(statements.map((s) => env.DB.prepare(s.sql).bind(...s.params)));
         sql.exec("UPDATE pending SET d1_done = 1 WHERE id = ?", row.id);
       } catch (err) {
-        blockedUntil = fail(row, err);
+        blockedUntil = fail(row, err, D1_RETRY_MAX_MS);
         continue;
       }
     }
@@ -115,6 +124,7 @@ export async function flushEffects(sql: SqlStorage, env: Env, now: number, reque
         .run();
       sql.exec("DELETE FROM pending WHERE id = ?", row.id);
     } catch (err) {
+      // Only the outbox row's mark is left: a D1 write, which nothing else waits on, and the mail's own pace is fine.
       fail(row, err);
     }
   }
@@ -129,13 +139,13 @@ export function d1Behind(sql: SqlStorage): boolean {
 }
 
 /**
- * Schedules a retry of one record with backoff; returns when. Its log line
+ * Schedules a retry of one record with backoff (no longer than `maxDelay`); returns when. Its log line
  * names the record and the request (or none: the alarm's flush), never the
  * error or the change.
  */
-function retryLater(sql: SqlStorage, row: PendingRow, err: unknown, requestId: string | undefined): number {
+function retryLater(sql: SqlStorage, row: PendingRow, err: unknown, requestId: string | undefined, maxDelay = Number.POSITIVE_INFINITY): number {
   const attempts = row.attempts + 1;
-  const next = Date.now() + retryDelay(attempts);
+  const next = Date.now() + Math.min(retryDelay(attempts), maxDelay);
   sql.exec("UPDATE pending SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, next, reasonOf(err), row.id);
   console.warn(`guard: pending record ${row.id} failed (attempt ${attempts}); will retry (request ${requestId ?? "none"})`);
   return next;
