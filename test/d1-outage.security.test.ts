@@ -1,7 +1,7 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Client, expectProblem } from "./support/client";
-import { newUser, PASSWORD, resetMember, resetWorld } from "./support/fixtures";
+import { addAuthenticatorApp, enableTOTP, newUser, PASSWORD, resetMember, resetWorld } from "./support/fixtures";
 import { guard, withTrigger } from "./support/stores";
 
 /**
@@ -80,5 +80,30 @@ describe("a D1 outage that outlasts a few retries (R13i)", () => {
     expect(await runDurableObjectAlarm(guard(user.id))).toBe(true);
     await expectProblem(await new Client().post("/api/auth/login", { email: user.email, password: PASSWORD }), 401, "invalid_credentials");
     expect((await new Client().json("POST", "/api/auth/login", { email: user.email, password: NEW_PASSWORD })).status).toBe(200);
+  });
+});
+
+describe("an old change whose D1 write waits behind a newer one", () => {
+  it("lands first: an app added while D1 refused it does not come back in D1 after 2FA was turned off", async () => {
+    const user = await newUser();
+    await enableTOTP(user.client);
+    await withTrigger(
+      "hold_method_listing",
+      `CREATE TRIGGER hold_method_listing BEFORE INSERT ON methods
+       WHEN NEW.user_id = '${user.id}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+      async () => {
+        await addAuthenticatorApp(user.client, { name: "Second phone" });
+        expect((await user.client.post("/api/security/disable", { password: PASSWORD })).status).toBe(200);
+      },
+    );
+    // D1 is back; the alarm applies both records, the addition first, the disable after it.
+    expect(await runDurableObjectAlarm(guard(user.id))).toBe(true);
+    expect(await attemptsOf(user.id)).toEqual([]);
+    const listed = await env.DB.prepare("SELECT count(*) AS n FROM methods WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    expect(listed?.n).toBe(0);
+    const row = await env.DB.prepare("SELECT two_factor_enabled, preferred FROM users WHERE id = ?").bind(user.id).first();
+    expect(row).toEqual({ two_factor_enabled: 0, preferred: null });
+    // The guard agrees: the password alone logs in.
+    expect((await new Client().json("POST", "/api/auth/login", { email: user.email, password: PASSWORD })).body.status).toBe("authenticated");
   });
 });
