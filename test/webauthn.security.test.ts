@@ -8,7 +8,7 @@ import { totpCode } from "./support/codes";
 import { addAuthenticatorApp, communityWithMember, enableTOTP, logIn, newUser, PASSWORD, reauth, secondStepClient } from "./support/fixtures";
 import { REQUIRED_NOW, setPolicy } from "./support/policy";
 import { b64url, FLAG, fromB64url, SoftAuthenticator } from "./support/soft-authenticator";
-import { eventTypesOf, guard, guardRows, halfCallerAt, withTrigger } from "./support/stores";
+import { eventTypesOf, guard, guardRows, guardSnapshot, halfCallerAt, withTrigger } from "./support/stores";
 import { loginOptions, registerKey, userWithKey, verifyWithKey } from "./support/webauthn";
 
 const verify = (client: Client, response: unknown) => client.json("POST", "/api/auth/verify", { method: "webauthn", response });
@@ -606,5 +606,101 @@ describe("lockout shared with codes", () => {
     expect(res.status).toBe(400);
     expect((await problemOf(res)).code).toBe("invalid_request");
     expect(await failures(user.id)).toBe(0);
+  });
+});
+
+// A hostile review of keys and passkeys end to end (docs/security.md R13e–R13g): each test failed on the code before its fix.
+describe("ceremonies run inside a cross-origin frame (R13e)", () => {
+  it("refuses an assertion signed inside a cross-origin frame, with no topOrigin (as Safari writes it) or with one; counted, the key unused", async () => {
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
+    const framed = await verifyWithKey(client, auth, { crossOrigin: true });
+    expect(framed.status).toBe(401);
+    expect(framed.body.code).toBe("invalid_code");
+    const withTop = await verifyWithKey(client, auth, { crossOrigin: true, topOrigin: "https://evil.example" });
+    expect(withTop.status).toBe(401);
+    expect(await failures(user.id)).toBe(2);
+    const key = await runInDurableObject(guard(user.id), (_i, state) =>
+      state.storage.sql.exec<{ counter: number; last_used_at: number | null }>("SELECT counter, last_used_at FROM webauthn").one(),
+    );
+    expect(key).toEqual({ counter: 0, last_used_at: null });
+    // The same key on the page itself still logs in.
+    expect((await verifyWithKey(client, auth)).body).toEqual({ status: "authenticated" });
+  });
+
+  it("refuses a registration made inside a cross-origin frame, with or without topOrigin; nothing stored, 2FA stays off", async () => {
+    const user = await newUser();
+    for (const framing of [{ crossOrigin: true }, { crossOrigin: true, topOrigin: "https://evil.example" }, { topOrigin: "https://evil.example" }]) {
+      const reg = await registerKey(user.client, await SoftAuthenticator.create(), framing);
+      expect(reg.status, JSON.stringify(framing)).toBe(400);
+      expect(reg.body.code).toBe("invalid_code");
+    }
+    expect((await user.client.json("GET", "/api/security")).body.enabled).toBe(false);
+    expect(await guardRows(user.id, "SELECT id FROM webauthn")).toHaveLength(0);
+    const listed = await env.DB.prepare("SELECT COUNT(*) AS n FROM methods WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    expect(listed?.n).toBe(0);
+    expect((await registerKey(user.client, await SoftAuthenticator.create(), { skipReauth: true })).status).toBe(201);
+  });
+});
+
+// Areas the review attacked and found holding; pinned so a change that opens them fails here.
+describe("held under attack (pinned by the review of R13e–R13g)", () => {
+  it("a user handle must name the account: this account's key with another's handle is refused, another's passkey with this one's too", async () => {
+    const a = await userWithKey();
+    const b = await userWithKey();
+    const client = await secondStepClient(b.user.email);
+    const aHandle = a.auth.userHandle as string;
+    const bHandle = b.auth.userHandle as string;
+    expect(aHandle).not.toBe(bHandle);
+    // The handle is not signed: rewritten on B's own assertion, the signature still holds, and only the handle check refuses.
+    const bSigned = await b.auth.assert(await loginOptions(client));
+    expect((await verify(client, { ...bSigned, response: { ...bSigned.response, userHandle: aHandle } })).status).toBe(401);
+    const aSigned = await a.auth.assert({ ...(await loginOptions(client)), allowCredentials: [] });
+    expect((await verify(client, { ...aSigned, response: { ...aSigned.response, userHandle: bHandle } })).status).toBe(401);
+    expect(await failures(b.user.id)).toBe(2);
+    expect((await verifyWithKey(client, b.auth)).body).toEqual({ status: "authenticated" });
+  });
+
+  it("refuses a key claiming to be backed up without being backup eligible (BS without BE), at login and at registration", async () => {
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
+    expect((await verifyWithKey(client, auth, { flags: FLAG.UP | FLAG.BS })).status).toBe(401);
+    const other = await newUser();
+    expect((await registerKey(other.client, await SoftAuthenticator.create(), { flags: FLAG.UP | FLAG.AT | FLAG.BS })).status).toBe(400);
+    expect((await other.client.json("GET", "/api/security")).body.enabled).toBe(false);
+  });
+
+  it("asks user presence, not verification, as the options say (preferred): an assertion with presence alone logs in", async () => {
+    const { user, auth } = await userWithKey();
+    expect((await verifyWithKey(await secondStepClient(user.email), auth, { flags: FLAG.UP })).body).toEqual({ status: "authenticated" });
+  });
+
+  it("login options tell nobody without the password which keys an account has, and store nothing for them", async () => {
+    const { user, auth } = await userWithKey();
+    const before = await guardSnapshot(user.id);
+    const anonymous = await new Client().json("POST", "/api/auth/webauthn/options");
+    expect(anonymous.status).toBe(401);
+    expect(JSON.stringify(anonymous.body)).not.toContain(auth.id);
+    // A full session has no second step to answer.
+    const full = await user.client.json("POST", "/api/auth/webauthn/options");
+    expect(full.status).toBe(400);
+    expect(full.body.code).toBe("invalid_request");
+    expect(JSON.stringify(full.body)).not.toContain(auth.id);
+    expect(await guardSnapshot(user.id)).toEqual(before);
+    // The password is what opens them: the second step lists the key.
+    expect(JSON.stringify(await loginOptions(await secondStepClient(user.email)))).toContain(auth.id);
+  });
+
+  it("keeps at most 8 transports of at most 32 characters from a registration, however many the client sends", async () => {
+    const user = await newUser();
+    await reauth(user.client);
+    const options = await user.client.json("POST", "/api/security/webauthn/options");
+    const response = await (await SoftAuthenticator.create()).register(options.body);
+    response.response.transports = [...Array.from({ length: 1500 }, (_, i) => `t${i}`), "x".repeat(33)] as never;
+    expect((await user.client.json("POST", "/api/security/webauthn", { name: "Many", response })).status).toBe(201);
+    const [row] = await guardRows<{ transports: string }>(user.id, "SELECT transports FROM webauthn");
+    const kept = JSON.parse(row?.transports as string) as string[];
+    expect(kept.length).toBeLessThanOrEqual(8);
+    expect(kept.every((t) => t.length <= 32)).toBe(true);
   });
 });

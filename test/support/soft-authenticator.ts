@@ -96,6 +96,10 @@ export interface CeremonyOverrides {
   challenge?: string;
   /** clientDataJSON.type. */
   type?: string;
+  /** clientDataJSON.crossOrigin (default false): true is what a browser writes for a ceremony inside a cross-origin frame. */
+  crossOrigin?: boolean;
+  /** clientDataJSON.topOrigin: the framing page's origin, which newer browsers add to a cross-origin ceremony. */
+  topOrigin?: string;
   /** Authenticator data flags, replacing the default. */
   flags?: number;
   /** Sign counter to report instead of the next one. */
@@ -219,7 +223,14 @@ export class SoftAuthenticator {
 
   private clientData(type: string, challenge: string, o: CeremonyOverrides): Uint8Array {
     // Key order as browsers write it (§5.8.1.1); the server must not depend on it anyway.
-    return encoder.encode(JSON.stringify({ type: o.type ?? type, challenge: o.challenge ?? challenge, origin: o.origin ?? this.origin, crossOrigin: false }));
+    const data: Record<string, unknown> = {
+      type: o.type ?? type,
+      challenge: o.challenge ?? challenge,
+      origin: o.origin ?? this.origin,
+      crossOrigin: o.crossOrigin ?? false,
+    };
+    if (o.topOrigin !== undefined) data.topOrigin = o.topOrigin;
+    return encoder.encode(JSON.stringify(data));
   }
 
   /** navigator.credentials.create() with `none` attestation. */

@@ -6,7 +6,7 @@ import {
 } from "@simplewebauthn/server";
 import { fromBase64URL, toBase64URL, utf8 } from "../../lib/encoding";
 import type { RelyingParty } from "./relying-party";
-import { CHALLENGE_TTL_MS, type CredentialDescriptor, clientChallenge, consumeChallenge, findCredential, recordUse } from "./store";
+import { CHALLENGE_TTL_MS, type CredentialDescriptor, consumeChallenge, findCredential, readClientData, recordUse } from "./store";
 
 /** Request options for `navigator.credentials.get()`: this user's keys only. */
 export function authenticationOptions(rp: RelyingParty, challenge: string, keys: CredentialDescriptor[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
@@ -43,10 +43,13 @@ export async function verifyAssertion(
   /** `session`: the half session answering; only a challenge issued to it is claimed. */
   input: { response: unknown; rp: RelyingParty; userId: string; session: string | null; now: number },
 ): Promise<AssertionCheck> {
-  const challenge = clientChallenge(input.response);
-  if (challenge === null || input.session === null || !consumeChallenge(sql, challenge, "authentication", input.session, input.now)) {
+  const client = readClientData(input.response);
+  if (client === null || input.session === null || !consumeChallenge(sql, client.challenge, "authentication", input.session, input.now)) {
     return { ok: false, reason: "invalid" };
   }
+  // Claimed, then refused: a framed answer spends its challenge like any other that fails.
+  if (client.framed) return { ok: false, reason: "invalid" };
+  const challenge = client.challenge;
   const response = input.response as AuthenticationResponseJSON;
   const row = typeof response.id === "string" ? findCredential(sql, response.id) : undefined;
   if (!row) return { ok: false, reason: "invalid" };

@@ -7,7 +7,7 @@ import {
 import { COSEALG } from "@simplewebauthn/server/helpers";
 import { fromBase64URL, utf8 } from "../../lib/encoding";
 import type { RelyingParty } from "./relying-party";
-import { CHALLENGE_TTL_MS, type CredentialDescriptor, clientChallenge, consumeChallenge, type NewCredential } from "./store";
+import { CHALLENGE_TTL_MS, type CredentialDescriptor, consumeChallenge, type NewCredential, readClientData } from "./store";
 
 /** ES256 (nearly every key), RS256 (Windows Hello), EdDSA (newer keys); the order is the preference. */
 export const ALGORITHMS = [COSEALG.ES256, COSEALG.EdDSA, COSEALG.RS256];
@@ -63,8 +63,11 @@ export async function verifyRegistration(
   /** `session`: the session registering (src/guard/ceremonies.ts); only a challenge issued to it is claimed. */
   input: { response: unknown; rp: RelyingParty; session: string | null; now: number },
 ): Promise<RegistrationCheck> {
-  const challenge = clientChallenge(input.response);
-  if (challenge === null || input.session === null || !consumeChallenge(sql, challenge, "registration", input.session, input.now)) return { ok: false };
+  const client = readClientData(input.response);
+  if (client === null || input.session === null || !consumeChallenge(sql, client.challenge, "registration", input.session, input.now)) return { ok: false };
+  // Claimed, then refused: the library reads neither crossOrigin nor topOrigin at registration.
+  if (client.framed) return { ok: false };
+  const challenge = client.challenge;
   try {
     const result = await verifyRegistrationResponse({
       response: input.response as RegistrationResponseJSON,

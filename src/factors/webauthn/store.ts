@@ -109,17 +109,29 @@ export function dropOrphanLoginChallenges(sql: SqlStorage): void {
 }
 
 /**
- * The challenge the client claims to answer, read from clientDataJSON without
- * trusting it: it only names the stored challenge to claim; the signature (or,
- * for `none` attestation, the ceremony check) then proves it. Synchronous, so
- * the claim can follow in the same step.
+ * What clientDataJSON says before anything is verified: the challenge the client claims to answer, read
+ * without trusting it (it only names the stored challenge to claim; the signature, or for `none`
+ * attestation the ceremony check, then proves it), and whether the ceremony ran inside a cross-origin
+ * frame. Synchronous, so the claim can follow in the same step.
  */
-export function clientChallenge(response: unknown): string | null {
+export interface ClientData {
+  challenge: string;
+  /**
+   * `crossOrigin` set, or a `topOrigin` named (WebAuthn §5.8.1): the page that asked is another site's
+   * frame around ours. The service runs no ceremony there (docs/webauthn.md), and the library checks
+   * neither at registration nor a `crossOrigin` without `topOrigin` (as Safari writes it) at login, so
+   * both ceremonies refuse it themselves (docs/security.md R13e).
+   */
+  framed: boolean;
+}
+
+export function readClientData(response: unknown): ClientData | null {
   try {
     const encoded = (response as { response?: { clientDataJSON?: unknown } })?.response?.clientDataJSON;
     if (typeof encoded !== "string" || encoded.length > 8192) return null;
-    const data = JSON.parse(new TextDecoder().decode(fromBase64URL(encoded))) as { challenge?: unknown };
-    return typeof data.challenge === "string" && data.challenge.length > 0 && data.challenge.length <= 128 ? data.challenge : null;
+    const data = JSON.parse(new TextDecoder().decode(fromBase64URL(encoded))) as { challenge?: unknown; crossOrigin?: unknown; topOrigin?: unknown };
+    if (typeof data.challenge !== "string" || data.challenge.length === 0 || data.challenge.length > 128) return null;
+    return { challenge: data.challenge, framed: Boolean(data.crossOrigin) || data.topOrigin !== undefined };
   } catch {
     return null;
   }
