@@ -609,6 +609,13 @@ describe("lockout shared with codes", () => {
   });
 });
 
+/** A response as a script can shape it: every field a browser sends, wrapped thousands of levels deep under one more key. */
+function nested(depth: number): Record<string, unknown> {
+  let deep: unknown = [];
+  for (let i = 0; i < depth; i++) deep = [deep];
+  return { id: "x", rawId: "x", type: "public-key", response: { clientDataJSON: "e30", deep } };
+}
+
 // A hostile review of keys and passkeys end to end (docs/security.md R13e–R13g): each test failed on the code before its fix.
 describe("ceremonies run inside a cross-origin frame (R13e)", () => {
   it("refuses an assertion signed inside a cross-origin frame, with no topOrigin (as Safari writes it) or with one; counted, the key unused", async () => {
@@ -640,6 +647,26 @@ describe("ceremonies run inside a cross-origin frame (R13e)", () => {
     const listed = await env.DB.prepare("SELECT COUNT(*) AS n FROM methods WHERE user_id = ?").bind(user.id).first<{ n: number }>();
     expect(listed?.n).toBe(0);
     expect((await registerKey(user.client, await SoftAuthenticator.create(), { skipReauth: true })).status).toBe(201);
+  });
+});
+
+describe("responses shaped like no browser's (R13f)", () => {
+  it("answers a response nested thousands of levels deep as the malformed answer it is: 401 counted at login, 400 at registration, no internal error", async () => {
+    const { user, auth } = await userWithKey();
+    const client = await secondStepClient(user.email);
+    const login = await verify(client, nested(5000));
+    expect(login.status).toBe(401);
+    expect(login.body.code).toBe("invalid_code");
+    expect(await failures(user.id)).toBe(1);
+
+    await reauth(user.client);
+    const before = await guardSnapshot(user.id);
+    const reg = await user.client.json("POST", "/api/security/webauthn", { name: "Deep", response: nested(5000) });
+    expect(reg.status).toBe(400);
+    expect(reg.body.code).toBe("invalid_code");
+    expect(await guardSnapshot(user.id)).toEqual(before);
+    // A browser's answer is untouched by the shaping: the key still logs in.
+    expect((await verifyWithKey(client, auth)).body).toEqual({ status: "authenticated" });
   });
 });
 

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { authenticationOptions } from "../factors/webauthn/authentication";
+import { responseFields } from "../factors/webauthn/response-fields";
 import type { HalfSession, LoginState, StepAttempt, VerifyResult } from "../guard/types";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
@@ -237,7 +238,7 @@ async function secondStep(c: Context<AppEnv>, body: z.infer<typeof VerifyBody>):
   const attempt: StepAttempt =
     body.method === "webauthn"
       ? // The assertion is checked inside the guard, which claims its challenge before verifying it.
-        { method: "webauthn", response: body.response, rp: relyingParty(c.env, meta) }
+        { method: "webauthn", response: responseFields(body.response), rp: relyingParty(c.env, meta) }
       : { method: body.method, code: body.code };
   const request = { ip: meta.ip, userAgent: meta.userAgent, now: Date.now(), requestId: meta.requestId, lang: meta.lang };
   const answer = await guardFor(c.env, owner.userId).secondStep(owner.id, request, attempt);

@@ -1,4 +1,5 @@
 import type { RelyingParty } from "../factors/webauthn/relying-party";
+import type { ResponseFields } from "../factors/webauthn/response-fields";
 import type { Lang } from "../notify/language";
 import type { SecondStepStage, SessionUser, Stage } from "../session";
 
@@ -128,7 +129,7 @@ export type StepRequest = Pick<Caller, "ip" | "userAgent" | "now" | "requestId">
 
 export type StepAttempt =
   | { method: "totp" | "backup_code" | "recovery_code"; code: string }
-  | { method: "webauthn"; response: Record<string, unknown>; rp: RelyingParty };
+  | { method: "webauthn"; response: ResponseFields; rp: RelyingParty };
 
 /**
  * A second step's answer: no session (unknown, ended or expired: log in again);

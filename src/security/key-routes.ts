@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { requireRecentReauth, requireStage, sessionOf } from "../auth/session-middleware";
 import type { AppEnv } from "../env";
 import { registrationOptions } from "../factors/webauthn/registration";
+import { responseFields } from "../factors/webauthn/response-fields";
 import { guardFor } from "../guard/user-guard";
 import { callerOf } from "../http/caller";
 import { relyingParty } from "../http/public-origin";
@@ -58,7 +59,7 @@ keyRoutes.openapi(
     const outcome = await guardFor(c.env, session.user.id).registerWebAuthn(
       callerOf(c, session.user, session),
       body.name ?? "Security key",
-      body.response,
+      responseFields(body.response),
       relyingParty(c.env, c.get("meta")),
     );
     if (!outcome.ok) refused(outcome);
