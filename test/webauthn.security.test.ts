@@ -670,6 +670,21 @@ describe("responses shaped like no browser's (R13f)", () => {
   });
 });
 
+describe("refusals that change nothing (R13g)", () => {
+  it("login options for an account without a key: 409 method_not_enrolled, no challenge stored, the guard as it was", async () => {
+    const user = await newUser();
+    await enableTOTP(user.client);
+    const client = await secondStepClient(user.email);
+    const before = await guardSnapshot(user.id);
+    for (let i = 0; i < 3; i++) {
+      const options = await client.json("POST", "/api/auth/webauthn/options");
+      expect(options.status).toBe(409);
+      expect(options.body.code).toBe("method_not_enrolled");
+    }
+    expect(await guardSnapshot(user.id)).toEqual(before);
+  });
+});
+
 // Areas the review attacked and found holding; pinned so a change that opens them fails here.
 describe("held under attack (pinned by the review of R13e–R13g)", () => {
   it("a user handle must name the account: this account's key with another's handle is refused, another's passkey with this one's too", async () => {

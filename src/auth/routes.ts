@@ -267,8 +267,8 @@ authRoutes.openapi(
     const rp = relyingParty(c.env, c.get("meta"));
     // This user's keys and a fresh challenge stored in the user's guard (single use, 5 minutes).
     const outcome = await guardFor(c.env, session.user.id).webAuthnChallenge(callerOf(c, session.user, session), "authentication");
+    if (!outcome.ok && outcome.reason === "not_enrolled") throw new AppError("method_not_enrolled", "No security key is set up");
     if (!outcome.ok) refused(outcome);
-    if (outcome.keys.length === 0) throw new AppError("method_not_enrolled", "No security key is set up");
     const options = await authenticationOptions(rp, outcome.challenge, outcome.keys);
     return c.json(options as unknown as Record<string, unknown>, 200);
   },
