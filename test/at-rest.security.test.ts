@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { Client } from "./support/client";
-import { enableTOTP, logIn, newUser, verify } from "./support/fixtures";
+import { enableTOTP, logIn, newUser, recoveryClient, recoveryLogin, resetMember, resetWorld, verify } from "./support/fixtures";
 import { guard, guardRows } from "./support/stores";
 
 /**
@@ -20,12 +20,12 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
  * salt and cost): the salted PBKDF2 of the code as the guard words it, and plain digests. Computed here with
  * WebCrypto, not with the service's helpers, so a change of those cannot make the check agree with itself.
  */
-async function hashesWithoutKeys(userId: string, code: string, salt: string, iterations: number): Promise<string[]> {
-  const normalized = code.replace("-", "").toLowerCase();
-  const material = await crypto.subtle.importKey("raw", utf8(`backup-code:${userId}:${normalized}`), "PBKDF2", false, ["deriveBits"]);
+async function hashesWithoutKeys(userId: string, code: string, salt: string, iterations: number, purpose = "backup-code"): Promise<string[]> {
+  const normalized = code.replaceAll("-", "").toLowerCase();
+  const material = await crypto.subtle.importKey("raw", utf8(`${purpose}:${userId}:${normalized}`), "PBKDF2", false, ["deriveBits"]);
   const saltBytes = Uint8Array.from(atob(salt), (ch) => ch.charCodeAt(0));
   const pbkdf2 = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: saltBytes, iterations }, material, 256);
-  const digests = await Promise.all([normalized, code, `backup-code:${userId}:${normalized}`].map((s) => crypto.subtle.digest("SHA-256", utf8(s))));
+  const digests = await Promise.all([normalized, code, `${purpose}:${userId}:${normalized}`].map((s) => crypto.subtle.digest("SHA-256", utf8(s))));
   return [hex(pbkdf2), ...digests.map(hex)];
 }
 
@@ -74,6 +74,42 @@ describe("a copy of a guard's storage", () => {
     expect((await verify(second.client, "backup_code", backupCodes[1] as string)).body).toEqual({ status: "authenticated" });
     const again = await logIn(u.email);
     expect((await verify(again.client, "backup_code", backupCodes[0] as string)).status).toBe(401);
+  });
+});
+
+describe("a recovery code in a copy of a guard's storage", () => {
+  // 80 bits under PBKDF2 alone is about 2^96 iterations for one code; keyed, the copy confirms no guess at any cost,
+  // as for backup codes (R12s): one rule for every look-up secret the guard keeps.
+  it("cannot be confirmed by a guess without the Worker's keys (docs/security.md R13n)", async () => {
+    const { member, code, client } = await recoveryLogin();
+    const [row] = await guardRows<{ hash: string; salt: string; iterations: number }>(member.id, "SELECT hash, salt, iterations FROM recovery");
+    expect(row).toBeDefined();
+    for (const guess of await hashesWithoutKeys(member.id, code, row?.salt as string, row?.iterations as number, "recovery-code")) {
+      expect(row?.hash, "the recovery code is confirmed by the copy alone").not.toBe(guess);
+    }
+    // The code still does what it is for.
+    expect((await verify(client, "recovery_code", code)).body).toEqual({ status: "enrollment_required" });
+  });
+
+  it("a recovery code issued before keying still works until it expires, keyed where it lies first", async () => {
+    const world = await resetWorld();
+    const { recoveryCode } = await resetMember(world);
+    const uid = world.member.id;
+    // The code as the previous release stored it: bare PBKDF2 under its salt, no key recorded.
+    const salt = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    const iterations = 1000;
+    const bare = (await hashesWithoutKeys(uid, recoveryCode, salt, iterations, "recovery-code"))[0] as string;
+    await runInDurableObject(guard(uid), (_instance, state) => {
+      state.storage.sql.exec("UPDATE recovery SET hash = ?, salt = ?, iterations = ?, key_id = NULL WHERE id = 1", bare, salt, iterations);
+    });
+    const wrong = await recoveryClient(world.member);
+    expect((await verify(wrong, "recovery_code", "0000-0000-0000-0000")).status).toBe(401);
+    // Keyed where it lies by the first check, before any right code was given.
+    const [keyed] = await guardRows<{ hash: string; key_id: string | null }>(uid, "SELECT hash, key_id FROM recovery");
+    expect(keyed?.hash).not.toBe(bare);
+    expect(keyed?.key_id).not.toBeNull();
+    const client = await recoveryClient(world.member);
+    expect((await verify(client, "recovery_code", recoveryCode)).body).toEqual({ status: "enrollment_required" });
   });
 });
 

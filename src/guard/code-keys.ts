@@ -2,6 +2,7 @@ import { BACKUP_CODE_PURPOSE, hashBackupCode } from "../backup-codes/codes";
 import type { Admission } from "../lib/admission";
 import { keyCodeHash } from "../lib/code-hash";
 import { currentKeyId } from "../lib/mac-key";
+import { RECOVERY_CODE_PURPOSE } from "../recovery/codes";
 import { readState } from "./state";
 import { backupCodeParams } from "./verify";
 
@@ -35,4 +36,19 @@ export async function hashBackupCandidate(sql: SqlStorage, keys: string, userId:
   await keyBareBackupCodes(sql, keys);
   const params = backupCodeParams(sql);
   return params ? hashBackupCode(userId, code, params, queue, keys) : null;
+}
+
+/**
+ * An outstanding recovery code issued before its hash was keyed (docs/security.md R13n) is keyed where it lies, as
+ * backup codes are above: its HMAC under the current ENCRYPTION_KEYS entry, the entry recorded beside it. It keeps
+ * working until it expires. The rewrite is one synchronous step that applies only to the very row read (a new reset
+ * meanwhile replaced it, or another call keyed it: nothing to do). Run when the guard wakes and before a recovery code
+ * is checked; a no-op once keyed.
+ */
+export async function keyBareRecoveryCode(sql: SqlStorage, keys: string): Promise<void> {
+  const bare = sql.exec<{ hash: string }>("SELECT hash FROM recovery WHERE id = 1 AND key_id IS NULL").toArray()[0];
+  if (!bare) return;
+  const keyId = currentKeyId(keys);
+  const keyed = await keyCodeHash(keys, keyId, RECOVERY_CODE_PURPOSE, bare.hash);
+  sql.exec("UPDATE recovery SET hash = ?, key_id = ? WHERE id = 1 AND hash = ? AND key_id IS NULL", keyed, keyId, bare.hash);
 }

@@ -4,7 +4,7 @@ import { type KeyRing, loadKeyRing } from "../factors/totp/secret-box";
 import { Admission } from "../lib/admission";
 import { DEFAULT_LANG, type Lang } from "../notify/language";
 import type { Stage } from "../session";
-import { keyBareBackupCodes } from "./code-keys";
+import { keyBareBackupCodes, keyBareRecoveryCode } from "./code-keys";
 import { type Change, type Effect, recordEffect } from "./effects";
 import { d1Behind, flushEffects } from "./flush";
 import { abandonClaim, claimHeld, type KeyClaim, releaseExpiredClaims } from "./key-claims";
@@ -34,8 +34,9 @@ export abstract class GuardCore extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage);
       // Best effort: a failure here (ENCRYPTION_KEYS unreadable) must not keep the guard from its other calls;
-      // a backup code's check tries again, and a set not yet keyed still works meanwhile.
+      // a code's check tries again, and a set or recovery code not yet keyed still works meanwhile.
       await keyBareBackupCodes(this.sql, env.ENCRYPTION_KEYS).catch(() => undefined);
+      await keyBareRecoveryCode(this.sql, env.ENCRYPTION_KEYS).catch(() => undefined);
     });
   }
 

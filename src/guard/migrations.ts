@@ -271,6 +271,13 @@ CREATE TABLE resets_received (
 );
 CREATE INDEX resets_received_by_admin ON resets_received (admin);
 `,
+  // 13: the ENCRYPTION_KEYS entry that keys a recovery code's hash, and a claim's (src/lib/code-hash.ts, docs/security.md
+  // R13n). A code issued before has none: its bare hash is keyed where it lies when the guard next wakes, or before a
+  // recovery code is checked (src/guard/code-keys.ts). A claim made before (10 minutes at most) is checked bare.
+  `
+ALTER TABLE recovery ADD COLUMN key_id TEXT;
+ALTER TABLE recovery_claims ADD COLUMN key_id TEXT;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -143,10 +143,11 @@ export function adminReset(
   sql.exec("UPDATE state SET recovery_pending = 1 WHERE id = 1");
   sql.exec("DELETE FROM recovery_claims");
   sql.exec(
-    "INSERT OR REPLACE INTO recovery (id, hash, salt, iterations, issued_by, issued_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO recovery (id, hash, salt, iterations, key_id, issued_by, issued_at, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
     code.hash,
     code.params.salt,
     code.params.iterations,
+    code.params.keyId ?? null,
     admin.id,
     caller.now,
     expiresAt,

@@ -7,12 +7,13 @@ import type { RelyingParty } from "../factors/webauthn/relying-party";
 import { type ChallengePurpose, type CredentialDescriptor, listCredentials } from "../factors/webauthn/store";
 import { codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { formatToken, newSecret, secretHash } from "../lib/email-token";
+import { currentKeyId } from "../lib/mac-key";
 import { newId, randomBytes } from "../lib/random";
 import type { TakeResult } from "../lib/token-bucket";
 import type { Lang } from "../notify/language";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
 import { ceremonySession, openCeremony } from "./ceremonies";
-import { hashBackupCandidate } from "./code-keys";
+import { hashBackupCandidate, keyBareRecoveryCode } from "./code-keys";
 import type { Effect } from "./effects";
 import * as enroll from "./enroll";
 import { GuardCore } from "./guard-core";
@@ -133,8 +134,10 @@ export class UserGuard extends GuardCore {
   async verifyRecoveryCode(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {
     const early = this.admit(caller, RECOVERY);
     if (early) return early;
+    // A code issued before keying is keyed first, so the candidate is always hashed as the code is stored (R13n).
+    await keyBareRecoveryCode(this.sql, this.env.ENCRYPTION_KEYS);
     const found = verify.recoveryCandidates(this.sql, caller);
-    const hash = await verify.hashRecoveryCandidate(this.sql, caller, code, found, this.codeHashes);
+    const hash = await verify.hashRecoveryCandidate(this.sql, caller, code, found, this.codeHashes, this.env.ENCRYPTION_KEYS);
     const late = this.admit(caller, RECOVERY);
     if (late) return late;
     const accepted = verify.claimRecoveryCode(this.sql, caller, hash, found);
@@ -304,8 +307,9 @@ export class UserGuard extends GuardCore {
     // Defence in depth, as for the user's own calls: only a fully logged-in admin resets.
     if (!FULL.includes(admin.stage)) return { ok: false, reason: "wrong_stage" };
     const recoveryCode = generateRecoveryCode();
-    const params = newCodeHashParams(codeHashIterations(this.env));
-    const hash = (await hashRecoveryCode(caller.user.id, recoveryCode, params, this.codeHashes)) as string;
+    // Keyed under the current ENCRYPTION_KEYS entry: a copy of this storage confirms no guess (docs/security.md R13n).
+    const params = newCodeHashParams(codeHashIterations(this.env), currentKeyId(this.env.ENCRYPTION_KEYS));
+    const hash = (await hashRecoveryCode(caller.user.id, recoveryCode, params, this.codeHashes, this.env.ENCRYPTION_KEYS)) as string;
     // The start is judged by this guard's clock: the caller's `now` was stamped with it, in the admin's request (R12z).
     const done = reset.adminReset(this.sql, caller, admin, { hash, params }, notify, Date.now());
     if (!done.ok) return done;

@@ -93,16 +93,16 @@ export function claimBackupCode(sql: SqlStorage, caller: Caller, hash: string | 
 
 /** What a recovery code is hashed with: the unspent code's, or the claim this session made (a retry). */
 export interface RecoveryCandidates {
-  row: { salt: string; iterations: number } | undefined;
-  claim: { hash: string; salt: string; iterations: number } | undefined;
+  row: { salt: string; iterations: number; key_id: string | null } | undefined;
+  claim: { hash: string; salt: string; iterations: number; key_id: string | null } | undefined;
 }
 
 export function recoveryCandidates(sql: SqlStorage, caller: Caller): RecoveryCandidates {
-  const row = sql.exec<{ salt: string; iterations: number }>("SELECT salt, iterations FROM recovery WHERE id = 1").toArray()[0];
+  const row = sql.exec<{ salt: string; iterations: number; key_id: string | null }>("SELECT salt, iterations, key_id FROM recovery WHERE id = 1").toArray()[0];
   const claim = caller.sessionId
     ? sql
-        .exec<{ hash: string; salt: string; iterations: number }>(
-          "SELECT hash, salt, iterations FROM recovery_claims WHERE session_id = ? AND until > ?",
+        .exec<{ hash: string; salt: string; iterations: number; key_id: string | null }>(
+          "SELECT hash, salt, iterations, key_id FROM recovery_claims WHERE session_id = ? AND until > ?",
           caller.sessionId,
           caller.now,
         )
@@ -111,16 +111,21 @@ export function recoveryCandidates(sql: SqlStorage, caller: Caller): RecoveryCan
   return { row, claim };
 }
 
-/** Hashes a recovery code with whichever parameters apply (a new reset deletes every claim, so at most one does). */
+/**
+ * Hashes a recovery code with whichever parameters apply (a new reset deletes every claim, so at most one does),
+ * keyed with the entry they record (`keys`: ENCRYPTION_KEYS; none recorded: a claim from before keying, bare).
+ */
 export async function hashRecoveryCandidate(
   sql: SqlStorage,
   caller: Caller,
   code: string,
   found: RecoveryCandidates,
   queue: Admission,
+  keys: string,
 ): Promise<string | null> {
-  const params = found.row ?? found.claim;
-  return params && readState(sql).recovery_pending ? hashRecoveryCode(caller.user.id, code, params, queue) : null;
+  const stored = found.row ?? found.claim;
+  if (!stored || !readState(sql).recovery_pending) return null;
+  return hashRecoveryCode(caller.user.id, code, { salt: stored.salt, iterations: stored.iterations, keyId: stored.key_id }, queue, keys);
 }
 
 /**
@@ -147,11 +152,12 @@ export function claimRecoveryCode(sql: SqlStorage, caller: Caller, hash: string 
   clearFailures(sql);
   if (caller.sessionId) {
     sql.exec(
-      "INSERT OR REPLACE INTO recovery_claims (session_id, hash, salt, iterations, until) VALUES (?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO recovery_claims (session_id, hash, salt, iterations, key_id, until) VALUES (?, ?, ?, ?, ?, ?)",
       caller.sessionId,
       hash,
       row.salt,
       row.iterations,
+      row.key_id,
       caller.now + HALF_SESSION_MS,
     );
   }

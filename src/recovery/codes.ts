@@ -10,8 +10,14 @@ export function generateRecoveryCode(): string {
   return generateGroupedCode(4, 4);
 }
 
-/** `queue`: the guard's (src/lib/code-hash.ts). */
-export async function hashRecoveryCode(userId: string, input: string, params: CodeHashParams, queue: Admission): Promise<string | null> {
+/** What a recovery code's hash is bound to, beside its user: no other kind of code hashes alike. */
+export const RECOVERY_CODE_PURPOSE = "recovery-code";
+
+/**
+ * Stored only as this salted, costed hash, keyed when `params.keyId` is set (`keys`: ENCRYPTION_KEYS), as backup
+ * codes are (docs/security.md R13n); null for input that can never be a code. `queue`: the guard's (src/lib/code-hash.ts).
+ */
+export async function hashRecoveryCode(userId: string, input: string, params: CodeHashParams, queue: Admission, keys?: string): Promise<string | null> {
   const code = normalizeCode(input, LENGTH);
-  return code === null ? null : hashLookupSecret(queue, "recovery-code", userId, code, params);
+  return code === null ? null : hashLookupSecret(queue, RECOVERY_CODE_PURPOSE, userId, code, params, keys);
 }
