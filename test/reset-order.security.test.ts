@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { Client } from "./support/client";
-import { addAuthenticatorApp, communityWithMember, enableTOTP, PASSWORD, reauth, recoveryClient, resetPath, verify } from "./support/fixtures";
-import { callerAt, guard, sessionCallerAt } from "./support/stores";
+import {
+  addAuthenticatorApp,
+  communityWithMember,
+  enableTOTP,
+  newUser,
+  PASSWORD,
+  type ResetWorld,
+  reauth,
+  recoveryClient,
+  resetPath,
+  resetWorld,
+  type TestUser,
+  verify,
+} from "./support/fixtures";
+import { callerAt, guard, guardRows, sessionCallerAt } from "./support/stores";
 
 /**
  * The order of admin resets (docs/security.md R12m): of two admins resetting each other at once only the reset
@@ -47,3 +60,67 @@ describe("a reset that reaches the member's guard late (R12z)", () => {
     expect((await coAdmin.client.json("GET", "/api/me")).status).toBe(200);
   });
 });
+
+/**
+ * A reset and the end of a membership at the same moment (docs/security.md R13m). The route reads the memberships in
+ * D1, then the member's guard makes the reset: the steps are called here in the order of the race, the leave or
+ * removal (through the API) landing after the route's reads and before the member's guard.
+ */
+describe("a reset racing the end of a membership (R13m)", () => {
+  /** The route's own steps once its D1 reads have passed: the admin's begin, then the member's guard. */
+  async function resetAfterChecks(world: ResetWorld, admin: TestUser = world.admin, begin?: { at: number; landed: number[] }) {
+    const acting = { id: admin.id, name: admin.name, stage: "authenticated" as const, communityId: world.cid, beganAt: begin?.at, landed: begin?.landed };
+    return guard(world.member.id).adminReset(callerAt(world.member, Date.now()), acting);
+  }
+  async function begin(world: ResetWorld, admin: TestUser = world.admin) {
+    const begun = await guard(admin.id).beginAdminReset(sessionCallerAt(admin, Date.now()), world.member.id, world.cid);
+    expect(begun).toMatchObject({ ok: true });
+    return begun as { ok: true; at: number; landed: number[] };
+  }
+  const left = (world: ResetWorld, by: Client, uid: string) => by.json("DELETE", `/api/communities/${world.cid}/members/${uid}`);
+
+  for (const how of ["leaves", "is removed"] as const) {
+    it(`a member who ${how} after the route's checks is not reset: 404 as for any non-member, nothing changed`, async () => {
+      const world = await resetWorld();
+      const begun = await begin(world);
+      expect((await left(world, how === "leaves" ? world.member.client : world.admin.client, world.member.id)).status).toBe(204);
+      expect(await resetAfterChecks(world, world.admin, begun)).toEqual({ ok: false, reason: "not_member" });
+      // The member's 2FA and session are untouched.
+      expect((await world.member.client.json("GET", "/api/me")).body.twoFactor.enabled).toBe(true);
+      expect(await guardRows(world.member.id, "SELECT id FROM recovery")).toEqual([]);
+    });
+  }
+
+  it("an admin removed after their reset began does not reset: the member's guard refuses it", async () => {
+    const world = await resetWorld();
+    const coAdmin = await joined(world, "admin");
+    const begun = await begin(world);
+    expect((await left(world, coAdmin.client, world.admin.id)).status).toBe(204);
+    expect(await resetAfterChecks(world, world.admin, begun)).toEqual({ ok: false, reason: "not_member" });
+    expect((await world.member.client.json("GET", "/api/me")).body.twoFactor.enabled).toBe(true);
+    // A reset the removed admin begins afterwards is refused in their own guard.
+    expect(await guard(world.admin.id).beginAdminReset(sessionCallerAt(world.admin, Date.now()), world.member.id, world.cid)).toEqual({
+      ok: false,
+      reason: "not_member",
+    });
+  });
+
+  it("a member who left and joined again is reset as the contract says (200)", async () => {
+    const world = await resetWorld();
+    expect((await left(world, world.member.client, world.member.id)).status).toBe(204);
+    const invite = await world.admin.client.json("POST", `/api/communities/${world.cid}/invitations`, { email: world.member.email, role: "member" });
+    expect((await world.member.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+    await reauth(world.admin.client);
+    const res = await world.admin.client.json("POST", resetPath(world), { password: PASSWORD });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+});
+
+/** Another user who joins the world's community by invitation, with the given role. */
+async function joined(world: ResetWorld, role: "admin" | "member"): Promise<TestUser> {
+  const user = await newUser({ name: "Cy Co-admin" });
+  const invite = await world.admin.client.json("POST", `/api/communities/${world.cid}/invitations`, { email: user.email, role });
+  expect((await user.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+  await reauth(user.client);
+  return user;
+}

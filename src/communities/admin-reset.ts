@@ -10,7 +10,7 @@ import { AppError } from "../http/errors";
 import type { WindowPolicy } from "../lib/sliding-window";
 import { storedLang } from "../notify/language";
 import type { Session } from "../session";
-import { coAdminsOf, communityName, membershipOf } from "./store";
+import { coAdminsOf, communityName, membershipOf, stillMembers } from "./store";
 
 /** docs/api.md "Admin reset safeguards": at most 10 resets per community per 24 hours. */
 export const RESETS_PER_COMMUNITY: WindowPolicy = { limit: 10, windowMs: 24 * 60 * 60 * 1000 };
@@ -19,6 +19,8 @@ export const RESETS_PER_COMMUNITY: WindowPolicy = { limit: 10, windowMs: 24 * 60
 function beginRefusal(reason: string): AppError {
   if (reason === "stale_session") return new AppError("unauthenticated", "Your session has ended; log in again");
   if (reason === "not_enrolled") return new AppError("two_factor_required", "Turn on two-factor authentication for your own account before resetting anyone's");
+  // The admin left the community, or was removed from it, since the route's checks: outside it, as the contract answers (R13m).
+  if (reason === "not_member") return new AppError("not_found", "No such community");
   return new AppError("forbidden", "This session cannot make this change");
 }
 
@@ -67,8 +69,16 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
   const memberCaller = callerFor(c, { id: member.id, email: member.email, name: member.name }, storedLang(member.lang));
   // The admin's session and 2FA again, in the admin's guard, with the reset's start recorded there: a reset of this
   // admin may have landed since the checks above (docs/security.md R12m).
-  const begun = await adminGuard.beginAdminReset(callerOf(c, session.user, session), member.id);
+  const begun = await adminGuard.beginAdminReset(callerOf(c, session.user, session), member.id, cid);
   if (!begun.ok) throw await refuse(beginRefusal(begun.reason), false);
+  // Both memberships again, after the begin: a leave or removal from now on is told to the guards before D1 deletes
+  // the row (src/communities/member-routes.ts), and a reset may take at most ADMIN_ACT_MS from here to land, so the
+  // guards need remember an end only that long (docs/security.md R13m).
+  const still = await stillMembers(c.env.DB, cid, session.user.id, member.id);
+  if (still !== "both") {
+    await adminGuard.endAdminReset(member.id, begun.at);
+    throw await refuse(new AppError("not_found", still === "admin_gone" ? "No such community" : "No such member"), false);
+  }
   // The member's email names who reset and for which community; the member may belong to several.
   const admin = { id: session.user.id, name: session.user.name, stage: session.stage, communityId: cid, beganAt: begun.at, landed: begun.landed };
   const reset = await guardFor(c.env, member.id)
@@ -82,6 +92,8 @@ export async function resetMember(c: Context<AppEnv>, session: Session, cid: str
     // The member had begun resetting this admin first: one after the other, this session would be ended by now.
     if (reset.reason === "admin_reset_first")
       throw await refuse(new AppError("unauthenticated", "Your own two-factor authentication was reset; log in again"), false);
+    // The member left or was removed (or the admin was) after the checks above: what the contract answers a non-member (R13m).
+    if (reset.reason === "not_member") throw await refuse(new AppError("not_found", "No such member"), false);
     throw await refuse(new AppError("forbidden", "This session cannot make this change"), false);
   }
   return { recoveryCode: reset.recoveryCode, expiresAt: new Date(reset.expiresAt).toISOString() };

@@ -34,9 +34,19 @@ memberRoutes.openapi(
     if (!own) throw new AppError("not_found", "No such community");
     const leaving = uid === session.user.id;
     if (!leaving && own.role !== "admin") throw new AppError("forbidden", "Only the community's admins can remove members");
+    if (!leaving && !(await membershipOf(db, cid, uid))) throw new AppError("not_found", "No such member");
+    // The member's guard learns of the end before D1 deletes the row: a reset the route checked against this membership
+    // is refused when it arrives, and the resets this user began here as an admin are withdrawn in their members' guards
+    // (docs/security.md R13m).
+    const leaver = guardFor(c.env, uid);
+    const inFlight = await leaver.leaveCommunity(cid);
+    await Promise.all(inFlight.map((r) => guardFor(c.env, r.target).withdrawReset(uid, r.beganAt)));
     const ended = await endMembership(db, cid, uid);
     if (ended === "gone") throw new AppError("not_found", "No such member");
-    if (ended === "last_admin") throw new AppError("last_admin", "The community's last admin cannot leave; make someone else an admin first");
+    if (ended === "last_admin") {
+      await leaver.stayInCommunity(cid);
+      throw new AppError("last_admin", "The community's last admin cannot leave; make someone else an admin first");
+    }
     const [member, name] = await Promise.all([findUserById(db, uid), communityName(db, cid)]);
     if (member) {
       const user = { id: member.id, email: member.email, name: member.name };

@@ -8,6 +8,19 @@ export async function membershipOf(db: D1Database, cid: string, uid: string): Pr
   return db.prepare("SELECT role FROM memberships WHERE community_id = ? AND user_id = ?").bind(cid, uid).first<{ role: Role }>();
 }
 
+/** Whether `adminId` is still an admin of the community and `uid` still a member, in one read (an admin reset's re-check, R13m). */
+export async function stillMembers(db: D1Database, cid: string, adminId: string, uid: string): Promise<"both" | "admin_gone" | "member_gone"> {
+  const row = await db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM memberships WHERE community_id = ?1 AND user_id = ?2 AND role = 'admin') AS admin,
+              EXISTS (SELECT 1 FROM memberships WHERE community_id = ?1 AND user_id = ?3) AS member`,
+    )
+    .bind(cid, adminId, uid)
+    .first<{ admin: number; member: number }>();
+  if (row?.admin !== 1) return "admin_gone";
+  return row.member === 1 ? "both" : "member_gone";
+}
+
 export async function communityName(db: D1Database, cid: string): Promise<string | null> {
   return (await db.prepare("SELECT name FROM communities WHERE id = ?").bind(cid).first<{ name: string }>())?.name ?? null;
 }

@@ -4,7 +4,8 @@ import { keyCodeHash } from "../lib/code-hash";
 import { currentKeyId } from "../lib/mac-key";
 import { RECOVERY_CODE_PURPOSE } from "../recovery/codes";
 import { readState } from "./state";
-import { backupCodeParams } from "./verify";
+import type { Caller } from "./types";
+import { backupCodeParams, hashRecoveryCandidate, type RecoveryCandidates, recoveryCandidates } from "./verify";
 
 /**
  * Backup codes stored before their hashes were keyed (docs/security.md R12s) are bare PBKDF2, which a copy of
@@ -51,4 +52,20 @@ export async function keyBareRecoveryCode(sql: SqlStorage, keys: string): Promis
   const keyId = currentKeyId(keys);
   const keyed = await keyCodeHash(keys, keyId, RECOVERY_CODE_PURPOSE, bare.hash);
   sql.exec("UPDATE recovery SET hash = ?, key_id = ? WHERE id = 1 AND hash = ? AND key_id IS NULL", keyed, keyId, bare.hash);
+}
+
+/**
+ * A candidate recovery code hashed as the outstanding code (or this session's claim) is stored, before the claim,
+ * with what it was hashed against. A code issued before keying is keyed first, so the candidate is always keyed.
+ */
+export async function hashRecoveryAttempt(
+  sql: SqlStorage,
+  keys: string,
+  caller: Caller,
+  code: string,
+  queue: Admission,
+): Promise<{ found: RecoveryCandidates; hash: string | null }> {
+  await keyBareRecoveryCode(sql, keys);
+  const found = recoveryCandidates(sql, caller);
+  return { found, hash: await hashRecoveryCandidate(sql, caller, code, found, queue, keys) };
 }

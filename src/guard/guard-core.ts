@@ -7,6 +7,7 @@ import type { Stage } from "../session";
 import { keyBareBackupCodes, keyBareRecoveryCode } from "./code-keys";
 import { type Change, type Effect, recordEffect } from "./effects";
 import { d1Behind, flushEffects } from "./flush";
+import * as inFlight from "./in-flight";
 import { abandonClaim, claimHeld, type KeyClaim, releaseExpiredClaims } from "./key-claims";
 import { migrate } from "./migrations";
 import * as reset from "./reset";
@@ -43,8 +44,12 @@ export abstract class GuardCore extends DurableObject<Env> {
   // ---- an admin's own part in a reset they make (the member's guard makes the reset: UserGuard.adminReset) ----
 
   /** This guard's user, an admin, begins a reset of `targetId` (reset.beginAdminReset): their session and 2FA, checked as one step. */
-  async beginAdminReset(caller: T.SessionCaller, targetId: string): Promise<T.Outcome<{ at: number; landed: number[] }>> {
-    const begun = this.enter(caller, FULL) ?? reset.beginAdminReset(this.sql, caller, targetId);
+  async beginAdminReset(
+    caller: T.SessionCaller,
+    targetId: string,
+    communityId?: string,
+  ): Promise<T.Outcome<{ at: number; landed: number[] }> | { ok: false; reason: "not_member" }> {
+    const begun = this.enter(caller, FULL) ?? reset.beginAdminReset(this.sql, caller, targetId, communityId);
     if (begun.ok) await this.rearm(); // the alarm deletes the record once it has said what it had to
     return begun;
   }
@@ -52,6 +57,24 @@ export abstract class GuardCore extends DurableObject<Env> {
   /** A begun reset that did not land (reset.endAdminReset); an alarm already set finds nothing more to do. */
   endAdminReset(targetId: string, at: number): void {
     reset.endAdminReset(this.sql, targetId, at);
+  }
+
+  /**
+   * This guard's user is leaving `communityId`, before D1 deletes the membership (inFlight.leaveCommunity): the
+   * resets they began there that may still be on their way are returned, to be withdrawn in their members' guards.
+   */
+  leaveCommunity(communityId: string): { target: string; beganAt: number }[] {
+    return inFlight.leaveCommunity(this.sql, communityId, Date.now());
+  }
+
+  /** The leave did not happen (the community's last admin), or the user joins again (inFlight.stayInCommunity). */
+  stayInCommunity(communityId: string): void {
+    inFlight.stayInCommunity(this.sql, communityId);
+  }
+
+  /** A reset of this guard's user, begun by an admin who has since left the community, is refused when it arrives. */
+  withdrawReset(adminId: string, beganAt: number): void {
+    inFlight.withdrawReset(this.sql, adminId, beganAt, Date.now());
   }
 
   // ---- the steps every call is made of --------------------------------

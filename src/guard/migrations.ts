@@ -278,6 +278,24 @@ CREATE INDEX resets_received_by_admin ON resets_received (admin);
 ALTER TABLE recovery ADD COLUMN key_id TEXT;
 ALTER TABLE recovery_claims ADD COLUMN key_id TEXT;
 `,
+  // 14: the end of a membership, told to the guard before D1 deletes the row (src/guard/reset.ts, docs/security.md
+  // R13m): a reset the route checked against the old membership is refused when it arrives. `memberships_left`: the
+  // communities this user just left or was removed from; `resets_withdrawn`: resets begun by an admin who has since
+  // left the member's community; `admin_acts.community`: where a reset this user began was made (none for rows from
+  // before, which live 2 minutes). Rows live as long as a reset may take to land; the alarm and each write delete them.
+  `
+CREATE TABLE memberships_left (
+  community TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE resets_withdrawn (
+  admin TEXT NOT NULL,
+  began_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (admin, began_at)
+);
+ALTER TABLE admin_acts ADD COLUMN community TEXT;
+`,
 ];
 
 /** The version this code expects; every guard is brought to it before it serves a call. */

@@ -5,6 +5,7 @@ import { adminResetNotice } from "../notify/templates";
 import { RECOVERY_CODE_TTL_MS } from "../recovery/codes";
 import type { Stage } from "../session";
 import { type Effect, eventBy, eventCausedBy } from "./effects";
+import { ADMIN_ACT_MS, bothStillMembers, hasLeft } from "./in-flight";
 import { wipeFactors } from "./manage";
 import { bumpEpoch, clearFailures, epochStatements, listMethods, readState } from "./state";
 import { expireTokens } from "./tokens";
@@ -31,12 +32,7 @@ export interface ResettingAdmin {
   landed?: number[];
 }
 
-/**
- * The longest an admin's reset may take from its start in the admin's guard to its landing in the member's (a few
- * D1 reads in between, in practice milliseconds); one that takes longer is refused, so the record of its start
- * (kept twice as long) is there whenever a reset of that admin by its member needs to be judged against it.
- */
-export const ADMIN_ACT_MS = 60_000;
+export { ADMIN_ACT_MS };
 
 /**
  * An admin's reset of `targetId` begins, in the admin's guard, as one step: the admin's 2FA is still on (the route
@@ -50,10 +46,20 @@ export function beginAdminReset(
   sql: SqlStorage,
   caller: SessionCaller,
   targetId: string,
-): { ok: true; at: number; landed: number[] } | { ok: false; reason: "not_enrolled" } {
+  communityId?: string,
+): { ok: true; at: number; landed: number[] } | { ok: false; reason: "not_enrolled" | "not_member" } {
   sql.exec("DELETE FROM admin_acts WHERE expires_at <= ?", caller.now);
   if (listMethods(sql).length === 0) return { ok: false, reason: "not_enrolled" };
-  sql.exec("INSERT INTO admin_acts (target, began_at, expires_at) VALUES (?, ?, ?)", targetId, caller.now, caller.now + 2 * ADMIN_ACT_MS);
+  // The admin left or was removed from the community since the route read D1 (R13m): a reset begun from here on
+  // would not be listed to that end's withdrawal (`leaveCommunity`), so it is refused here.
+  if (communityId !== undefined && hasLeft(sql, communityId, caller.now)) return { ok: false, reason: "not_member" };
+  sql.exec(
+    "INSERT INTO admin_acts (target, began_at, expires_at, community) VALUES (?, ?, ?, ?)",
+    targetId,
+    caller.now,
+    caller.now + 2 * ADMIN_ACT_MS,
+    communityId ?? null,
+  );
   // The target's resets of this user that landed before this step: the session checked above outlived none of them,
   // so it came after each (R12y). One that lands after this step is not listed, and still comes first.
   const landed = sql
@@ -134,8 +140,9 @@ export function adminReset(
   code: { hash: string; params: CodeHashParams },
   notify: NoticeRecipient[],
   arrivedAt = caller.now,
-): { ok: true; expiresAt: number; effects: Effect[] } | { ok: false; reason: "admin_reset_first" } {
+): { ok: true; expiresAt: number; effects: Effect[] } | { ok: false; reason: "admin_reset_first" | "not_member" } {
   if (resetFirst(sql, caller.user.id, admin, arrivedAt)) return { ok: false, reason: "admin_reset_first" };
+  if (!bothStillMembers(sql, admin, arrivedAt)) return { ok: false, reason: "not_member" };
   recordLanded(sql, admin);
   const expiresAt = caller.now + RECOVERY_CODE_TTL_MS;
   wipeFactors(sql);
@@ -215,6 +222,8 @@ export function expire(sql: SqlStorage, now: number): Effect | null {
   sql.exec("DELETE FROM recovery_claims WHERE until <= ?", now);
   sql.exec("DELETE FROM admin_acts WHERE expires_at <= ?", now);
   sql.exec("DELETE FROM resets_received WHERE expires_at <= ?", now);
+  sql.exec("DELETE FROM memberships_left WHERE expires_at <= ?", now);
+  sql.exec("DELETE FROM resets_withdrawn WHERE expires_at <= ?", now);
   expireTokens(sql, now);
   purgeExpired(sql, now);
   const expired = sql

@@ -1,6 +1,7 @@
 import { eventStatement } from "../audit/events";
 import type { Statement } from "../lib/statement";
 import { type Change, type Effect, eventBy, type SealedToken } from "./effects";
+import { leaveCommunity } from "./in-flight";
 import { wipeFactors } from "./manage";
 import { bumpPasswordEpoch, clearFailures, epochStatements } from "./state";
 import { forgetAllTrustedBrowsers } from "./trusted";
@@ -170,6 +171,8 @@ export function resetPassword(sql: SqlStorage, caller: Caller, hash: string, pas
       { sql: "UPDATE users SET two_factor_enabled = 0, preferred = NULL, recovery_expires_at = NULL WHERE id = ?", params: [caller.user.id] },
       ...takeoverStatements(caller, shared),
     );
+    // Those memberships end in D1 after this step: a reset on its way from one of those admins is refused from now (R13m).
+    for (const c of shared) leaveCommunity(sql, c.id, caller.now);
   }
   // Whoever took the account may have had a browser remembered: the new password alone must not log it in.
   forgetAllTrustedBrowsers(sql);

@@ -143,4 +143,4 @@ export type Outcome<T> =
   | { ok: false; reason: "not_found" | "invalid" | "last_method" | "not_enrolled" | "stale_session" | "exists" | "wrong_stage" | "too_many" | "unsettled" };
 
 /** `admin_reset_first`: the member had begun a reset of this admin first (src/guard/reset.ts `resetFirst`). */
-export type ResetResult = { ok: true; recoveryCode: string; expiresAt: number } | { ok: false; reason: "wrong_stage" | "admin_reset_first" };
+export type ResetResult = { ok: true; recoveryCode: string; expiresAt: number } | { ok: false; reason: "wrong_stage" | "admin_reset_first" | "not_member" };

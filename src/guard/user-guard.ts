@@ -13,7 +13,7 @@ import type { TakeResult } from "../lib/token-bucket";
 import type { Lang } from "../notify/language";
 import { generateRecoveryCode, hashRecoveryCode } from "../recovery/codes";
 import { ceremonySession, openCeremony } from "./ceremonies";
-import { hashBackupCandidate, keyBareRecoveryCode } from "./code-keys";
+import { hashBackupCandidate, hashRecoveryAttempt } from "./code-keys";
 import type { Effect } from "./effects";
 import * as enroll from "./enroll";
 import { GuardCore } from "./guard-core";
@@ -134,10 +134,7 @@ export class UserGuard extends GuardCore {
   async verifyRecoveryCode(caller: T.SessionCaller, code: string): Promise<T.VerifyResult> {
     const early = this.admit(caller, RECOVERY);
     if (early) return early;
-    // A code issued before keying is keyed first, so the candidate is always hashed as the code is stored (R13n).
-    await keyBareRecoveryCode(this.sql, this.env.ENCRYPTION_KEYS);
-    const found = verify.recoveryCandidates(this.sql, caller);
-    const hash = await verify.hashRecoveryCandidate(this.sql, caller, code, found, this.codeHashes, this.env.ENCRYPTION_KEYS);
+    const { found, hash } = await hashRecoveryAttempt(this.sql, this.env.ENCRYPTION_KEYS, caller, code, this.codeHashes);
     const late = this.admit(caller, RECOVERY);
     if (late) return late;
     const accepted = verify.claimRecoveryCode(this.sql, caller, hash, found);

@@ -216,6 +216,9 @@ invitationRoutes.openapi(
     } else if (!(await guard.emailVerified())) {
       throw new AppError("email_unverified", "Confirm your email address first (the link we sent you), or open the link in the invitation email");
     }
+    // A recent leave of this community, remembered by the guard against resets on their way (docs/security.md R13m),
+    // no longer holds once the user joins again: forgotten before D1 has the new membership.
+    await guard.stayInCommunity(open.community_id);
     const joined = await acceptInvitation(c.env.DB, id, session.user, c.get("meta"), now, hash);
     if (!joined) throw new AppError(hash ? "invalid_token" : "not_found", hash ? "This invitation link was just used" : "No such invitation");
     if (hash) await guard.markEmailVerified(callerOf(c, session.user), "invitation");

@@ -36,11 +36,16 @@ export async function replaceInvitation(db: D1Database, cid: string, invitation:
 }
 
 /** The caller's own invitation while it can still be accepted (unexpired, unused), with its link's hash; null for anything else. */
-export async function openInvitation(db: D1Database, id: string, email: string, now: number): Promise<{ token_hash: string | null } | null> {
+export async function openInvitation(
+  db: D1Database,
+  id: string,
+  email: string,
+  now: number,
+): Promise<{ token_hash: string | null; community_id: string } | null> {
   return db
-    .prepare(`SELECT token_hash FROM invitations i WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND ${INVITER_IS_ADMIN}`)
+    .prepare(`SELECT token_hash, community_id FROM invitations i WHERE id = ? AND email = ? AND accepted_at IS NULL AND expires_at > ? AND ${INVITER_IS_ADMIN}`)
     .bind(id, email, now)
-    .first<{ token_hash: string | null }>();
+    .first<{ token_hash: string | null; community_id: string }>();
 }
 
 /** The community's invitations still waiting, newest first. */
