@@ -137,9 +137,9 @@ describe.each(Object.entries(WORDS))("names chosen by others in emails (%s)", (_
     const [mail] = await mailTo(email);
     expect(mail?.template).toBe("invitation");
     expect(mail?.subject).toBe(words.invitationSubject);
-    // JSON quoting: the name cannot close its quotes early or start a line of its own.
-    expect(mail?.body).toContain(`\n${words.community}${JSON.stringify(community)}\n`);
-    expect(mail?.body).toContain(`\n${words.invitedBy}${JSON.stringify(inviterName)}\n`);
+    // JSON quoting: the name cannot close its quotes early or start a line of its own (its link-like parts defused, R13o).
+    expect(mail?.body).toContain(`\n${words.community}${JSON.stringify('Account Security Team: "verify now" at https[:]//evil[.]example')}\n`);
+    expect(mail?.body).toContain(`\n${words.invitedBy}${JSON.stringify("Support <support@bank[.]example>")}\n`);
   });
 
   it("the reset email to a member quotes the admin's and the community's names as data, and its subject names neither", async () => {
@@ -159,6 +159,46 @@ describe.each(Object.entries(WORDS))("names chosen by others in emails (%s)", (_
     expect(resetMail?.body).toContain(`\n${words.community}${JSON.stringify(`${marker} Community`)}\n`);
     expect(mails.length).toBeGreaterThan(1);
     for (const row of mails) expect(row.subject, row.template).not.toContain(marker);
+  });
+});
+
+/**
+ * A name quoted as data is still text a mail client may turn into a link: `https://…`, `www.…` or a bare
+ * `evil.example`, clickable in an email from our own domain. Quoted names are defused by the rule in docs/email.md
+ * "Names someone typed" (docs/security.md R13o): `://` becomes `[:]//` and a dot between two letters or digits
+ * becomes `[.]`. Typed here, not computed with the service's helper.
+ */
+describe.each(Object.entries(WORDS))("names that look like links, in emails (%s)", (_lang, words) => {
+  const linkish = /:\/\/|www\.|[\p{L}\p{N}][.\u3002\uFF0E\uFF61][\p{L}\p{N}]/u;
+
+  it("are quoted defused and readable, and the email's own link stays intact (docs/security.md R13o)", async () => {
+    const community = `Reset here: https://evil.example/login ${Math.random().toString(36).slice(2, 6)}`;
+    const inviterName = "www.evil.example or evil\uFF0Eexample";
+    const admin = await newUser({ community, name: inviterName, acceptLanguage: words.acceptLanguage });
+    const email = uniqueEmail("invitee");
+    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email, role: "member" })).status).toBe(201);
+    const [mail] = await mailTo(email);
+    const lines = mail?.body.split("\n") ?? [];
+    const communityLine = lines.find((l) => l.startsWith(words.community));
+    const inviterLine = lines.find((l) => l.startsWith(words.invitedBy));
+    expect(communityLine).toBe(`${words.community}${JSON.stringify(community.replace("https://evil.example", "https[:]//evil[.]example"))}`);
+    expect(inviterLine).toBe(`${words.invitedBy}"www[.]evil[.]example or evil[.]example"`);
+    for (const line of [communityLine, inviterLine]) expect(line).not.toMatch(linkish);
+    // Our own link, on its own line, is left as it is.
+    expect(lines.some((l) => /^https?:\/\/[^\s[\]]+\/invitations/.test(l))).toBe(true);
+  });
+
+  it("the reset email to a member quotes a link-like admin name defused", async () => {
+    const admin = await newUser({ community: `Acme ${Math.random().toString(36).slice(2, 6)}`, name: "Support at evil.example" });
+    await enableTOTP(admin.client);
+    const member = await newUser({ name: "Member", acceptLanguage: words.acceptLanguage });
+    const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: member.email, role: "member" });
+    expect((await member.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+    await enableTOTP(member.client);
+    await reauth(admin.client);
+    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/members/${member.id}/reset-2fa`, { password: PASSWORD })).status).toBe(200);
+    const resetMail = (await mailTo(member.email)).find((m) => m.template === "recovery_code_issued");
+    expect(resetMail?.body).toContain(`\n${words.admin}"Support at evil[.]example"\n`);
   });
 });
 

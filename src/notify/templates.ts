@@ -53,9 +53,23 @@ function lockLength(lang: Lang, minutes: number): string {
  * never stands as a sentence of ours. Names never hold control characters
  * (src/http/schemas.ts `Name`), so they cannot start a line either. A name
  * chosen by another user never goes into a subject line.
+ *
+ * Quoted, a name is still text a mail client turns into a link (`https://…`,
+ * `www.…`, a bare `evil.example`): a phishing link in an email from our own
+ * domain. So it is defused first, as security mailers do, by the rule in
+ * docs/email.md "Names someone typed": `://` becomes `[:]//`, and a dot (or
+ * a full-width or ideographic one, which hostnames take as a dot) between two
+ * letters or digits becomes `[.]` (docs/security.md R13o). Our own links are
+ * never quoted, so they stay as they are.
  */
 export function quoted(name: string): string {
-  return JSON.stringify(name);
+  return JSON.stringify(defused(name));
+}
+
+const HOST_DOT = /(?<=[\p{L}\p{N}])[.\u3002\uFF0E\uFF61](?=[\p{L}\p{N}])/gu;
+
+function defused(name: string): string {
+  return name.replaceAll("://", "[:]//").replace(HOST_DOT, "[.]");
 }
 
 /** Who acted on the user's account, when it was not the user: an admin, named as they typed it. */
