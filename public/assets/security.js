@@ -30,7 +30,6 @@ import {
 
 let me = null;
 let security = null;
-const flash = $("#flash");
 // What an action did is said in the card it was done in, where the focus goes: on a phone the page's
 // #flash is a screen or more above the methods, the backup codes or the status after turning 2FA off.
 const methodsStatus = $("#methods-status");
@@ -114,7 +113,7 @@ function report(box, err, context) {
 
 // ---- loading and rendering -------------------------------------------------
 
-async function init(message) {
+async function init({ welcome = false } = {}) {
   const who = await whoAmI();
   if (who.error) {
     show($("#loading"), false);
@@ -145,7 +144,11 @@ async function init(message) {
   $("#methods-title").textContent = t("security.methodsTitle");
   await refresh();
   show($("#loading"), false);
-  if (message) say(flash, message, "success");
+  // Back from a reset with a new method and saved codes: said in the status card, where focus goes.
+  if (welcome) {
+    say(tfaResult, t("security.backIn"), "success");
+    focusStep($("#status-card"));
+  }
 }
 
 async function refresh() {
@@ -463,14 +466,21 @@ function addedMessage(type, name) {
 async function added(result, message) {
   const wasEnrollment = me.stage === "enrollment";
   if (wasEnrollment) me = { ...me, stage: "authenticated" };
+  // Said in the card that opens next, where focus goes (on a phone the page's #flash is a screen or more above).
+  say(methodsStatus, "");
+  say(tfaResult, "");
   if (result.backupCodes) {
     for (const id of ALL_CARDS) show($(`#${id}`), false);
     show($("#enroll-banner"), false);
-    say(flash, t("security.addedNowOn", { added: message }), "success");
-    showBackupCodes(result.backupCodes, me.user.email, () => init(wasEnrollment ? t("security.backIn") : undefined));
+    say($("#codes-status"), t("security.addedNowOn", { added: message }), "success");
+    showBackupCodes(result.backupCodes, me.user.email, async () => {
+      await init({ welcome: wasEnrollment });
+      // The codes card and its button are gone: focus goes to the status that now says "On", not to the page's body.
+      if (!wasEnrollment) focusStep($("#status-card"));
+    });
     return;
   }
-  say(flash, message, "success");
+  say(methodsStatus, message, "success");
   await refresh();
   focusStep($("#methods-card"));
 }
@@ -493,7 +503,10 @@ $("#codes-regenerate").addEventListener("click", async (event) => {
       const { codes } = await withSudo(() => api("POST", "/api/security/backup-codes"));
       for (const id of ALL_CARDS) show($(`#${id}`), false);
       say($("#codes-status"), t("regenerate.done"), "success");
-      showBackupCodes(codes, me.user.email, () => init());
+      showBackupCodes(codes, me.user.email, async () => {
+        await init();
+        focusStep($("#backup-card"));
+      });
     } catch (err) {
       report(box, err);
     }

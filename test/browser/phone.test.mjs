@@ -5,11 +5,13 @@
 // navigateur…"); a remembered browser not used yet says so; focus does not
 // fall to the page's body after asking for a reset link; and the members list,
 // drawn as cards on a phone, puts the language's punctuation after each label.
-// Every action of the Security and admin pages says its result in its card.
+// Every action of the Security and admin pages says its result in its card: adding a method, 2FA turned
+// on with its backup codes and "you are logged in again" after a reset too, and a member's reset beside
+// the member's row however far down the list it is.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { account, addAuthenticatorApp, call, confirmPassword, join } from "./accounts.mjs";
-import { assertNoProblems, newPage, PASSWORD, useBrowser } from "./support.mjs";
+import { account, addAuthenticatorApp, call, confirmPassword, join, resetTwoFactor } from "./accounts.mjs";
+import { assertNoProblems, freshTOTP, newPage, PASSWORD, useBrowser, virtualAuthenticator } from "./support.mjs";
 
 const chrome = useBrowser();
 const PHONE = { locale: "fr-FR", width: 375, height: 700 };
@@ -157,6 +159,107 @@ test("the admin's actions on a phone: the policy, a reset, a removal and an invi
   await invite.getByLabel("Adresse e-mail").fill(member.email);
   await invite.getByRole("button", { name: "Envoyer l’invitation" }).click();
   await saidInCard(page, invite, /^Invitation envoyée à /, "#invite-email");
+  assertNoProblems(page);
+});
+
+/** Adds an authenticator app on the Security page as a person does; the backup codes card opens if 2FA just turned on. */
+async function addAppOnPage(page, name) {
+  await page.locator("#add-totp").click();
+  await page.locator("#totp-name").fill(name);
+  await page.locator("#totp-name-form button[type=submit]").click();
+  const secret = page.locator("#totp-secret");
+  // A new tab asks for the password first; an enrollment session (after a reset) does not.
+  await page.locator("dialog[open] input[type=password], #totp-scan:not([hidden])").first().waitFor();
+  if (await page.locator("dialog[open]").isVisible()) await confirmPassword(page);
+  await page.locator("#totp-scan").waitFor();
+  await page.locator("#totp-code").fill(await freshTOTP((await secret.textContent()).replace(/\s+/g, "")));
+  await page.locator("#totp-confirm-form button[type=submit]").click();
+}
+
+/** Ticks "I have saved these codes" and Done. */
+async function codesSaved(page) {
+  await page.locator("#codes-saved").check();
+  await page.locator("#codes-done").click();
+  await page.locator("#codes-card").waitFor({ state: "hidden" });
+}
+
+test("turning 2FA on and adding a key on a phone: “2FA is now on” is said in the backup codes card, the key in the methods card", async () => {
+  const user = await account(chrome.browser, { name: "Jeanne Martin", prefix: "phone-add", ...PHONE });
+  const page = user.page;
+  await virtualAuthenticator(page);
+  await page.goto("/security");
+  await addAppOnPage(page, "Téléphone");
+  const codes = page.locator("#codes-card");
+  await saidInCard(page, codes, /^Application d’authentification «.Téléphone.» ajoutée\. L’authentification à deux facteurs est activée\.$/, "#codes-title");
+  await codesSaved(page);
+  // The codes card and its Done button left: focus goes to the status that now says "on", not to the body.
+  await page.waitForFunction(() => document.activeElement?.id === "status-title");
+  assert.equal(await page.locator("#tfa-result").textContent(), "", "nothing more to say there");
+
+  await page.locator("#add-key").click();
+  await page.locator("#key-name").fill("Clé USB");
+  await page.locator("#key-form button[type=submit]").click();
+  await saidInCard(page, page.locator("#methods-card"), /^Clé de sécurité «.Clé USB.» ajoutée\.$/i, "#methods-title");
+  assertNoProblems(page);
+});
+
+test("back in after a reset, on a phone: “you are logged in again” is said in the status card, where focus goes", async () => {
+  const owner = await account(chrome.browser, { name: "Alice Martin", community: "Relais Est", prefix: "phone-backin-admin" });
+  const member = await account(chrome.browser, { name: "Bruno Petit", prefix: "phone-backin", ...PHONE });
+  await join(owner, member);
+  await addAuthenticatorApp(member);
+  await addAuthenticatorApp(owner);
+  const recoveryCode = await resetTwoFactor(owner, member);
+  const page = member.page;
+  await page.goto("/");
+  const login = page.getByRole("region", { name: "Connexion" });
+  await login.getByLabel("Adresse e-mail").fill(member.email);
+  await login.getByLabel("Mot de passe").fill(PASSWORD);
+  await login.getByRole("button", { name: "Se connecter", exact: true }).click();
+  await page.getByLabel("Code de récupération").fill(recoveryCode);
+  await page.getByRole("button", { name: "Vérifier" }).click();
+  await page.waitForURL(/\/security/);
+  await addAppOnPage(page, "Nouveau téléphone");
+  await saidInCard(page, page.locator("#codes-card"), /L’authentification à deux facteurs est activée\.$/, "#codes-title");
+  await codesSaved(page);
+  await saidInCard(
+    page,
+    page.locator("#status-card"),
+    "Vous êtes de nouveau connecté. Votre nouvelle méthode est configurée et vos codes de secours sont enregistrés.",
+    "#status-title",
+  );
+  assertNoProblems(page);
+});
+
+test("a member's reset far down the list, on a phone: the result is said beside the member's row, on the screen", async () => {
+  const owner = await account(chrome.browser, { name: "Alice Martin", community: "Relais Ouest", prefix: "phone-far", ...PHONE });
+  await addAuthenticatorApp(owner);
+  const members = [];
+  for (const name of ["Bruno Petit", "Chloé Roux", "David Blanc", "Emma Noir", "Fanny Vert"]) {
+    const member = await account(chrome.browser, { name, prefix: "phone-far-member" });
+    await join(owner, member);
+    members.push(member);
+  }
+  // The list is sorted by the API; the last row drawn is the one furthest from the card's heading.
+  const page = owner.page;
+  await page.goto("/admin");
+  const rows = page.locator("#members tbody tr[data-member]");
+  await rows.nth(members.length).waitFor();
+  const last = rows.last();
+  const email = await last.getAttribute("data-member");
+  const name = members.find((m) => m.email === email).name;
+  const far = await last.evaluate((tr) => tr.getBoundingClientRect().top - document.getElementById("members-title").getBoundingClientRect().bottom);
+  assert.ok(far > 700, `the row is more than a screen below the heading (${far} px)`);
+
+  await last.getByRole("button", { name: `Actions pour ${name}` }).click();
+  await last.getByRole("menuitem", { name: "Réinitialiser la 2FA du membre" }).click();
+  const reset = page.locator("dialog[open]");
+  await reset.getByRole("button", { name: "Réinitialiser" }).click();
+  await reset.getByLabel("Votre mot de passe").fill(PASSWORD);
+  await reset.getByRole("button", { name: "Réinitialiser la 2FA" }).click();
+  await reset.getByRole("button", { name: "Terminé" }).click();
+  const text = `L’authentification à deux facteurs de ${name} a été réinitialisée. Un code de récupération est en attente.`;
+  await saidInCard(page, page.locator("#members-card"), text, `tr[data-member="${email}"] .menu-button`);
   assertNoProblems(page);
 });
 
