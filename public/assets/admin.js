@@ -14,6 +14,13 @@ const flash = $("#flash");
 const policyStatus = $("#policy-status");
 const membersStatus = $("#members-status");
 const inviteStatus = $("#invite-status");
+/**
+ * A member's reset is said right under the member's row, where the … button that opened it has focus again:
+ * the card's own region is under its heading, more than a screen above a row far down the list. The region
+ * comes with the list the reset redraws (while the recovery code is still on screen), and its words once the
+ * dialog closes; a later redraw keeps them, without saying them again, until another member action.
+ */
+let resetResult = null;
 validateInLanguage();
 
 async function init() {
@@ -40,6 +47,7 @@ async function init() {
     community = admined.find((c) => c.id === select.value);
     history.replaceState(null, "", `/admin?community=${encodeURIComponent(community.id)}`);
     for (const region of [flash, policyStatus, membersStatus, inviteStatus]) say(region, "");
+    resetResult = null;
     load();
   });
   await load();
@@ -162,7 +170,14 @@ async function loadMembers() {
     return say(box, describe(err, { forbidden: t("admin.onlyAdmins"), not_found: t("admin.communityGone") }));
   }
   say(box, "");
-  $("#members tbody").replaceChildren(...members.map(memberRow));
+  $("#members tbody").replaceChildren(...members.flatMap((m) => (m.email === resetResult?.email ? [memberRow(m), resultRow(resetResult)] : [memberRow(m)])));
+}
+
+function resultRow(result) {
+  const region = h("div", { role: "status", class: "member-result" });
+  if (result.text) say(region, result.text, "success");
+  result.region = region;
+  return h("tr", { class: "member-result-row" }, h("td", { colspan: "7" }, region));
 }
 
 /**
@@ -282,6 +297,7 @@ async function removeMember(member, opener) {
   });
   if (!sure) return opener.focus();
   say(membersStatus, "");
+  resetResult = null;
   try {
     await api("DELETE", `${base()}/members/${encodeURIComponent(member.id)}`);
     say(membersStatus, t("removal.done", { name }), "success");
@@ -313,10 +329,12 @@ function resetDialog(member, opener) {
     const target = opener.isConnected ? opener : row?.querySelector(".menu-button");
     if (!target) return focusStep($("#members-card"));
     target.focus();
-    // The reset's result is under the members' heading, out of sight above the row on a phone: brought
-    // into view too when both fit on the screen (a row far down the list keeps the focus in view first).
-    const said = membersStatus.getBoundingClientRect();
-    if (said.top < 0 && target.getBoundingClientRect().bottom - said.top <= window.innerHeight) membersStatus.scrollIntoView({ block: "start" });
+    // The result, under the member's row (the region came with the redraw): said now, beside the focus.
+    if (resetResult?.email === member.email && resetResult.region) {
+      resetResult.text = t("reset.flash", { name });
+      say(resetResult.region, resetResult.text, "success");
+      resetResult.region.scrollIntoView({ block: "nearest" });
+    }
   });
   const cancel = () => h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, t("common.cancel"));
 
@@ -386,7 +404,8 @@ function resetDialog(member, opener) {
       h("div", { class: "actions" }, done),
     );
     title.focus();
-    say(membersStatus, t("reset.flash", { name }), "success");
+    say(membersStatus, "");
+    resetResult = { email: member.email, text: null, region: null };
     reloading = loadMembers();
   }
 
