@@ -7,7 +7,7 @@
 // into its own browser (docs/security.md, R9a).
 import { ApiError, api, describe } from "./api.js";
 import { t } from "./i18n.js";
-import { dropLinkToken, takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkOutcome, takeLinkToken } from "./link-token.js";
 import { $, busy, say, show } from "./ui.js";
 
 const token = takeLinkToken();
@@ -19,7 +19,7 @@ form.addEventListener("submit", async (event) => {
   say(error, "");
   try {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/device-link", { token }));
-    dropLinkToken();
+    dropLinkToken("done");
     show(form, false);
     say($("#device-result"), t("device.done"), "success");
     show($("#device-next"), true);
@@ -27,11 +27,17 @@ form.addEventListener("submit", async (event) => {
     say(error, describe(err, { invalid_token: t("device.invalid") }));
     // A spent or expired link will not work on a second click; anything else (the network) may.
     if (err instanceof ApiError && err.code === "invalid_token") {
-      dropLinkToken();
+      dropLinkToken("invalid");
       show(form, false);
     }
   }
 });
 
+// Without a token, the language switch may have just brought the page of a spent link: it says again what
+// became of it rather than "this address has no link in it".
+const spent = token ? null : takeLinkOutcome();
 if (token) show(form, true);
-else say(error, t("account.noToken"));
+else if (spent === "done") {
+  say($("#device-result"), t("device.done"), "success");
+  show($("#device-next"), true);
+} else say(error, t(spent === "invalid" ? "device.invalid" : "account.noToken"));

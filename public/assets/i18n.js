@@ -3,7 +3,7 @@
 // then navigator.languages; English when nothing matches. Every visible string
 // goes through here; dates and numbers through Intl in the same language.
 // How to add a string or a language: docs/pages.md.
-import { heldLinkToken } from "./link-token.js";
+import { heldLinkToken, passLinkOutcome } from "./link-token.js";
 import { LANGUAGES } from "./vendor/languages.js";
 
 const STORAGE_KEY = "lang";
@@ -149,8 +149,10 @@ function renderSwitch() {
         // An email link's page still holding its token (link-token.js): a plain click (or Enter) goes on in this
         // tab with it in the fragment, which the next page takes and cleans again; without it the link is lost.
         // Only here, never in the href, and not for a click that opens another tab or window (docs/security.md R12g).
+        if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
         const token = heldLinkToken();
-        if (!token || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+        // A spent link's page: what became of the link goes along instead, never the token (link-token.js).
+        if (!token) return passLinkOutcome();
         event.preventDefault();
         location.assign(`${link.href}#${new URLSearchParams({ token })}`);
       });

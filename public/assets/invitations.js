@@ -7,7 +7,7 @@
 // showHome), so it is forgotten as soon as it can no longer work.
 import { ApiError, api, describe, whoAmI } from "./api.js";
 import { t, tn } from "./i18n.js";
-import { dropLinkToken, takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkOutcome, takeLinkToken } from "./link-token.js";
 import { renderNav } from "./nav.js";
 import { $, busy, data, say, show } from "./ui.js";
 
@@ -17,9 +17,29 @@ if (fromLink) sessionStorage.setItem(KEY, fromLink);
 const token = sessionStorage.getItem(KEY);
 const error = $("#invitation-error");
 
-function forget() {
+/** The token can no longer be used; `outcome` is what the page said of it, for the language switch (link-token.js). */
+function forget(outcome) {
   sessionStorage.removeItem(KEY);
-  dropLinkToken();
+  dropLinkToken(outcome);
+}
+
+/**
+ * The page of a spent link, brought by the language switch without one: it says again what became of the
+ * link, with the way on to the account, rather than "this address has no link in it". False when it was not.
+ */
+async function saySpent() {
+  const spent = takeLinkOutcome();
+  if (spent === "joined") say($("#invitation-result"), t("invitee.joined"), "success");
+  else if (spent === "invalid") say(error, t("invitee.invalid"));
+  else if (spent === "notForYou") {
+    const who = await whoAmI();
+    if (who.me?.stage !== "authenticated") return false;
+    renderNav(who.me);
+    $("#invitation-what").replaceChildren(...tn("invitee.notForYou", { email: data("strong", who.me.user.email) }));
+  } else return false;
+  dropLinkToken(spent);
+  show($("#invitation-next"), true);
+  return true;
 }
 
 /**
@@ -37,7 +57,7 @@ function mayPassLater(err) {
 async function run() {
   show($("#invitation-loading"), false);
   if (!token) {
-    say(error, t("account.noToken"));
+    if (!(await saySpent())) say(error, t("account.noToken"));
     return;
   }
   const id = token.split(".")[0];
@@ -59,7 +79,7 @@ async function run() {
   }
   if (!invitation) {
     // Nothing to accept with it: kept, it would send every visit to the account page back here (login.js showHome).
-    forget();
+    forget("notForYou");
     $("#invitation-what").replaceChildren(...tn("invitee.notForYou", { email: data("strong", who.me.user.email) }));
     show($("#invitation-next"), true);
     return;
@@ -73,7 +93,7 @@ async function run() {
     say(error, "");
     try {
       await busy(accept, () => api("POST", `/api/invitations/${encodeURIComponent(id)}/accept`, { token }));
-      forget();
+      forget("joined");
       show(accept, false);
       say($("#invitation-result"), t("invitee.joined"), "success");
       show($("#invitation-next"), true);
@@ -87,7 +107,7 @@ async function run() {
       }
       if (mayPassLater(err)) return;
       // A button that can only fail again goes, and the way on is the account.
-      forget();
+      forget("invalid");
       show(accept, false);
       show($("#invitation-next"), true);
     }

@@ -21,9 +21,38 @@ export function takeLinkToken() {
   return held;
 }
 
-/** The token was used, or refused for good: a change of language no longer takes it along. */
-export function dropLinkToken() {
+// What became of the link once it is spent or refused for good (a word each page defines: "done",
+// "invalid" …), for the language switch: the page in the other language says it again instead of "this
+// address has no link in it". Only what happened, never the token; kept for one page load of this tab.
+let outcome = null;
+const OUTCOME = "spentLink";
+
+/**
+ * The token was used, or refused for good: a change of language no longer takes it along, and takes
+ * `result` instead (what the page said of it), so the other language's page can say it too.
+ */
+export function dropLinkToken(result = null) {
   held = null;
+  outcome = result;
+}
+
+/** For the language switch's click (i18n.js): what the next page, this one in another language, should say. */
+export function passLinkOutcome() {
+  if (outcome) sessionStorage.setItem(OUTCOME, JSON.stringify({ path: location.pathname, outcome }));
+}
+
+/**
+ * What became of this page's link, when the language switch just left it here without one; once (a reload
+ * says "no link" again, as for any address without a token). The page holds it for the next switch too.
+ */
+export function takeLinkOutcome() {
+  let passed = null;
+  try {
+    passed = JSON.parse(sessionStorage.getItem(OUTCOME) ?? "null");
+  } catch {}
+  sessionStorage.removeItem(OUTCOME);
+  outcome = passed?.path === location.pathname && typeof passed.outcome === "string" ? passed.outcome : null;
+  return outcome;
 }
 
 /** The token the page still holds, for the language switch's click (i18n.js); null on other pages. */

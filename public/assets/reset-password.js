@@ -3,7 +3,7 @@
 // or not the address has an account.
 import { ApiError, api, describe } from "./api.js";
 import { t, tn } from "./i18n.js";
-import { dropLinkToken, takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkOutcome, takeLinkToken } from "./link-token.js";
 import { $, busy, data, focusStep, h, say, show, validateInLanguage } from "./ui.js";
 
 validateInLanguage();
@@ -38,12 +38,12 @@ $("#reset-confirm-form").addEventListener("submit", async (event) => {
   say(messages, "");
   try {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/password-reset/confirm", { token, password: form.password.value }));
-    dropLinkToken();
+    dropLinkToken("done");
     form.reset();
     open("reset-done");
   } catch (err) {
     if (!(err instanceof ApiError && err.code === "invalid_token")) return say(messages, describe(err));
-    dropLinkToken();
+    dropLinkToken("invalid");
     // A dead link is not fixed by another password: the way on is a new link,
     // asked for on this page without the token (its email field takes focus).
     const again = h("a", { href: "/reset-password" }, t("forgot.askAgain"));
@@ -52,4 +52,12 @@ $("#reset-confirm-form").addEventListener("submit", async (event) => {
   }
 });
 
-open(token ? "reset-confirm" : "reset-request");
+// Without a token, the language switch may have just brought the page of a spent link: the password
+// changed (the way on is to log in), or the link was refused (the way on is a new one, asked for here).
+const spent = token ? null : takeLinkOutcome();
+if (token) open("reset-confirm");
+else if (spent === "done") open("reset-done");
+else {
+  open("reset-request");
+  if (spent === "invalid") say($("#reset-request-form .messages"), t("forgot.invalidAskBelow"));
+}

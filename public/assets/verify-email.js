@@ -7,7 +7,7 @@
 // victim's address (docs/security.md, R9a).
 import { ApiError, api, describe } from "./api.js";
 import { t } from "./i18n.js";
-import { dropLinkToken, takeLinkToken } from "./link-token.js";
+import { dropLinkToken, takeLinkOutcome, takeLinkToken } from "./link-token.js";
 import { $, busy, say, show } from "./ui.js";
 
 const token = takeLinkToken();
@@ -20,7 +20,7 @@ form.addEventListener("submit", async (event) => {
   say(error, "");
   try {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/verify-email", { token }));
-    dropLinkToken();
+    dropLinkToken("done");
     show(form, false);
     say(result, t("confirmation.done"), "success");
     show($("#verify-email-next"), true);
@@ -28,16 +28,17 @@ form.addEventListener("submit", async (event) => {
     say(error, describe(err, { invalid_token: t("confirmation.invalid") }));
     // A spent or replaced link will not work on a second click; anything else (the network) may.
     if (err instanceof ApiError && err.code === "invalid_token") {
-      dropLinkToken();
+      dropLinkToken("invalid");
       show(form, false);
       show($("#verify-email-next"), true);
     }
   }
 });
 
-if (token) {
-  show(form, true);
-} else {
-  say(error, t("account.noToken"));
-  show($("#verify-email-next"), true);
-}
+// Without a token, the language switch may have just brought the page of a spent link: it says again what
+// became of it, with the way on, rather than "this address has no link in it".
+const spent = token ? null : takeLinkOutcome();
+if (token) show(form, true);
+else if (spent === "done") say(result, t("confirmation.done"), "success");
+else say(error, t(spent === "invalid" ? "confirmation.invalid" : "account.noToken"));
+if (!token) show($("#verify-email-next"), true);

@@ -118,3 +118,89 @@ test("/device: after a switch to French the page still holds the link; a click t
   assert.equal(await page.getByRole("alert").textContent(), "", "not “this address has no link in it”");
   assertNoProblems(page);
 });
+
+// Once the link is spent (used, or refused for good), the switch has no token to take along: the page in the
+// other language says again what became of the link, with the way on, not "this address has no link in it".
+async function spentToFrench(page) {
+  await page.getByRole("list", { name: "Language" }).getByRole("link", { name: "Français" }).click();
+  await page.getByRole("list", { name: "Langue" }).getByRole("link", { name: "English" }).waitFor();
+  await page.waitForFunction(() => document.documentElement.lang === "fr" && location.hash === "");
+}
+
+const NO_LINK = /n’en contient pas/;
+
+test("a spent link's page in the other language: the email confirmed, the password changed, the invitation accepted", async () => {
+  const user = await account(chrome.browser, { name: "Vera Spent", prefix: "spent-verify", verified: false });
+  const page = await newPage(chrome.browser);
+  await page.goto(`/verify-email#token=${await mailedToken("verify-email", user.id)}`);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await page.getByRole("status").getByText("Your email address is confirmed. Thank you.").waitFor();
+  await spentToFrench(page);
+  await page.getByRole("status").getByText("Votre adresse e-mail est confirmée. Merci.").waitFor();
+  await page.getByRole("link", { name: "Aller à votre compte" }).waitFor();
+  assert.doesNotMatch(await page.locator("main").textContent(), NO_LINK);
+
+  // A browser still in English (the switch is remembered).
+  const reset = await newPage(chrome.browser);
+  await reset.context().request.post("/api/auth/password-reset", { data: { email: user.email } });
+  await reset.goto(`/reset-password#token=${await mailedToken("reset-password", user.id)}`);
+  await reset.getByRole("region", { name: "Choose a new password" }).getByLabel("New password").fill("a new password before the switch");
+  await reset.getByRole("button", { name: "Save the new password" }).click();
+  await reset.getByRole("heading", { name: "Your password was changed" }).waitFor();
+  await spentToFrench(reset);
+  await reset.getByRole("heading", { name: "Votre mot de passe a été changé" }).waitFor();
+  await reset.getByRole("link", { name: "Se connecter" }).waitFor();
+
+  const owner = await account(chrome.browser, { name: "Odile Spent", community: "Spent Club", prefix: "spent-owner" });
+  const invitee = await account(chrome.browser, { name: "Igor Spent", prefix: "spent-invitee" });
+  const { invitation } = await call(owner.context, "POST", `/api/communities/${owner.communityId}/invitations`, { email: invitee.email, role: "member" });
+  await invitee.page.goto(`/invitations#token=${await mailedToken("invitations", invitation.id)}`);
+  await invitee.page.getByRole("button", { name: "Accept the invitation" }).click();
+  await invitee.page
+    .getByRole("status")
+    .getByText(/You joined the community/)
+    .waitFor();
+  await spentToFrench(invitee.page);
+  await invitee.page
+    .getByRole("status")
+    .getByText(/Vous avez rejoint la communauté/)
+    .waitFor();
+  await invitee.page.getByRole("link", { name: "Aller à votre compte" }).waitFor();
+  assert.doesNotMatch(await invitee.page.locator("main").textContent(), NO_LINK);
+  assertNoProblems(page);
+  assertNoProblems(reset);
+  assertNoProblems(invitee.page);
+});
+
+test("a refused link's page in the other language: it says the link no longer works and the way on", async () => {
+  const page = await newPage(chrome.browser);
+  await page.goto(`/device#token=${TOKEN}`);
+  await page.getByRole("button", { name: "Let this browser log in to my account" }).click();
+  await page
+    .getByRole("alert")
+    .getByText(/This link no longer works/)
+    .waitFor();
+  await spentToFrench(page);
+  await page
+    .getByRole("alert")
+    .getByText(/^Ce lien ne fonctionne plus/)
+    .waitFor();
+  assert.doesNotMatch(await page.locator("main").textContent(), NO_LINK);
+
+  await page.goto(`/reset-password#token=${TOKEN}`);
+  await page.getByRole("region", { name: "Choisissez un nouveau mot de passe" }).getByLabel("Nouveau mot de passe").fill("a password for a dead link");
+  await page.getByRole("button", { name: "Enregistrer le nouveau mot de passe" }).click();
+  await page
+    .getByRole("alert")
+    .getByText(/^Ce lien ne fonctionne plus/)
+    .waitFor();
+  await page.getByRole("list", { name: "Langue" }).getByRole("link", { name: "English" }).click();
+  await page.waitForFunction(() => document.documentElement.lang === "en" && location.search === "");
+  // The way on is a new link, asked for on this page, its email field focused.
+  await page
+    .getByRole("alert")
+    .getByText(/This link no longer works.*Ask for a new one below\.$/)
+    .waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "reset-email");
+  assertNoProblems(page);
+});
