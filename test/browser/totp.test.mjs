@@ -138,7 +138,9 @@ test("enable 2FA with an authenticator app, save the backup codes, log in with a
   const events = page.getByRole("region", { name: "Recent security events" });
   await events.getByText("Two-factor authentication turned on").waitFor();
   await events.getByText("Added authenticator app “Phone”").waitFor();
-  await events.getByText("Logged in with a backup code (8 left)").waitFor();
+  // Each backup-code login is said once ("Logged in with backup code"), the code's use beside it in other words.
+  await events.getByText("Backup code used (8 left)").waitFor();
+  assert.equal(await events.getByText(/^Logged in with a backup code/).count(), 0, "no second “logged in” line for one login");
   await page
     .getByRole("list", { name: "Methods" })
     .getByText(/Last used/)
@@ -217,13 +219,14 @@ test("new backup codes replace the old ones after a warning, and 2FA can be turn
     .getByText(/only two-factor method/)
     .waitFor();
 
-  await page.getByRole("button", { name: "Disable two-factor authentication" }).click();
-  const disable = page.getByRole("dialog", { name: "Disable two-factor authentication?" });
+  // The card's words throughout ("Turn off", as its heading and the home page's "Turn on"), not "Disable".
+  await page.getByRole("region", { name: "Turn off two-factor authentication" }).getByRole("button", { name: "Turn off two-factor authentication" }).click();
+  const disable = page.getByRole("dialog", { name: "Turn off two-factor authentication?" });
   await disable.getByLabel("Current password").fill("wrong password entirely");
-  await disable.getByRole("button", { name: "Disable" }).click();
+  await disable.getByRole("button", { name: "Turn off" }).click();
   await disable.getByRole("alert").getByText("That password is wrong. Try again.").waitFor();
   await disable.getByLabel("Current password").fill("correct horse battery staple");
-  await disable.getByRole("button", { name: "Disable" }).click();
+  await disable.getByRole("button", { name: "Turn off" }).click();
   await disable.waitFor({ state: "hidden" });
   await page.getByText("Off.", { exact: true }).waitFor();
 
