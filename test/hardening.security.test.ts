@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { Client, problemOf, rawFetch, sessionCookieOf } from "./support/client";
 import { previousStepCode } from "./support/codes";
 import { enableTOTP, newUser, PASSWORD, reauth, recoveryClient, recoveryLogin, secondStepClient } from "./support/fixtures";
+import { OPS_TOKEN, opsReset } from "./support/ops";
 import { withTrigger } from "./support/stores";
 import { userWithKey } from "./support/webauthn";
 
@@ -183,6 +184,23 @@ describe("constant-time comparison", () => {
       for (const [a, b] of spy.mock.calls) expect((a as Uint8Array).byteLength).toBe((b as Uint8Array).byteLength);
       await enableTOTP(u.client);
       expect(spy.mock.calls.length).toBeGreaterThan(passwordCalls);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("the operator's bearer token is compared through crypto.subtle.timingSafeEqual, as digests of equal length", async () => {
+    const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean };
+    const spy = vi.spyOn(subtle, "timingSafeEqual");
+    try {
+      // A wrong token one character off the right one: a comparison that stops at the first difference would take longest here.
+      const wrong = `${OPS_TOKEN.slice(0, -1)}${OPS_TOKEN.endsWith("x") ? "y" : "x"}`;
+      expect((await opsReset("nobody@example.com", wrong, "192.0.2.77")).status).toBe(401);
+      expect(spy.mock.calls.length).toBeGreaterThan(0);
+      for (const [a, b] of spy.mock.calls) {
+        expect((a as Uint8Array).byteLength).toBe(64);
+        expect((b as Uint8Array).byteLength).toBe(64);
+      }
     } finally {
       spy.mockRestore();
     }

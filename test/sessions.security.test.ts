@@ -1,9 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { Client, parseSetCookie, problemOf, rawFetch, sessionCookieOf } from "./support/client";
+import { Client, expectProblem, parseSetCookie, problemOf, rawFetch, sessionCookieOf } from "./support/client";
 import { totpCode } from "./support/codes";
-import { enableTOTP, halfLoggedIn, newUser, PASSWORD, reauth, recoveryLogin } from "./support/fixtures";
-import { sessionRow, tokenHash, updateSession } from "./support/stores";
+import { enableTOTP, halfLoggedIn, logIn, newUser, PASSWORD, reauth, recoveryLogin } from "./support/fixtures";
+import { sessionRow, tokenHash, updateSession, withTrigger } from "./support/stores";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -238,6 +238,30 @@ describe("server-side expiry", () => {
     await new Client().json("POST", "/api/auth/login", { email: u.email, password: PASSWORD });
     const left = await Promise.all(ids.map((id) => env.DB.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(id).first()));
     expect(left.map((row, i) => (row ? ids[i] : null)).filter(Boolean)).toEqual([live]);
+  });
+});
+
+describe("a session written after its user's epoch moved on", () => {
+  it("a login whose row reaches D1 just after a reset (or a disable, a method removal) raised the epoch there is dead, though nothing deleted it", async () => {
+    const user = await newUser();
+    // An admin's reset lands in D1 (the epoch raised, older sessions deleted) between the login's guard call and
+    // its INSERT: the row is written at the epoch the guard gave before the reset, and no later DELETE will come.
+    const late = await withTrigger(
+      "epoch_lands_before_login",
+      `CREATE TRIGGER epoch_lands_before_login BEFORE INSERT ON sessions WHEN NEW.user_id = '${user.id}'
+       BEGIN
+         UPDATE users SET session_epoch = NEW.epoch + 1 WHERE id = NEW.user_id;
+         DELETE FROM sessions WHERE user_id = NEW.user_id AND epoch < NEW.epoch + 1;
+       END`,
+      async () => {
+        const { client, body } = await logIn(user.email);
+        expect(body.status).toBe("authenticated");
+        return client;
+      },
+    );
+    // The row is there: only the check of its epoch against its user's (isLive) stands between it and the account.
+    expect(await sessionRow(late)).not.toBeNull();
+    await expectProblem(await late.get("/api/me"), 401, "unauthenticated");
   });
 });
 

@@ -115,6 +115,8 @@ describe("one account's cookie is worth nothing for another account", () => {
     const onAlicesBrowser = await passwordLogin(alice.browser, bob.email);
     expect(onAlicesBrowser.body.status).toBe("second_factor_required");
     expect(onAlicesBrowser.body.trustedBrowser).toBeUndefined();
+    // Her cookie was never looked up for Bob (it names Alice), so it was not judged dead and cleared either.
+    expect(alice.browser.trusted, "Bob's login leaves Alice's cookie alone").toBe(alice.cookie);
     // The cookie names its account: relabelled for Bob, Alice's secret is refused by Bob's guard.
     const secretPart = alice.cookie.slice(alice.cookie.indexOf(".") + 1);
     await expectSecondStep(`${bob.id}.${secretPart}`, bob.email);
@@ -301,6 +303,20 @@ describe("communities that forbid trusted browsers", () => {
     await expectSecondStep(cookie, user.email);
     expect((await user.client.json("DELETE", `/api/communities/${cid}/members/${user.id}`)).status).toBe(204);
     await expectSecondStep(cookie, user.email);
+  });
+
+  it("a policy that forbids them is obeyed at login from the moment it is in D1, before its change has forgotten the member's browsers", async () => {
+    const world = await communityWithMember();
+    const { secret } = await enableTOTP(world.member.client);
+    const browser = new TrustedClient();
+    await logInRemembering(browser, world.member.email, secret);
+    const cookie = browser.trusted as string;
+    await expectSkipped(cookie, world.member.email);
+    // The policy route saves the policy, then asks each member's guard to forget: a login in between finds the
+    // browser still remembered in the guard, and only the login's own read of the policy refuses it.
+    await env.DB.prepare("UPDATE communities SET allow_trusted_browsers = 0 WHERE id = ?").bind(world.cid).run();
+    expect(await guardRows(world.member.id, "SELECT id FROM trusted_browsers")).toHaveLength(1);
+    await expectSecondStep(cookie, world.member.email);
   });
 
   /**
