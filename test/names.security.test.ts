@@ -200,6 +200,21 @@ describe.each(Object.entries(WORDS))("names that look like links, in emails (%s)
     const resetMail = (await mailTo(member.email)).find((m) => m.template === "recovery_code_issued");
     expect(resetMail?.body).toContain(`\n${words.admin}"Support at evil[.]example"\n`);
   });
+
+  // A letter is more than one code point in many scripts: a label may end in a vowel sign (`हिंदी`, `ดี`: \p{M}), and
+  // a soft hyphen or a zero-width space (\p{Cf}, which the `Name` schema accepts) is invisible, and dropped by
+  // hostnames (UTS #46 maps both to nothing). Each left the dot beside it as it was, a bare domain name in the quote.
+  it("defuses a dot after a combining mark or beside an invisible character, as after any letter (docs/security.md R13s)", async () => {
+    const community = `Pay at हिंदी.example ${Math.random().toString(36).slice(2, 6)}`;
+    const inviterName = "evil\u00AD.example and evil.\u200Bexample";
+    const admin = await newUser({ community, name: inviterName, acceptLanguage: words.acceptLanguage });
+    const email = uniqueEmail("invitee");
+    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email, role: "member" })).status).toBe(201);
+    const [mail] = await mailTo(email);
+    const lines = mail?.body.split("\n") ?? [];
+    expect(lines.find((l) => l.startsWith(words.community))).toBe(`${words.community}${JSON.stringify(community.replace("हिंदी.", "हिंदी[.]"))}`);
+    expect(lines.find((l) => l.startsWith(words.invitedBy))).toBe(`${words.invitedBy}${JSON.stringify("evil\u00AD[.]example and evil[.]\u200Bexample")}`);
+  });
 });
 
 describe("invitations are throttled: at most 20 per admin per hour and 100 per community per day", () => {

@@ -66,7 +66,10 @@ export function quoted(name: string): string {
   return JSON.stringify(defused(name));
 }
 
-const HOST_DOT = /(?<=[\p{L}\p{N}])[.\u3002\uFF0E\uFF61](?=[\p{L}\p{N}])/gu;
+// A letter may be followed by its combining marks (a vowel sign ends many a label: `हिंदी`), and an invisible
+// format character (a soft hyphen, a zero-width space: hostnames drop both, UTS #46) may stand on either side of
+// the dot: the letter or digit is looked for past them (docs/security.md R13s).
+const HOST_DOT = /(?<=[\p{L}\p{N}][\p{M}\p{Cf}]*)[.\u3002\uFF0E\uFF61](?=[\p{M}\p{Cf}]*[\p{L}\p{N}])/gu;
 
 function defused(name: string): string {
   return name.replaceAll("://", "[:]//").replace(HOST_DOT, "[.]");
