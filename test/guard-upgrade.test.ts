@@ -6,11 +6,12 @@ import { loadKeyRing, seal } from "../src/factors/totp/secret-box";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../src/guard/migrations";
 import { Admission } from "../src/lib/admission";
 import { newCodeHashParams } from "../src/lib/code-hash";
+import { hashRecoveryCode } from "../src/recovery/codes";
 import { Client } from "./support/client";
 import { totpCode } from "./support/codes";
-import { newUser, PASSWORD } from "./support/fixtures";
+import { newUser, PASSWORD, recoveryClient, resetMember, resetWorld, verify } from "./support/fixtures";
 import { SoftAuthenticator } from "./support/soft-authenticator";
-import { guard } from "./support/stores";
+import { guard, guardRows } from "./support/stores";
 import { loginOptions } from "./support/webauthn";
 
 /**
@@ -20,8 +21,10 @@ import { loginOptions } from "./support/webauthn";
  * with rows written against version 1's columns (an authenticator app with a
  * sealed secret, a security key, backup codes), runs the migrations up to the
  * latest exactly as the guard's constructor does, then logs that user in over
- * HTTP with every method. Nothing here names a later migration: each one
- * added is exercised by these tests as they stand.
+ * HTTP with every method. Nothing there names a later migration: each one
+ * added is exercised by those tests as they stand. The last test also holds
+ * what only a guard already in use has (a recovery code outstanding across
+ * the upgrade that re-keys it), so it starts from version 12.
  */
 
 interface V1User {
@@ -143,5 +146,40 @@ describe.each([
     const security = await byCode.json("GET", "/api/security");
     expect(security.body.backupCodes).toEqual({ remaining: 9 });
     expect(security.body.methods.map((m: { name: string }) => m.name)).toEqual(["Phone", "Key"]);
+  });
+});
+
+/**
+ * A member reset before their guard's upgrade to version 13 (keyed recovery codes, docs/security.md R13n) and 14
+ * (ended memberships, R13m): the code the admin passed on was stored bare, in the columns version 12 had, and must
+ * still log the member in once the guard has moved on.
+ */
+describe("a guard at version 12 holding a recovery code, upgraded to the latest version", () => {
+  it("lets the member in with the recovery code issued before the upgrade", async () => {
+    const world = await resetWorld();
+    const { recoveryCode } = await resetMember(world);
+    const uid = world.member.id;
+    const salt = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    const params = { salt, iterations: Number(env.CODE_HASH_ITERATIONS) };
+    const bare = (await hashRecoveryCode(uid, recoveryCode, params, new Admission())) as string;
+    await runInDurableObject(guard(uid), (_instance, state) => {
+      const sql = state.storage.sql;
+      // Version 12's shape of what migrations 13 and 14 touch, and the code as version 12 stored it.
+      sql.exec("DROP TABLE memberships_left");
+      sql.exec("DROP TABLE resets_withdrawn");
+      sql.exec("ALTER TABLE admin_acts DROP COLUMN community");
+      sql.exec("ALTER TABLE recovery_claims DROP COLUMN key_id");
+      sql.exec("ALTER TABLE recovery DROP COLUMN key_id");
+      sql.exec("UPDATE recovery SET hash = ?, salt = ?, iterations = ? WHERE id = 1", bare, params.salt, params.iterations);
+      sql.exec("UPDATE schema_version SET version = 12");
+      expect(migrate(state.storage)).toBe(LATEST_VERSION);
+    });
+    const client = await recoveryClient(world.member);
+    expect((await verify(client, "recovery_code", recoveryCode)).body).toEqual({ status: "enrollment_required" });
+    // Keyed where it lay before that check: the session's claim records the key, and holds no bare hash.
+    const claims = await guardRows<{ hash: string; key_id: string | null }>(uid, "SELECT hash, key_id FROM recovery_claims");
+    expect(claims).toHaveLength(1);
+    expect(claims[0]?.key_id).not.toBeNull();
+    expect(claims[0]?.hash).not.toBe(bare);
   });
 });
