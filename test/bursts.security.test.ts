@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { enableTOTP, newUser, PASSWORD, reauth, type TestUser } from "./support/fixtures";
-import { guardRows, recoveryRow } from "./support/stores";
+import { callerAt, guard, guardRows, recoveryRow, sessionCallerAt } from "./support/stores";
 
 /**
  * Bursts against what is single-use or bounded, and changes that conflict when they land at once
@@ -57,5 +57,37 @@ describe("two admins resetting each other at the same instant", () => {
       expect((await winner.client.json("GET", "/api/me")).status).toBe(200);
       expect((await loser.client.json("GET", "/api/me")).status).toBe(401);
     }
+  });
+  /**
+   * Two starts in the same millisecond compare equal, so each guard needs the same tie-break (the smaller user id
+   * goes first, `resetFirst`, src/guard/reset.ts) or neither refuses. Too narrow to hit through the routes on
+   * demand: the guards are called in the route's order with the one start both admins' begins recorded.
+   */
+  it("two resets begun in the same millisecond: exactly one lands, the one by the smaller user id", async () => {
+    const a = (await newUser({ community: "Same instant", name: "Ada" })) as Admin;
+    const b = await newUser({ name: "Bo" });
+    await join(a, b, "admin");
+    await enableTOTP(a.client);
+    await enableTOTP(b.client);
+    const at = Date.now();
+    const beginA = await guard(a.id).beginAdminReset(sessionCallerAt(a, at), b.id, a.communityId);
+    const beginB = await guard(b.id).beginAdminReset(sessionCallerAt(b, at), a.id, a.communityId);
+    expect(beginA).toMatchObject({ ok: true, at, landed: [] });
+    expect(beginB).toMatchObject({ ok: true, at, landed: [] });
+    const acting = (admin: TestUser) => ({
+      id: admin.id,
+      name: admin.name,
+      stage: "authenticated" as const,
+      communityId: a.communityId,
+      beganAt: at,
+      landed: [],
+    });
+    const onB = await guard(b.id).adminReset(callerAt(b, at), acting(a));
+    const onA = await guard(a.id).adminReset(callerAt(a, at), acting(b));
+    const [winner, loser] = a.id < b.id ? [a, b] : [b, a];
+    expect(winner === a ? onB : onA).toMatchObject({ ok: true });
+    expect(winner === a ? onA : onB).toEqual({ ok: false, reason: "admin_reset_first" });
+    expect(await recoveryRow(loser.id)).not.toBeNull();
+    expect(await recoveryRow(winner.id)).toBeNull();
   });
 });

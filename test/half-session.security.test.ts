@@ -6,7 +6,7 @@ import { newId, randomBytes } from "../src/lib/random";
 import { Client, problemOf } from "./support/client";
 import { totpCode } from "./support/codes";
 import { enableTOTP, newUser, PASSWORD, secondStepClient } from "./support/fixtures";
-import { everythingStored, guardCounters, guardSnapshot, sessionRow, statementsDuring, tokenHash } from "./support/stores";
+import { everythingStored, guardCounters, guardRows, guardSnapshot, sessionRow, statementsDuring, tokenHash } from "./support/stores";
 
 /**
  * The second step asks the user's guard for the half session instead of
@@ -97,6 +97,32 @@ describe("a logged-out half session", () => {
     const token = half.cookie!;
     expect((await half.request("POST", "/api/auth/logout")).status).toBe(204);
     expect((await guardSnapshot(user.id)).half_sessions).toEqual([]);
+
+    const res = await verifyWith(token, { method: "backup_code", code: backupCodes[0] });
+    expect(res.status).toBe(401);
+    expect((await problemOf(res)).code).toBe("unauthenticated");
+    expect((await guardCounters(user.id)).failures).toBe(0);
+
+    const again = await secondStepClient(user.email);
+    expect((await again.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).body).toEqual({ status: "authenticated" });
+  });
+});
+
+describe("a half session past its 10 minutes", () => {
+  /**
+   * The guard's own deadline is what refuses it before a code is spent: the D1 write that would complete the
+   * login comes after the guard's step, and refusing there leaves the code spent (src/guard/half-sessions.ts).
+   * Both stores are given the deadline that has passed, as ten minutes of waiting would.
+   */
+  it("its second step is refused and spends nothing: the backup code still works for the next login", async () => {
+    const user = await newUser();
+    const { backupCodes } = await enableTOTP(user.client);
+    const half = await secondStepClient(user.email);
+    const token = half.cookie!;
+    const ended = Date.now() - 1;
+    expect(await guardRows(user.id, "UPDATE half_sessions SET expires_at = ? WHERE id = ? RETURNING id", ended, tokenHash(token))).toHaveLength(1);
+    const moved = await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(ended, tokenHash(token)).run();
+    expect(moved.meta.changes).toBe(1);
 
     const res = await verifyWith(token, { method: "backup_code", code: backupCodes[0] });
     expect(res.status).toBe(401);

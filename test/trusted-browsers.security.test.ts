@@ -19,7 +19,7 @@ import {
   type TestUser,
 } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
-import { callerAt, everythingStored, guardRows } from "./support/stores";
+import { callerAt, eventTypesOf, everythingStored, guardRows } from "./support/stores";
 import { browserWith, logInRemembering, passwordLogin, TrustedClient } from "./support/trusted";
 
 /**
@@ -270,7 +270,7 @@ describe("the token is a secret", () => {
 
 describe("communities that forbid trusted browsers", () => {
   // A remembered browser replayed after its community forbids them: test/policy.security.test.ts.
-  it("rememberBrowser is ignored while a community of the user forbids it: no cookie, nothing stored, the next login asks again", async () => {
+  it("rememberBrowser is ignored while a community of the user forbids it: no cookie, nothing stored or logged, the next login asks again", async () => {
     const world = await communityWithMember();
     await enableTOTP(world.admin.client);
     await reauth(world.admin.client);
@@ -286,6 +286,11 @@ describe("communities that forbid trusted browsers", () => {
     expect(answer).toMatchObject({ status: "authenticated", browserRemembered: false });
     expect(browser.trusted).toBeNull();
     expect(await guardRows(world.member.id, "SELECT id FROM trusted_browsers")).toEqual([]);
+    // The route's own read of the policy refuses before the guard is asked: the member's log does not say a
+    // browser was remembered, then forgotten by the policy (the guard commits its events before it answers).
+    const logged = await eventTypesOf(world.member.id);
+    expect(logged).not.toContain("trusted_browser_added");
+    expect(logged).not.toContain("trusted_browser_removed");
     expect((await passwordLogin(browser, world.member.email)).body.status).toBe("second_factor_required");
   });
 
