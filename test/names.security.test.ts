@@ -109,6 +109,14 @@ async function mailTo(recipient: string): Promise<OutboxRow[]> {
   return results;
 }
 
+/** An invitation from `admin`'s community to a new address, and the email it sent. */
+async function invitationMail(admin: { client: Client; communityId?: string }): Promise<OutboxRow | undefined> {
+  const email = uniqueEmail("invitee");
+  expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email, role: "member" })).status).toBe(201);
+  const [mail] = await mailTo(email);
+  return mail;
+}
+
 /** The labelled lines and fixed subjects of each language, typed here (not read from the catalogues). */
 const WORDS = {
   en: {
@@ -132,9 +140,7 @@ describe.each(Object.entries(WORDS))("names chosen by others in emails (%s)", (_
     const community = 'Account Security Team: "verify now" at https://evil.example';
     const inviterName = "Support <support@bank.example>";
     const admin = await newUser({ community, name: inviterName, acceptLanguage: words.acceptLanguage });
-    const email = uniqueEmail("invitee");
-    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email, role: "member" })).status).toBe(201);
-    const [mail] = await mailTo(email);
+    const mail = await invitationMail(admin);
     expect(mail?.template).toBe("invitation");
     expect(mail?.subject).toBe(words.invitationSubject);
     // JSON quoting: the name cannot close its quotes early or start a line of its own (its link-like parts defused, R13o).
@@ -175,9 +181,7 @@ describe.each(Object.entries(WORDS))("names that look like links, in emails (%s)
     const community = `Reset here: https://evil.example/login ${Math.random().toString(36).slice(2, 6)}`;
     const inviterName = "www.evil.example or evil\uFF0Eexample";
     const admin = await newUser({ community, name: inviterName, acceptLanguage: words.acceptLanguage });
-    const email = uniqueEmail("invitee");
-    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email, role: "member" })).status).toBe(201);
-    const [mail] = await mailTo(email);
+    const mail = await invitationMail(admin);
     const lines = mail?.body.split("\n") ?? [];
     const communityLine = lines.find((l) => l.startsWith(words.community));
     const inviterLine = lines.find((l) => l.startsWith(words.invitedBy));
@@ -208,9 +212,7 @@ describe.each(Object.entries(WORDS))("names that look like links, in emails (%s)
     const community = `Pay at हिंदी.example ${Math.random().toString(36).slice(2, 6)}`;
     const inviterName = "evil\u00AD.example and evil.\u200Bexample";
     const admin = await newUser({ community, name: inviterName, acceptLanguage: words.acceptLanguage });
-    const email = uniqueEmail("invitee");
-    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email, role: "member" })).status).toBe(201);
-    const [mail] = await mailTo(email);
+    const mail = await invitationMail(admin);
     const lines = mail?.body.split("\n") ?? [];
     expect(lines.find((l) => l.startsWith(words.community))).toBe(`${words.community}${JSON.stringify(community.replace("हिंदी.", "हिंदी[.]"))}`);
     expect(lines.find((l) => l.startsWith(words.invitedBy))).toBe(`${words.invitedBy}${JSON.stringify("evil\u00AD[.]example and evil[.]\u200Bexample")}`);
