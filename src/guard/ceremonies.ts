@@ -1,4 +1,4 @@
-import { CHALLENGES_PER_SESSION, type ChallengePurpose, issueChallenge, listCredentials } from "../factors/webauthn/store";
+import { CHALLENGES_PER_SESSION, type ChallengePurpose, type CredentialDescriptor, issueChallenge, listCredentials } from "../factors/webauthn/store";
 import { FULL_SESSIONS_KEPT, HALF_SESSIONS_KEPT } from "../session";
 import { hasRoomForMethod } from "./enroll";
 import { findHalfSession } from "./half-sessions";
@@ -37,15 +37,17 @@ export function ceremonySession(sql: SqlStorage, caller: SessionCaller, purpose:
 }
 
 /**
- * A fresh challenge of `purpose` for the caller's session alone. Refused when a key could not be added
- * (MAX_METHODS, src/guard/enroll.ts), the caller has no session to bind it to (an ended session), or a
- * login has no key to answer it with: that refusal stores nothing, where the challenge used to be kept
+ * A fresh challenge of `purpose` for the caller's session alone, with the user's keys (the ones a login may
+ * answer with, or a registration must not repeat), read once in the same step. Refused when a key could not
+ * be added (MAX_METHODS, src/guard/enroll.ts), the caller has no session to bind it to (an ended session), or
+ * a login has no key to answer it with: that refusal stores nothing, where the challenge used to be kept
  * behind the route's `409` (docs/security.md R13g).
  */
-export function openCeremony(sql: SqlStorage, caller: SessionCaller, purpose: ChallengePurpose): Outcome<{ challenge: string }> {
+export function openCeremony(sql: SqlStorage, caller: SessionCaller, purpose: ChallengePurpose): Outcome<{ challenge: string; keys: CredentialDescriptor[] }> {
   if (purpose === "registration" && !hasRoomForMethod(sql)) return { ok: false, reason: "too_many" };
   const session = ceremonySession(sql, caller, purpose);
   if (session === null) return { ok: false, reason: "stale_session" };
-  if (purpose === "authentication" && listCredentials(sql).length === 0) return { ok: false, reason: "not_enrolled" };
-  return { ok: true, challenge: issueChallenge(sql, purpose, session, OPEN_CHALLENGES[purpose], caller.now).challenge };
+  const keys = listCredentials(sql);
+  if (purpose === "authentication" && keys.length === 0) return { ok: false, reason: "not_enrolled" };
+  return { ok: true, challenge: issueChallenge(sql, purpose, session, OPEN_CHALLENGES[purpose], caller.now).challenge, keys };
 }

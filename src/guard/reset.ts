@@ -32,8 +32,6 @@ export interface ResettingAdmin {
   landed?: number[];
 }
 
-export { ADMIN_ACT_MS };
-
 /**
  * An admin's reset of `targetId` begins, in the admin's guard, as one step: the admin's 2FA is still on (the route
  * read it before the password's hash; a reset of the admin may have landed since) and the start is recorded. Two

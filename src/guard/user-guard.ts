@@ -4,7 +4,7 @@ import { checkTOTP } from "../factors/totp/totp";
 import { acceptAssertion, verifyAssertion } from "../factors/webauthn/authentication";
 import { verifyRegistration } from "../factors/webauthn/registration";
 import type { RelyingParty } from "../factors/webauthn/relying-party";
-import { type ChallengePurpose, type CredentialDescriptor, listCredentials } from "../factors/webauthn/store";
+import type { ChallengePurpose, CredentialDescriptor } from "../factors/webauthn/store";
 import { codeHashIterations, newCodeHashParams } from "../lib/code-hash";
 import { formatToken, newSecret, secretHash } from "../lib/email-token";
 import { currentKeyId } from "../lib/mac-key";
@@ -192,9 +192,8 @@ export class UserGuard extends GuardCore {
   /** A fresh single-use challenge (5 minutes) for the caller's session alone (src/guard/ceremonies.ts), and the user's keys, for either ceremony's options. */
   async webAuthnChallenge(caller: T.SessionCaller, purpose: ChallengePurpose): Promise<T.Outcome<{ challenge: string; keys: CredentialDescriptor[] }>> {
     const issued = this.enter(caller, purpose === "authentication" ? SECOND_STEP : ENROLLING) ?? openCeremony(this.sql, caller, purpose);
-    if (!issued.ok) return issued;
-    await this.rearm();
-    return { ok: true, challenge: issued.challenge, keys: listCredentials(this.sql) };
+    if (issued.ok) await this.rearm();
+    return issued;
   }
 
   async registerWebAuthn(caller: T.SessionCaller, name: string, response: unknown, rp: RelyingParty): Promise<T.Outcome<T.MethodConfirmed>> {
