@@ -14,6 +14,12 @@ const token = takeLinkToken();
 const form = $("#device-form");
 const error = $("#device-error");
 
+/** The link gave this browser its login bucket: said after the click, and again on the page the language switch brings. */
+function sayDone() {
+  say($("#device-result"), t("device.done"), "success");
+  show($("#device-next"), true);
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   say(error, "");
@@ -21,8 +27,7 @@ form.addEventListener("submit", async (event) => {
     await busy($("button[type=submit]", form), () => api("POST", "/api/auth/device-link", { token }));
     dropLinkToken("done");
     show(form, false);
-    say($("#device-result"), t("device.done"), "success");
-    show($("#device-next"), true);
+    sayDone();
   } catch (err) {
     say(error, describe(err, { invalid_token: t("device.invalid") }));
     // A spent or expired link will not work on a second click; anything else (the network) may.
@@ -37,7 +42,5 @@ form.addEventListener("submit", async (event) => {
 // became of it rather than "this address has no link in it".
 const spent = token ? null : takeLinkOutcome();
 if (token) show(form, true);
-else if (spent === "done") {
-  say($("#device-result"), t("device.done"), "success");
-  show($("#device-next"), true);
-} else say(error, t(spent === "invalid" ? "device.invalid" : "account.noToken"));
+else if (spent === "done") sayDone();
+else say(error, t(spent === "invalid" ? "device.invalid" : "account.noToken"));
