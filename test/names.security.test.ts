@@ -117,6 +117,18 @@ async function invitationMail(admin: { client: Client; communityId?: string }): 
   return mail;
 }
 
+/** A member (reading `acceptLanguage`) joins `admin`'s community with an authenticator app, and `admin` (2FA turned on) resets them. */
+async function resetByAdmin(admin: { client: Client; communityId?: string }, acceptLanguage: string): Promise<{ id: string; email: string }> {
+  await enableTOTP(admin.client);
+  const member = await newUser({ name: "Member", acceptLanguage });
+  const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: member.email, role: "member" });
+  expect((await member.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
+  await enableTOTP(member.client);
+  await reauth(admin.client);
+  expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/members/${member.id}/reset-2fa`, { password: PASSWORD })).status).toBe(200);
+  return member;
+}
+
 /** The labelled lines and fixed subjects of each language, typed here (not read from the catalogues). */
 const WORDS = {
   en: {
@@ -151,14 +163,7 @@ describe.each(Object.entries(WORDS))("names chosen by others in emails (%s)", (_
   it("the reset email to a member quotes the admin's and the community's names as data, and its subject names neither", async () => {
     const marker = "Zq7 Mallory";
     const admin = await newUser({ community: `${marker} Community`, name: `${marker} Admin` });
-    await enableTOTP(admin.client);
-    const member = await newUser({ name: "Member", acceptLanguage: words.acceptLanguage });
-    const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: member.email, role: "member" });
-    expect((await member.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
-    await enableTOTP(member.client);
-    await reauth(admin.client);
-    const reset = await admin.client.json("POST", `/api/communities/${admin.communityId}/members/${member.id}/reset-2fa`, { password: PASSWORD });
-    expect(reset.status).toBe(200);
+    const member = await resetByAdmin(admin, words.acceptLanguage);
     const mails = await mailTo(member.email);
     const resetMail = mails.find((m) => m.template === "recovery_code_issued");
     expect(resetMail?.body).toContain(`\n${words.admin}${JSON.stringify(`${marker} Admin`)}\n`);
@@ -194,13 +199,7 @@ describe.each(Object.entries(WORDS))("names that look like links, in emails (%s)
 
   it("the reset email to a member quotes a link-like admin name defused", async () => {
     const admin = await newUser({ community: `Acme ${Math.random().toString(36).slice(2, 6)}`, name: "Support at evil.example" });
-    await enableTOTP(admin.client);
-    const member = await newUser({ name: "Member", acceptLanguage: words.acceptLanguage });
-    const invite = await admin.client.json("POST", `/api/communities/${admin.communityId}/invitations`, { email: member.email, role: "member" });
-    expect((await member.client.json("POST", `/api/invitations/${invite.body.invitation.id}/accept`)).status).toBe(200);
-    await enableTOTP(member.client);
-    await reauth(admin.client);
-    expect((await admin.client.json("POST", `/api/communities/${admin.communityId}/members/${member.id}/reset-2fa`, { password: PASSWORD })).status).toBe(200);
+    const member = await resetByAdmin(admin, words.acceptLanguage);
     const resetMail = (await mailTo(member.email)).find((m) => m.template === "recovery_code_issued");
     expect(resetMail?.body).toContain(`\n${words.admin}"Support at evil[.]example"\n`);
   });
