@@ -2,23 +2,13 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { Client, expectProblem } from "./support/client";
 import { addAuthenticatorApp, enableTOTP, newUser, PASSWORD, resetMember, resetWorld } from "./support/fixtures";
-import { guard, withTrigger } from "./support/stores";
+import { guard, refusingUserWrites, withTrigger } from "./support/stores";
 
 /**
  * Changes that touch both stores while D1 fails halfway (docs/architecture.md "Changes that touch both
  * stores"): the guard makes the change in one step and D1 follows through the guard's pending records, retried
  * by its alarm. D1 failing is a real failure of the real database, injected with a trigger for a while.
  */
-
-/** While `run` runs, D1 refuses every write of this user's session epoch: an outage as the guard's change meets it. */
-function holdingEpochWrites<T>(userId: string, run: () => Promise<T>): Promise<T> {
-  return withTrigger(
-    "hold_epoch_write",
-    `CREATE TRIGGER hold_epoch_write BEFORE UPDATE OF session_epoch ON users
-     WHEN OLD.id = '${userId}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
-    run,
-  );
-}
 
 /** The guard's alarm comes round `times` while D1 still fails: each is one more failed attempt of the same record. */
 async function outageLasts(userId: string, times: number): Promise<void> {
@@ -46,7 +36,7 @@ describe("a D1 outage that outlasts a few retries (R13i)", () => {
     const world = await resetWorld();
     // The member's session is the one the reset must end (the reason for a reset: someone else holds it).
     const intruder = world.member.client;
-    await holdingEpochWrites(world.member.id, async () => {
+    await refusingUserWrites("session_epoch", world.member.id, async () => {
       await resetMember(world);
       // About eight and a half minutes of outage: the guard tried 1 + 8 times, each failure doubling the wait.
       await outageLasts(world.member.id, 8);
@@ -68,7 +58,7 @@ describe("a D1 outage that outlasts a few retries (R13i)", () => {
   it("does not let the old password log in, and the new one not, for up to an hour after D1 is back from a password change", async () => {
     const user = await newUser();
     const NEW_PASSWORD = "a new password for after the outage";
-    await holdingEpochWrites(user.id, async () => {
+    await refusingUserWrites("session_epoch", user.id, async () => {
       expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
       await outageLasts(user.id, 8);
     });

@@ -4,7 +4,7 @@ import { hashPassword } from "../src/auth/passwords";
 import { Client, expectProblem } from "./support/client";
 import { enableTOTP, logIn, newUser, PASSWORD, secondStepClient } from "./support/fixtures";
 import { Mailbox } from "./support/mailbox";
-import { eventTypesOf, guard, loginThrottleKeys, throttleSnapshot, withTrigger } from "./support/stores";
+import { eventTypesOf, guard, loginThrottleKeys, refusingUserWrites, throttleSnapshot, withTrigger } from "./support/stores";
 
 /**
  * Changing the password from the Security page: a wrong current password is a
@@ -82,23 +82,13 @@ describe("password change", () => {
   });
 });
 
-/** While `run` runs, D1 refuses every write of this user's password hash (an outage): the guard's change waits to be retried. */
-function holdingPasswordWrites<T>(userId: string, run: () => Promise<T>): Promise<T> {
-  return withTrigger(
-    "hold_password_change",
-    `CREATE TRIGGER hold_password_change BEFORE UPDATE OF password_hash ON users
-     WHEN OLD.id = '${userId}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
-    run,
-  );
-}
-
 describe("a login that checked the old password while the change was reaching D1", () => {
   it("does not outlive the change: once D1 has the new password, the session the old one opened is dead", async () => {
     const user = await newUser();
     // The change's D1 write fails for a while (an outage); the guard has made the change and retries the write.
     // The same holds for the milliseconds between the guard's step and its D1 write, and for a login whose
     // password hash was read before the change and whose session is written after it.
-    const intruder = await holdingPasswordWrites(user.id, async () => {
+    const intruder = await refusingUserWrites("password_hash", user.id, async () => {
       expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
       // Someone who knew the old password logs in meanwhile: D1 still holds its hash.
       const { client, body } = await logIn(user.email);
@@ -115,7 +105,7 @@ describe("a login that checked the old password while the change was reaching D1
   it("with 2FA on, its second step is refused at once and spends no backup code", async () => {
     const user = await newUser();
     const { backupCodes } = await enableTOTP(user.client);
-    await holdingPasswordWrites(user.id, async () => {
+    await refusingUserWrites("password_hash", user.id, async () => {
       expect((await user.client.post("/api/security/password", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(204);
       const intruder = await secondStepClient(user.email);
       await expectProblem(await intruder.post("/api/auth/verify", { method: "backup_code", code: backupCodes[0] }), 401, "unauthenticated");

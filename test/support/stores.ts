@@ -24,6 +24,20 @@ export async function withTrigger<T>(name: string, sql: string, run: () => Promi
   }
 }
 
+/**
+ * While `run` runs, D1 refuses every update of `column` on this user's row: an outage as a change of the guard's
+ * meets D1, which the guard's alarm retries once `run` is over.
+ */
+export function refusingUserWrites<T>(column: "password_hash" | "session_epoch", userId: string, run: () => Promise<T>): Promise<T> {
+  const name = `refuse_${column}`;
+  return withTrigger(
+    name,
+    `CREATE TRIGGER ${name} BEFORE UPDATE OF ${column} ON users
+     WHEN OLD.id = '${userId}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    run,
+  );
+}
+
 export function guard(userId: string) {
   return env.USER_GUARD.get(env.USER_GUARD.idFromName(userId));
 }
