@@ -89,22 +89,32 @@ describe("a half session token the Worker did not mint reaches no guard", () => 
   });
 });
 
+/**
+ * A user with 2FA on reaches the second step, `end` ends that half session, and its backup code is then sent with
+ * it: refused as no session (401), nothing counted, and the same code still logs in from a new half session.
+ */
+async function endedHalfSessionSpendsNothing(end: (user: { id: string }, half: Client) => Promise<void>): Promise<void> {
+  const user = await newUser();
+  const { backupCodes } = await enableTOTP(user.client);
+  const half = await secondStepClient(user.email);
+  const token = half.cookie!;
+  await end(user, half);
+
+  const res = await verifyWith(token, { method: "backup_code", code: backupCodes[0] });
+  expect(res.status).toBe(401);
+  expect((await problemOf(res)).code).toBe("unauthenticated");
+  expect((await guardCounters(user.id)).failures).toBe(0);
+
+  const again = await secondStepClient(user.email);
+  expect((await again.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).body).toEqual({ status: "authenticated" });
+}
+
 describe("a logged-out half session", () => {
   it("its second step is refused and spends nothing: the backup code still works for the next login", async () => {
-    const user = await newUser();
-    const { backupCodes } = await enableTOTP(user.client);
-    const half = await secondStepClient(user.email);
-    const token = half.cookie!;
-    expect((await half.request("POST", "/api/auth/logout")).status).toBe(204);
-    expect((await guardSnapshot(user.id)).half_sessions).toEqual([]);
-
-    const res = await verifyWith(token, { method: "backup_code", code: backupCodes[0] });
-    expect(res.status).toBe(401);
-    expect((await problemOf(res)).code).toBe("unauthenticated");
-    expect((await guardCounters(user.id)).failures).toBe(0);
-
-    const again = await secondStepClient(user.email);
-    expect((await again.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).body).toEqual({ status: "authenticated" });
+    await endedHalfSessionSpendsNothing(async (user, half) => {
+      expect((await half.request("POST", "/api/auth/logout")).status).toBe(204);
+      expect((await guardSnapshot(user.id)).half_sessions).toEqual([]);
+    });
   });
 });
 
@@ -115,22 +125,13 @@ describe("a half session past its 10 minutes", () => {
    * Both stores are given the deadline that has passed, as ten minutes of waiting would.
    */
   it("its second step is refused and spends nothing: the backup code still works for the next login", async () => {
-    const user = await newUser();
-    const { backupCodes } = await enableTOTP(user.client);
-    const half = await secondStepClient(user.email);
-    const token = half.cookie!;
-    const ended = Date.now() - 1;
-    expect(await guardRows(user.id, "UPDATE half_sessions SET expires_at = ? WHERE id = ? RETURNING id", ended, tokenHash(token))).toHaveLength(1);
-    const moved = await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(ended, tokenHash(token)).run();
-    expect(moved.meta.changes).toBe(1);
-
-    const res = await verifyWith(token, { method: "backup_code", code: backupCodes[0] });
-    expect(res.status).toBe(401);
-    expect((await problemOf(res)).code).toBe("unauthenticated");
-    expect((await guardCounters(user.id)).failures).toBe(0);
-
-    const again = await secondStepClient(user.email);
-    expect((await again.json("POST", "/api/auth/verify", { method: "backup_code", code: backupCodes[0] })).body).toEqual({ status: "authenticated" });
+    await endedHalfSessionSpendsNothing(async (user, half) => {
+      const token = half.cookie!;
+      const ended = Date.now() - 1;
+      expect(await guardRows(user.id, "UPDATE half_sessions SET expires_at = ? WHERE id = ? RETURNING id", ended, tokenHash(token))).toHaveLength(1);
+      const moved = await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(ended, tokenHash(token)).run();
+      expect(moved.meta.changes).toBe(1);
+    });
   });
 });
 
